@@ -1,0 +1,120 @@
+# hydrawatch build. `make` builds into $(OUTPUT); V=1 shows the commands.
+# `sudo make run` builds and runs the agent; `sudo make test` runs every test.
+
+OUTPUT ?= build
+prefix ?= /usr/local
+DESTDIR ?=
+CLANG ?= clang
+BPFTOOL ?= bpftool
+CC ?= gcc
+PKG_CONFIG ?= pkg-config
+VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
+VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+GIT_REV := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+
+ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/' -e 's/ppc64le/powerpc/')
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+.DELETE_ON_ERROR:
+.DEFAULT_GOAL := all
+
+WARNINGS := -Wall -Wextra -Werror
+CFLAGS ?= -O2 -g
+AGENT_CFLAGS := $(CFLAGS) $(WARNINGS) -std=gnu11 -D_GNU_SOURCE \
+	-DHW_VERSION='"$(VERSION)"' -DHW_GIT_REV='"$(GIT_REV)"' \
+	-I$(OUTPUT) -Ibpf -Iagent $(EXTRA_CFLAGS)
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARNINGS) -std=gnu11 \
+	-I$(OUTPUT) -Ibpf $(EXTRA_BPF_CFLAGS)
+LIBS := -lbpf -lelf -lz $(EXTRA_LDFLAGS)
+
+AGENT_SRCS := $(wildcard agent/*.c)
+AGENT_OBJS := $(patsubst agent/%.c,$(OUTPUT)/agent/%.o,$(AGENT_SRCS))
+# everything but main(): linked into the unit tests too
+LIB_OBJS := $(filter-out $(OUTPUT)/agent/main.o,$(AGENT_OBJS))
+
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
+
+TOOL_SRCS := $(wildcard tests/tools/*.c)
+TOOL_BINS := $(patsubst tests/tools/%.c,$(OUTPUT)/tools/%,$(TOOL_SRCS))
+
+.PHONY: all deps run test unit-test integration-test install clean format format-check
+
+all: $(OUTPUT)/hydrawatch $(TOOL_BINS)
+
+# Debian packages the build and the tests need; idempotent and
+# non-interactive. The stamp keeps it from running dpkg on every build.
+deps: $(OUTPUT)/.deps
+$(OUTPUT)/.deps: deploy/install-deps.sh | $(OUTPUT)
+	$(call msg,DEPS,deploy/install-deps.sh)
+	$(Q)./deploy/install-deps.sh
+	$(Q)touch $@
+
+$(OUTPUT) $(OUTPUT)/agent $(OUTPUT)/tests $(OUTPUT)/tools:
+	$(Q)mkdir -p $@
+
+# vmlinux.h is generated from the running kernel's BTF: CO-RE relocations
+# make the object portable, and nothing multi-megabyte is checked in.
+$(OUTPUT)/vmlinux.h: | $(OUTPUT)/.deps $(OUTPUT)
+	$(call msg,GEN,$@)
+	$(Q)test -r $(VMLINUX_BTF) || { echo "no kernel BTF at $(VMLINUX_BTF): pass VMLINUX_BTF=path (CONFIG_DEBUG_INFO_BTF=y kernels have it)" >&2; exit 1; }
+	$(Q)$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@
+
+$(OUTPUT)/hydrawatch.bpf.o: bpf/hydrawatch.bpf.c bpf/hydrawatch.h bpf/hydrawatch.bpf.h $(OUTPUT)/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	$(Q)llvm-strip -g $@ 2>/dev/null || true
+
+$(OUTPUT)/hydrawatch.skel.h: $(OUTPUT)/hydrawatch.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name hydrawatch_bpf > $@
+
+$(OUTPUT)/agent/%.o: agent/%.c $(wildcard agent/*.h) bpf/hydrawatch.h $(OUTPUT)/hydrawatch.skel.h | $(OUTPUT)/agent
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(AGENT_CFLAGS) -c $< -o $@
+
+$(OUTPUT)/hydrawatch: $(AGENT_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(AGENT_CFLAGS) $^ -o $@ $(LIBS)
+
+$(OUTPUT)/tools/%: tests/tools/%.c | $(OUTPUT)/tools $(OUTPUT)/.deps
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(WARNINGS) -std=gnu11 -D_GNU_SOURCE $< -o $@ -lpthread
+
+$(OUTPUT)/tests/%: tests/unit/%.c $(LIB_OBJS) | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(AGENT_CFLAGS) $< $(LIB_OBJS) -o $@ -lcmocka $(LIBS)
+
+run: all
+	./$(OUTPUT)/hydrawatch --trace - $(RUN_ARGS)
+
+unit-test: $(UNIT_BINS)
+	$(Q)for t in $(UNIT_BINS); do $$t || exit 1; done
+
+integration-test: all
+	$(Q)./tests/integration/run.sh $(OUTPUT)
+
+# unit, then integration; the last line adds them up
+test: all $(UNIT_BINS)
+	$(Q)./tests/run-all.sh $(OUTPUT)
+
+install: $(OUTPUT)/hydrawatch
+	install -D -m 0755 $(OUTPUT)/hydrawatch $(DESTDIR)$(prefix)/sbin/hydrawatch
+	install -D -m 0644 deploy/hydrawatch.8 $(DESTDIR)$(prefix)/share/man/man8/hydrawatch.8
+	install -D -m 0644 deploy/hydrawatch.service $(DESTDIR)$(prefix)/lib/systemd/system/hydrawatch.service
+
+FORMAT_SRCS := $(wildcard bpf/*.c bpf/*.h agent/*.c agent/*.h tests/unit/*.c tests/tools/*.c)
+format:
+	clang-format -i $(FORMAT_SRCS)
+format-check:
+	clang-format --dry-run -Werror $(FORMAT_SRCS)
+
+clean:
+	rm -rf $(OUTPUT)

@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/* Printing the 16-byte addresses of struct hw_tuple. */
+#ifndef HW_ADDR_H
+#define HW_ADDR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/types.h>
+
+#define HW_ADDR_STRLEN 46 /* INET6_ADDRSTRLEN */
+
+bool hw_addr_is_v4mapped(const __u8 a[16]);
+/* "127.0.0.1" for v4-mapped addresses, RFC 5952 text for IPv6 */
+const char *hw_addr_str(const __u8 a[16], char *buf, size_t len);
+
+#endif

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/* The agent's configuration and the one option table that drives the
+ * command line, --help and the checks that keep the man page honest. */
+#ifndef HW_CONFIG_H
+#define HW_CONFIG_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include "ports.h"
+
+#define HW_PATH_MAX 4096
+
+struct hw_config {
+	char cgroup[HW_PATH_MAX]; /* "" until resolved: the cgroup2 root */
+	struct hw_ports ports;
+	bool watch_all_ports;
+	unsigned capture_bytes;
+	char trace_path[HW_PATH_MAX]; /* "" = no trace, "-" = stdout */
+	unsigned ring_bytes;
+	int verbose;
+	bool show_help;
+	bool show_version;
+};
+
+struct hw_option {
+	const char *name;
+	char short_name;   /* 0 if none */
+	const char *arg;   /* metavar; NULL for flags */
+	const char *def;   /* default, as --help prints it */
+	const char *help;
+	int (*apply)(struct hw_config *cfg, const char *val, char *err, size_t errlen);
+};
+
+extern const struct hw_option hw_options[];
+
+void hw_config_defaults(struct hw_config *cfg);
+/* Returns 0, or -1 with a message in err. */
+int hw_config_parse_args(struct hw_config *cfg, int argc, char **argv, char *err, size_t errlen);
+void hw_config_usage(FILE *f, const char *prog);
+
+#endif

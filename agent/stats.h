@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/* Pipeline counters: events by type, decode errors, and the kernel side's
+ * per-CPU drop counters (summed). Every drop has a name here. */
+#ifndef HW_STATS_H
+#define HW_STATS_H
+
+#include "event.h"
+
+struct hw_stats {
+	__u64 events[HW_EV_TYPE_MAX];		/* decoded, by type */
+	__u64 decode_errors[HW_DECODE_ERR_MAX]; /* by reason; [0] unused */
+	__u64 kernel[HW_CNT_MAX];		/* enum hw_counter, summed over CPUs */
+};
+
+/* snake_case name of an enum hw_counter, as used in the trace and metrics */
+const char *hw_counter_name(unsigned idx);
+__u64 hw_stats_decode_errors(const struct hw_stats *st);
+
+#endif

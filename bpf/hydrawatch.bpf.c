@@ -1,0 +1,703 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* Kernel data path: sockops tracks passive TCP connections on watched ports,
+ * cgroup_skb ingress/egress segments them into request/response exchanges by
+ * direction change, and one ring buffer carries conn_open, exchange_start,
+ * exchange_end and conn_close events to the agent. Nothing per packet leaves
+ * the kernel. See docs/ARCHITECTURE.md for the event flow and the maps.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "hydrawatch.h"
+#include "hydrawatch.bpf.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* set by the agent before load (rodata: the verifier prunes on them) */
+const volatile __u32 capture_bytes = 256;	/* 0 disables exchange head capture */
+const volatile __u8 watch_all_ports = 1;	/* 1: every passive TCP connection */
+const volatile __u64 wakeup_bytes = 1 << 20;	/* wake the agent past this backlog */
+const volatile __u64 port_bits[65536 / 64] = {}; /* watched local ports, bitmap */
+
+enum conn_phase {
+	PH_IDLE = 0, /* no client payload yet */
+	PH_REQ,	     /* client is sending: an exchange is open */
+	PH_RESP,     /* server is answering the open exchange */
+};
+
+#define CF_IN_SEEN 0x01	 /* in_end holds a real client sequence number */
+#define CF_OUT_SEEN 0x02 /* out_end holds a real server sequence number */
+#define CF_ADOPTED 0x04	 /* adopted from cgroup_skb: no sockops state callback */
+#define CF_FIN_IN 0x08	 /* adopted conns: client sent FIN */
+#define CF_FIN_OUT 0x10	 /* adopted conns: server sent FIN */
+#define CF_CLOSED 0x20	 /* conn_close emitted; ignore what follows */
+
+/* per-connection state, lives in the socket (sk_storage) and dies with it */
+struct conn {
+	struct hw_tuple tuple;
+	__u8 phase;
+	__u8 flags;
+	__u16 _pad;
+	__u32 in_end;	 /* highest client sequence end seen */
+	__u32 out_end;	 /* highest server sequence end seen */
+	__u32 exchanges; /* exchanges opened so far */
+	__u64 cookie;
+	__u64 open_ns;
+	__u64 exch_start_ns;
+	__u64 exch_first_resp_ns;
+	__u64 exch_last_ns;
+	__u64 exch_req;
+	__u64 exch_resp;
+	__u64 bytes_in;
+	__u64 bytes_out;
+};
+
+/* SYN of a listener that predates the agent, parked until the handshake ends */
+struct syn_parked {
+	__u16 len;
+	__u8 hdr[HW_SYN_MAX];
+};
+
+/* events to the agent; size set by the agent (--ring-bytes) */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, HW_RINGBUF_DEFAULT);
+} events SEC(".maps");
+
+/* socket -> struct conn; only passive conns on watched ports get one, so the
+ * per-packet path does no work for every other socket */
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct conn);
+} conns SEC(".maps");
+
+/* listening socket -> 1 when TCP_SAVE_SYN was set on it by sockops, so its
+ * SYNs need not be parked */
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, __u32);
+} listeners SEC(".maps");
+
+/* 4-tuple -> SYN header, for listeners without TCP_SAVE_SYN; LRU so that
+ * handshakes that never complete (SYN floods) age out */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, HW_SYN_PARK_ENTRIES);
+	__type(key, struct hw_tuple);
+	__type(value, struct syn_parked);
+} syn_park SEC(".maps");
+
+/* port / 64 -> bitmap of watched ports that have a listener (seeded by the
+ * agent from /proc/net/tcp*, kept current by the TCP_LISTEN callback): the
+ * evidence that an established socket found without storage is passive */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 65536 / 64);
+	__type(key, __u32);
+	__type(value, __u64);
+} listen_ports SEC(".maps");
+
+/* enum hw_counter -> count, per CPU: drops and anomalies, never reset */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, HW_CNT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+/* the parts of a packet the data path needs */
+struct pkt {
+	__u32 seq;
+	__u32 tcp_off; /* IP header bytes, extension headers included */
+	__u32 hdr_len; /* IP + TCP header bytes */
+	__u32 plen;    /* TCP payload bytes */
+	__u8 tcp_flags;
+};
+
+static __always_inline void count(__u32 idx)
+{
+	__u64 *v = bpf_map_lookup_elem(&counters, &idx);
+
+	if (v)
+		*v += 1;
+}
+
+static __always_inline bool port_watched(__u32 port)
+{
+	if (watch_all_ports)
+		return true;
+	port &= 0xffff;
+	return (port_bits[port >> 6] >> (port & 63)) & 1;
+}
+
+static __always_inline bool port_listening(__u32 port)
+{
+	__u32 key = (port & 0xffff) >> 6;
+	__u64 *bits = bpf_map_lookup_elem(&listen_ports, &key);
+
+	return bits && ((*bits >> (port & 63)) & 1);
+}
+
+/* wake the agent only when a backlog builds up; it polls on a timer anyway */
+static __always_inline __u64 rb_flags(void)
+{
+	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
+		return BPF_RB_FORCE_WAKEUP;
+	return BPF_RB_NO_WAKEUP;
+}
+
+static __always_inline void *rb_reserve(__u64 size)
+{
+	void *e = bpf_ringbuf_reserve(&events, size, 0);
+
+	if (!e)
+		count(HW_CNT_RINGBUF_FULL);
+	return e;
+}
+
+static __always_inline void hdr_fill(struct hw_event_hdr *h, __u8 type, __u16 size,
+				     const struct conn *c, __u64 ts)
+{
+	h->type = type;
+	h->flags = (c->flags & CF_ADOPTED) ? HW_F_ADOPTED : 0;
+	h->size = size;
+	h->_pad = 0;
+	h->ts_ns = ts;
+	h->cookie = c->cookie;
+	h->tuple = c->tuple;
+}
+
+static __always_inline void emit_exchange_end(const struct conn *c, __u64 now)
+{
+	struct hw_exchange_end *e = rb_reserve(sizeof(*e));
+
+	if (!e)
+		return;
+	hdr_fill(&e->hdr, HW_EV_EXCHANGE_END, sizeof(*e), c, now);
+	e->index = c->exchanges;
+	e->_pad = 0;
+	e->start_ns = c->exch_start_ns;
+	e->ttfb_ns = c->exch_first_resp_ns ? c->exch_first_resp_ns - c->exch_start_ns : 0;
+	e->duration_ns = c->exch_last_ns - c->exch_start_ns;
+	e->req_bytes = c->exch_req;
+	e->resp_bytes = c->exch_resp;
+	bpf_ringbuf_submit(e, rb_flags());
+}
+
+static __always_inline void emit_conn_close(struct conn *c, __u64 now, __u32 srtt_us, __u8 flags)
+{
+	struct hw_conn_close *e;
+
+	if (c->phase != PH_IDLE)
+		emit_exchange_end(c, now);
+	c->phase = PH_IDLE;
+	c->flags |= CF_CLOSED;
+
+	e = rb_reserve(sizeof(*e));
+	if (!e)
+		return;
+	hdr_fill(&e->hdr, HW_EV_CONN_CLOSE, sizeof(*e), c, now);
+	e->hdr.flags |= flags;
+	e->open_ns = c->open_ns;
+	e->bytes_in = c->bytes_in;
+	e->bytes_out = c->bytes_out;
+	e->exchanges = c->exchanges;
+	e->srtt_us = srtt_us;
+	bpf_ringbuf_submit(e, rb_flags());
+}
+
+/* One exchange_start per size class: ring buffer reservations must have a
+ * constant size, and most heads are far below HW_CAPTURE_MAX. */
+#define DEFINE_EMIT_START(name, cap)                                                               \
+	static __always_inline void name(struct __sk_buff *skb, const struct conn *c,              \
+					 const struct pkt *p, __u64 n, __u64 now)                  \
+	{                                                                                          \
+		struct {                                                                           \
+			struct hw_exchange_start s;                                                \
+			__u8 data[cap];                                                            \
+		} *e = rb_reserve(sizeof(*e));                                                     \
+		if (!e)                                                                            \
+			return;                                                                    \
+		hdr_fill(&e->s.hdr, HW_EV_EXCHANGE_START, sizeof(*e), c, now);                     \
+		e->s.index = c->exchanges;                                                         \
+		e->s._pad = 0;                                                                     \
+		e->s.seg_len = p->plen;                                                            \
+		e->s._pad2 = 0;                                                                    \
+		barrier_var(n);                                                                    \
+		if (n > (cap))                                                                     \
+			n = (cap);                                                                 \
+		barrier_var(n);                                                                    \
+		if (n < 1 || bpf_skb_load_bytes(skb, p->hdr_len, e->data, n)) {                    \
+			count(HW_CNT_CAPTURE_FAIL);                                                \
+			n = 0;                                                                     \
+		}                                                                                  \
+		e->s.cap_len = n;                                                                  \
+		bpf_ringbuf_submit(e, rb_flags());                                                 \
+	}
+
+DEFINE_EMIT_START(emit_start_small, HW_CAPTURE_SMALL)
+DEFINE_EMIT_START(emit_start_medium, HW_CAPTURE_MEDIUM)
+DEFINE_EMIT_START(emit_start_large, HW_CAPTURE_MAX)
+
+static __always_inline void emit_exchange_start(struct __sk_buff *skb, const struct conn *c,
+						const struct pkt *p, __u64 now)
+{
+	/* 64-bit so the bounds the verifier checks are on the register passed */
+	__u64 n = p->plen < capture_bytes ? p->plen : capture_bytes;
+	struct hw_exchange_start *e;
+
+	if (n > HW_CAPTURE_MEDIUM) {
+		emit_start_large(skb, c, p, n, now);
+	} else if (n > HW_CAPTURE_SMALL) {
+		emit_start_medium(skb, c, p, n, now);
+	} else if (n > 0) {
+		emit_start_small(skb, c, p, n, now);
+	} else {
+		e = rb_reserve(sizeof(*e));
+		if (!e)
+			return;
+		hdr_fill(&e->hdr, HW_EV_EXCHANGE_START, sizeof(*e), c, now);
+		e->index = c->exchanges;
+		e->cap_len = 0;
+		e->_pad = 0;
+		e->seg_len = p->plen;
+		e->_pad2 = 0;
+		bpf_ringbuf_submit(e, rb_flags());
+	}
+}
+
+/* Walks IPv6 extension headers up to TCP. IPv6 BIG TCP puts a hop-by-hop
+ * jumbo header on every GSO packet over 64 KiB, so this is a common path
+ * on loopback and fast NICs, not an oddity. */
+static __always_inline int ipv6_skip_exthdrs(struct __sk_buff *skb, __u8 nexthdr, __u32 *off)
+{
+	__u8 eh[2];
+
+	for (int i = 0; i < HW_IPV6_EXTHDR_MAX; i++) {
+		if (nexthdr == IPPROTO_TCP)
+			return 0;
+		if (nexthdr != IPPROTO_HOPOPTS && nexthdr != IPPROTO_ROUTING &&
+		    nexthdr != IPPROTO_DSTOPTS)
+			return -1; /* fragments, ESP, ...: not a TCP segment we can read */
+		if (bpf_skb_load_bytes(skb, *off, eh, sizeof(eh)))
+			return -1;
+		nexthdr = eh[0];
+		*off += (eh[1] + 1) * 8;
+	}
+	return nexthdr == IPPROTO_TCP ? 0 : -1;
+}
+
+/* Read the IP and TCP headers: directly when they sit in the linear part of
+ * the skb (the usual case), else through bpf_skb_load_bytes. */
+static __always_inline int parse_pkt(struct __sk_buff *skb, struct pkt *p)
+{
+	void *data = (void *)(long)skb->data;
+	void *end = (void *)(long)skb->data_end;
+	__u8 buf[20];
+	__u8 *ip = data, *tcp;
+	__u32 iphl, doff;
+
+	if (data + 40 > end) {
+		if (bpf_skb_load_bytes(skb, 0, buf, 20))
+			return -1;
+		ip = buf;
+	}
+	if ((ip[0] >> 4) == 4) {
+		if (ip[9] != IPPROTO_TCP)
+			return -1;
+		iphl = (ip[0] & 0xf) * 4;
+		if (iphl < 20)
+			return -1;
+	} else if ((ip[0] >> 4) == 6) {
+		iphl = 40;
+		if (ip[6] != IPPROTO_TCP && ipv6_skip_exthdrs(skb, ip[6], &iphl))
+			return -1;
+	} else {
+		return -1;
+	}
+
+	if (iphl > 255) /* bounds the offset for the verifier; no real chain is longer */
+		return -1;
+	tcp = data + iphl;
+	if ((void *)(tcp + 20) > end) {
+		if (bpf_skb_load_bytes(skb, iphl, buf, 20))
+			return -1;
+		tcp = buf;
+	}
+	p->seq = bpf_ntohl(*(__u32 *)(tcp + TCP_OFF_SEQ));
+	p->tcp_flags = tcp[TCP_OFF_FLAGS];
+	doff = (tcp[TCP_OFF_DOFF] >> 4) * 4;
+	if (doff < 20)
+		return -1;
+	p->tcp_off = iphl;
+	p->hdr_len = iphl + doff;
+	if (p->hdr_len > skb->len)
+		return -1;
+	p->plen = skb->len - p->hdr_len;
+	return 0;
+}
+
+/* Bytes this segment adds beyond everything seen so far in its direction.
+ * Counting by sequence advance, not segment length, makes retransmissions,
+ * duplicates and reordering (cgroup_skb runs before TCP reassembly) exact. */
+static __always_inline __u32 seq_advance(struct conn *c, __u32 *end, __u8 seen,
+					 const struct pkt *p)
+{
+	__u32 seg_end = p->seq + p->plen;
+	__s32 d;
+
+	if (!(c->flags & seen)) {
+		c->flags |= seen;
+		*end = p->seq;
+	}
+	d = (__s32)(seg_end - *end);
+	if (d <= 0)
+		return 0;
+	if ((__u32)d > HW_SEQ_ADVANCE_MAX) {
+		count(HW_CNT_SEQ_JUMP);
+		return 0;
+	}
+	*end = seg_end;
+	return d;
+}
+
+static __always_inline void client_data(struct __sk_buff *skb, struct conn *c,
+					const struct pkt *p)
+{
+	__u32 d = seq_advance(c, &c->in_end, CF_IN_SEEN, p);
+	__u64 now;
+
+	if (!d)
+		return;
+	now = bpf_ktime_get_ns();
+	c->bytes_in += d;
+	if (c->phase != PH_REQ) {
+		/* direction change: the previous exchange ends, a new one opens */
+		if (c->phase == PH_RESP)
+			emit_exchange_end(c, now);
+		c->exchanges++;
+		c->phase = PH_REQ;
+		c->exch_start_ns = now;
+		c->exch_first_resp_ns = 0;
+		c->exch_req = 0;
+		c->exch_resp = 0;
+		emit_exchange_start(skb, c, p, now);
+	}
+	c->exch_req += d;
+	c->exch_last_ns = now;
+}
+
+static __always_inline void server_data(struct conn *c, const struct pkt *p)
+{
+	__u32 d = seq_advance(c, &c->out_end, CF_OUT_SEEN, p);
+	__u64 now;
+
+	if (!d)
+		return;
+	c->bytes_out += d;
+	if (c->phase == PH_IDLE) /* server speaks first: no exchange to charge */
+		return;
+	now = bpf_ktime_get_ns();
+	if (c->phase == PH_REQ) {
+		c->phase = PH_RESP;
+		c->exch_first_resp_ns = now;
+	}
+	c->exch_resp += d;
+	c->exch_last_ns = now;
+}
+
+static __always_inline void tuple_from_sock(struct hw_tuple *t, const struct bpf_sock *sk)
+{
+	__builtin_memset(t, 0, sizeof(*t));
+	if (sk->family == AF_INET6) {
+		/* ctx fields: one load each, no pointer arithmetic on the sock */
+		__u32 *ca = (__u32 *)t->client_addr, *sa = (__u32 *)t->server_addr;
+
+		ca[0] = sk->dst_ip6[0];
+		ca[1] = sk->dst_ip6[1];
+		ca[2] = sk->dst_ip6[2];
+		ca[3] = sk->dst_ip6[3];
+		sa[0] = sk->src_ip6[0];
+		sa[1] = sk->src_ip6[1];
+		sa[2] = sk->src_ip6[2];
+		sa[3] = sk->src_ip6[3];
+	} else {
+		t->client_addr[10] = t->client_addr[11] = 0xff;
+		t->server_addr[10] = t->server_addr[11] = 0xff;
+		*(__u32 *)&t->client_addr[12] = sk->dst_ip4;
+		*(__u32 *)&t->server_addr[12] = sk->src_ip4;
+	}
+	t->client_port = bpf_ntohs(sk->dst_port);
+	t->server_port = sk->src_port;
+}
+
+/* An established socket without storage: a passive connection that predates
+ * the agent (adopt it), or anything else (ignore it). */
+static __always_inline struct conn *adopt(struct __sk_buff *skb, struct bpf_sock *sk)
+{
+	struct hw_conn_open *e;
+	struct conn *c;
+	__u64 now;
+
+	if (watch_all_ports && !port_listening(sk->src_port))
+		return NULL; /* no listener on the port: an active (client) socket */
+	c = bpf_sk_storage_get(&conns, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (!c) {
+		count(HW_CNT_STORAGE_FAIL);
+		return NULL;
+	}
+	now = bpf_ktime_get_ns();
+	tuple_from_sock(&c->tuple, sk);
+	c->cookie = bpf_get_socket_cookie(skb);
+	c->open_ns = now;
+	c->flags = CF_ADOPTED;
+	count(HW_CNT_ADOPTED);
+
+	e = rb_reserve(sizeof(*e));
+	if (!e)
+		return c;
+	hdr_fill(&e->hdr, HW_EV_CONN_OPEN, sizeof(*e), c, now);
+	e->syn_len = 0;
+	__builtin_memset(e->_pad, 0, sizeof(e->_pad));
+	__builtin_memset(e->syn, 0, sizeof(e->syn));
+	bpf_ringbuf_submit(e, rb_flags());
+	return c;
+}
+
+/* A SYN to a listener that has no saved SYN: keep its header by 4-tuple so
+ * the PASSIVE_ESTABLISHED callback can attach it to the connection. */
+static __always_inline void park_syn(struct __sk_buff *skb, struct bpf_sock *sk)
+{
+	struct syn_parked v = {};
+	struct hw_tuple key = {};
+	struct pkt p;
+	__u32 *saved;
+	__u64 n, t;
+
+	if (parse_pkt(skb, &p) || (p.tcp_flags & (TCP_FL_SYN | TCP_FL_ACK)) != TCP_FL_SYN)
+		return;
+	saved = bpf_sk_storage_get(&listeners, sk, 0, 0);
+	if (saved && *saved)
+		return;
+	n = p.hdr_len;
+	barrier_var(n);
+	if (n < 40 || n > HW_SYN_MAX)
+		return;
+	if (bpf_skb_load_bytes(skb, 0, v.hdr, n))
+		return;
+	v.len = n;
+	t = p.tcp_off;
+	barrier_var(t);
+	if (t > HW_SYN_MAX - 4)
+		return;
+	if ((v.hdr[0] >> 4) == 4) {
+		key.client_addr[10] = key.client_addr[11] = 0xff;
+		key.server_addr[10] = key.server_addr[11] = 0xff;
+		__builtin_memcpy(&key.client_addr[12], &v.hdr[12], 4);
+		__builtin_memcpy(&key.server_addr[12], &v.hdr[16], 4);
+	} else {
+		__builtin_memcpy(key.client_addr, &v.hdr[8], 16);
+		__builtin_memcpy(key.server_addr, &v.hdr[24], 16);
+	}
+	key.client_port = (v.hdr[t] << 8) | v.hdr[t + 1];
+	key.server_port = (v.hdr[t + 2] << 8) | v.hdr[t + 3];
+	bpf_map_update_elem(&syn_park, &key, &v, BPF_ANY);
+}
+
+/* Connections adopted from cgroup_skb get no sockops state callback: their
+ * end is read from FIN/RST flags instead. */
+static __always_inline void adopted_flags(struct bpf_sock *sk, struct conn *c,
+					  const struct pkt *p, bool ingress)
+{
+	struct bpf_tcp_sock *tp;
+	__u32 srtt = 0;
+
+	if (p->tcp_flags & TCP_FL_FIN)
+		c->flags |= ingress ? CF_FIN_IN : CF_FIN_OUT;
+	if (!(p->tcp_flags & TCP_FL_RST) && (c->flags & (CF_FIN_IN | CF_FIN_OUT)) !=
+						    (CF_FIN_IN | CF_FIN_OUT))
+		return;
+	tp = bpf_tcp_sock(sk);
+	if (tp)
+		srtt = tp->srtt_us >> 3;
+	emit_conn_close(c, bpf_ktime_get_ns(), srtt,
+			(p->tcp_flags & TCP_FL_RST) ? HW_F_RESET : 0);
+}
+
+static __always_inline int on_packet(struct __sk_buff *skb, bool ingress)
+{
+	struct bpf_sock *sk = skb->sk;
+	struct conn *c;
+	struct pkt p;
+
+	if (!sk || !port_watched(skb->local_port))
+		return 1;
+	sk = bpf_sk_fullsock(sk);
+	if (!sk || sk->protocol != IPPROTO_TCP)
+		return 1;
+	c = bpf_sk_storage_get(&conns, sk, 0, 0);
+	if (!c) {
+		if (sk->state == BPF_TCP_LISTEN) {
+			if (ingress)
+				park_syn(skb, sk);
+			return 1;
+		}
+		if (sk->state != BPF_TCP_ESTABLISHED)
+			return 1;
+		c = adopt(skb, sk);
+		if (!c)
+			return 1;
+	}
+	if (c->flags & CF_CLOSED)
+		return 1;
+	if (parse_pkt(skb, &p)) {
+		count(HW_CNT_HDR_UNPARSED);
+		return 1;
+	}
+	if (p.plen) {
+		if (ingress)
+			client_data(skb, c, &p);
+		else
+			server_data(c, &p);
+	}
+	if ((c->flags & CF_ADOPTED) && (p.tcp_flags & (TCP_FL_FIN | TCP_FL_RST)))
+		adopted_flags(sk, c, &p, ingress);
+	return 1;
+}
+
+SEC("cgroup_skb/ingress")
+int hw_ingress(struct __sk_buff *skb)
+{
+	return on_packet(skb, true);
+}
+
+SEC("cgroup_skb/egress")
+int hw_egress(struct __sk_buff *skb)
+{
+	return on_packet(skb, false);
+}
+
+static __always_inline void tuple_from_skops(struct hw_tuple *t, const struct bpf_sock_ops *skops)
+{
+	__builtin_memset(t, 0, sizeof(*t));
+	if (skops->family == AF_INET6) {
+		__u32 *ca = (__u32 *)t->client_addr, *sa = (__u32 *)t->server_addr;
+
+		ca[0] = skops->remote_ip6[0];
+		ca[1] = skops->remote_ip6[1];
+		ca[2] = skops->remote_ip6[2];
+		ca[3] = skops->remote_ip6[3];
+		sa[0] = skops->local_ip6[0];
+		sa[1] = skops->local_ip6[1];
+		sa[2] = skops->local_ip6[2];
+		sa[3] = skops->local_ip6[3];
+	} else {
+		t->client_addr[10] = t->client_addr[11] = 0xff;
+		t->server_addr[10] = t->server_addr[11] = 0xff;
+		*(__u32 *)&t->client_addr[12] = skops->remote_ip4;
+		*(__u32 *)&t->server_addr[12] = skops->local_ip4;
+	}
+	t->client_port = bpf_ntohl(skops->remote_port);
+	t->server_port = skops->local_port;
+}
+
+static __always_inline void on_listen(struct bpf_sock_ops *skops)
+{
+	__u32 port = skops->local_port, key = port >> 6, one = 1;
+	struct bpf_sock *sk = skops->sk;
+	__u64 *bits;
+	__u32 *saved;
+
+	if (!port_watched(port))
+		return;
+	bits = bpf_map_lookup_elem(&listen_ports, &key);
+	if (bits)
+		__sync_fetch_and_or(bits, 1ULL << (port & 63));
+	if (!sk || bpf_setsockopt(skops, SOL_TCP, TCP_SAVE_SYN, &one, sizeof(one)))
+		return;
+	saved = bpf_sk_storage_get(&listeners, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (saved)
+		*saved = 1;
+}
+
+static __always_inline void on_passive_established(struct bpf_sock_ops *skops)
+{
+	struct bpf_sock *sk = skops->sk;
+	struct syn_parked *parked;
+	struct hw_conn_open *e;
+	struct conn *c;
+	long n;
+
+	if (!sk || !port_watched(skops->local_port))
+		return;
+	c = bpf_sk_storage_get(&conns, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (!c) {
+		count(HW_CNT_STORAGE_FAIL);
+		return;
+	}
+	tuple_from_skops(&c->tuple, skops);
+	c->cookie = bpf_get_socket_cookie(skops);
+	c->open_ns = bpf_ktime_get_ns();
+	/* the first payload byte in each direction follows the SYN's sequence */
+	c->in_end = skops->rcv_nxt;
+	c->out_end = skops->snd_nxt;
+	c->flags = CF_IN_SEEN | CF_OUT_SEEN;
+	bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags | BPF_SOCK_OPS_STATE_CB_FLAG);
+
+	e = rb_reserve(sizeof(*e));
+	if (!e)
+		return;
+	hdr_fill(&e->hdr, HW_EV_CONN_OPEN, sizeof(*e), c, c->open_ns);
+	__builtin_memset(e->_pad, 0, sizeof(e->_pad));
+	/* returns the bytes copied and zero-fills the rest of syn[] */
+	n = bpf_getsockopt(skops, SOL_TCP, TCP_BPF_SYN_IP, e->syn, sizeof(e->syn));
+	if (n > 0) {
+		e->syn_len = n;
+		e->hdr.flags |= HW_F_SYN_SAVED;
+	} else if ((parked = bpf_map_lookup_elem(&syn_park, &c->tuple))) {
+		__builtin_memcpy(e->syn, parked->hdr, sizeof(e->syn));
+		e->syn_len = parked->len;
+		e->hdr.flags |= HW_F_SYN_PARKED;
+		bpf_map_delete_elem(&syn_park, &c->tuple);
+	} else {
+		__builtin_memset(e->syn, 0, sizeof(e->syn));
+		e->syn_len = 0;
+		count(HW_CNT_SYN_MISSING);
+	}
+	bpf_ringbuf_submit(e, rb_flags());
+}
+
+static __always_inline void on_close(struct bpf_sock_ops *skops)
+{
+	struct bpf_sock *sk = skops->sk;
+	struct conn *c;
+
+	if (!sk)
+		return;
+	c = bpf_sk_storage_get(&conns, sk, 0, 0);
+	if (!c || (c->flags & CF_CLOSED))
+		return;
+	emit_conn_close(c, bpf_ktime_get_ns(), skops->srtt_us >> 3, 0);
+}
+
+SEC("sockops")
+int hw_sockops(struct bpf_sock_ops *skops)
+{
+	switch (skops->op) {
+	case BPF_SOCK_OPS_TCP_LISTEN_CB:
+		on_listen(skops);
+		break;
+	case BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB:
+		on_passive_established(skops);
+		break;
+	case BPF_SOCK_OPS_STATE_CB:
+		if (skops->args[1] == BPF_TCP_CLOSE)
+			on_close(skops);
+		break;
+	}
+	return 1;
+}

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs the Debian packages hydrawatch needs to build, run and test.
+# Idempotent and non-interactive: it asks dpkg first and calls apt-get only
+# for what is missing. Used by `make deps` (and so by every build target).
+set -euo pipefail
+
+BUILD_PKGS=(clang llvm make gcc pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev
+	libcmocka-dev libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev libssl-dev
+	libpcap-dev)
+TEST_PKGS=(iproute2 procps python3 curl nginx-light wrk)
+
+missing=()
+for p in "${BUILD_PKGS[@]}" "${TEST_PKGS[@]}"; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+		missing+=("$p")
+	fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "install-deps: missing Debian packages: ${missing[*]}" >&2
+	echo "install-deps: run 'sudo make deps' (or apt-get install them) and retry" >&2
+	exit 1
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# nginx-light's postinst may start a default server on :80; tests start their own
+if systemctl is-active --quiet nginx 2>/dev/null; then systemctl stop nginx || true; fi

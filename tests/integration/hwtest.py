@@ -1,0 +1,204 @@
+"""Integration test harness: each test builds its own world (a cgroup v2
+directory, hwserve servers inside or outside it, the agent watching it,
+clients on loopback source addresses) and tears it down.
+
+Tests are functions named test_*; a test that needs something the machine
+lacks raises Skip with the reason. The runner prints one line per test and
+a closing 'N passed, N failed, N skipped' line.
+"""
+import json
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import time
+import traceback
+
+BUILD = os.environ.get("HW_BUILD", "build")
+AGENT = os.path.join(BUILD, "hydrawatch")
+HWSERVE = os.path.join(BUILD, "tools", "hwserve")
+HWLOAD = os.path.join(BUILD, "tools", "hwload")
+
+
+class Skip(Exception):
+    pass
+
+
+def cgroup2_root():
+    with open("/proc/mounts") as f:
+        for line in f:
+            dev, mnt, fstype = line.split()[:3]
+            if fstype == "cgroup2":
+                return mnt.replace("\\040", " ")
+    raise Skip("cgroup v2 is not mounted")
+
+
+def free_port(family=socket.AF_INET):
+    """A port free on loopback for both families, from a range tests own."""
+    for _ in range(200):
+        port = random.randint(20000, 29999)
+        ok = True
+        for fam, addr in ((socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1")):
+            s = socket.socket(fam, socket.SOCK_STREAM)
+            try:
+                s.bind((addr, port))
+            except OSError:
+                ok = False
+            finally:
+                s.close()
+        if ok:
+            return port
+    raise RuntimeError("no free port")
+
+
+class Cgroup:
+    def __init__(self, name):
+        self.path = os.path.join(cgroup2_root(), "%s-%d-%d" % (name, os.getpid(), random.randint(0, 1 << 30)))
+        os.mkdir(self.path)
+
+    def enter_fn(self):
+        procs = os.path.join(self.path, "cgroup.procs")
+
+        def enter():
+            with open(procs, "w") as f:
+                f.write(str(os.getpid()))
+        return enter
+
+    def remove(self):
+        for _ in range(100):
+            try:
+                os.rmdir(self.path)
+                return
+            except FileNotFoundError:
+                return
+            except OSError:
+                time.sleep(0.05)
+
+
+class Server:
+    """hwserve on ADDR:PORT, inside cgroup cg (or outside when cg is None)."""
+
+    def __init__(self, addr, port, cg=None):
+        self.addr, self.port = addr, port
+        self.proc = subprocess.Popen([HWSERVE, addr, str(port)], stdout=subprocess.PIPE,
+                                     preexec_fn=cg.enter_fn() if cg else None)
+        line = self.proc.stdout.readline()
+        if line.strip() != b"ready":
+            raise RuntimeError("hwserve did not start on %s:%d" % (addr, port))
+
+    def stop(self):
+        self.proc.kill()
+        self.proc.wait()
+
+
+class Agent:
+    """The agent with a trace file; stop() returns the parsed trace lines."""
+
+    def __init__(self, tmpdir, *args):
+        self.trace_path = os.path.join(tmpdir, "trace-%d.ndjson" % random.randint(0, 1 << 30))
+        self.err_path = self.trace_path + ".stderr"
+        self.err = open(self.err_path, "w")
+        self.proc = subprocess.Popen([AGENT, "--trace", self.trace_path] + list(args),
+                                     stderr=self.err)
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("agent exited %d: %s" % (self.proc.returncode, self.stderr()))
+            if "watching" in self.stderr():
+                return
+            time.sleep(0.05)
+        raise RuntimeError("agent did not attach: " + self.stderr())
+
+    def stderr(self):
+        with open(self.err_path) as f:
+            return f.read()
+
+    def stop(self, settle=0.3):
+        time.sleep(settle)  # let closes travel through the ring buffer
+        self.proc.send_signal(signal.SIGTERM)
+        rc = self.proc.wait(timeout=20)
+        self.err.close()
+        if rc != 0:
+            raise AssertionError("agent exited %d: %s" % (rc, self.stderr()))
+        with open(self.trace_path) as f:
+            return [json.loads(l) for l in f if l.strip()]
+
+
+def http_request(sock, method, path, body=b"", extra_headers=()):
+    """Sends one request and reads its whole response (Content-Length or
+    chunked). Returns (request bytes, response bytes, response body)."""
+    head = "%s %s HTTP/1.1\r\nHost: hwtest\r\nUser-Agent: hwtest/1\r\n" % (method, path)
+    for h in extra_headers:
+        head += h + "\r\n"
+    if body or method == "POST":
+        head += "Content-Length: %d\r\n" % len(body)
+    req = head.encode() + b"\r\n" + body
+    sock.sendall(req)
+    buf = b""
+    while b"\r\n\r\n" not in buf:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise ConnectionError("server closed mid-response")
+        buf += chunk
+    hend = buf.index(b"\r\n\r\n") + 4
+    headers = buf[:hend].decode().lower()
+    if "transfer-encoding: chunked" in headers:
+        while not buf.endswith(b"0\r\n\r\n"):
+            chunk = sock.recv(65536)
+            if not chunk:
+                raise ConnectionError("server closed mid-stream")
+            buf += chunk
+        return len(req), len(buf), buf[hend:]
+    length = int(headers.split("content-length:")[1].split("\r\n")[0])
+    while len(buf) < hend + length:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise ConnectionError("server closed mid-body")
+        buf += chunk
+    return len(req), len(buf), buf[hend:]
+
+
+def connect(addr, port, src=None):
+    fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
+    s = socket.socket(fam, socket.SOCK_STREAM)
+    if src:
+        s.bind((src, 0))
+    s.connect((addr, port))
+    return s
+
+
+def lines_of(trace, typ):
+    return [l for l in trace if l.get("type") == typ]
+
+
+def check(cond, msg, *args):
+    if not cond:
+        raise AssertionError(msg % args if args else msg)
+
+
+def run(tests):
+    """Runs the given test functions; returns (passed, failed, skipped)."""
+    import tempfile
+    passed = failed = skipped = 0
+    only = os.environ.get("HW_TEST")
+    for t in tests:
+        if only and only not in t.__name__:
+            continue
+        tmp = tempfile.mkdtemp(prefix="hwtest-")
+        t0 = time.time()
+        try:
+            t(tmp)
+        except Skip as e:
+            skipped += 1
+            print("SKIP %s: %s" % (t.__name__, e), flush=True)
+            continue
+        except Exception:
+            failed += 1
+            print("FAIL %s (%.1fs)" % (t.__name__, time.time() - t0), flush=True)
+            traceback.print_exc(file=sys.stdout)
+            continue
+        passed += 1
+        print("PASS %s (%.1fs)" % (t.__name__, time.time() - t0), flush=True)
+    return passed, failed, skipped

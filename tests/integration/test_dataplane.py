@@ -1,0 +1,278 @@
+#!/usr/bin/env python3
+"""Kernel data path, end to end on the real kernel: the agent's trace must
+match, exactly, what test clients sent and received."""
+import json
+import os
+import random
+import subprocess
+import sys
+import time
+from contextlib import ExitStack
+
+sys.path.insert(0, os.path.dirname(__file__))
+from hwtest import (HWLOAD, Agent, Cgroup, Server, Skip, check, connect, free_port,  # noqa: E402
+                    http_request, lines_of, run)
+
+
+def world(stack, name):
+    cg = Cgroup(name)
+    stack.callback(cg.remove)
+    return cg
+
+
+def start_server(stack, addr, port, cg):
+    s = Server(addr, port, cg)
+    stack.callback(s.stop)
+    return s
+
+
+def start_agent(stack, tmp, *args):
+    a = Agent(tmp, *args)
+
+    def kill():
+        if a.proc.poll() is None:
+            a.proc.kill()
+            a.proc.wait()
+    stack.callback(kill)
+    return a
+
+
+def keepalive_workload(addr, port, sources, conns_per_source, reqs_per_conn, rng):
+    """Opens the connections, then runs the requests interleaved across them.
+    Returns {client_port: {"src": addr, "exchanges": [(req, resp), ...]}}."""
+    conns = {}
+    socks = []
+    for src in sources:
+        for _ in range(conns_per_source):
+            s = connect(addr, port, src)
+            socks.append(s)
+            conns[s.getsockname()[1]] = {"src": src, "exchanges": []}
+    for _ in range(reqs_per_conn):
+        for s in socks:
+            body = b"p" * rng.choice([0, 1, 17, 300, 1400, 5000, 70000])
+            method = "POST" if body or rng.random() < 0.5 else "GET"
+            resp_n = rng.choice([0, 1, 100, 1448, 4000, 65536, 200000])
+            req_b, resp_b, _ = http_request(s, method, "/bytes?n=%d" % resp_n, body)
+            conns[s.getsockname()[1]]["exchanges"].append((req_b, resp_b))
+    for s in socks:
+        s.close()
+    return conns
+
+
+def assert_trace_matches(trace, conns, server_port):
+    opens = lines_of(trace, "conn_open")
+    closes = lines_of(trace, "conn_close")
+    exch = lines_of(trace, "exchange")
+    total = sum(len(c["exchanges"]) for c in conns.values())
+    check(len(exch) == total, "exchange lines: want %d, got %d", total, len(exch))
+    check(len(opens) == len(conns), "conn_open lines: want %d, got %d", len(conns), len(opens))
+    check(len(closes) == len(conns), "conn_close lines: want %d, got %d", len(conns), len(closes))
+    for o in opens:
+        c = conns.get(o["client_port"])
+        check(c is not None, "conn_open for unknown client port %d", o["client_port"])
+        check(o["client_ip"] == c["src"], "client_ip %s, want %s", o["client_ip"], c["src"])
+        check(o["server_port"] == server_port, "server_port %d", o["server_port"])
+        check(o["syn"] in ("saved", "parked"), "conn_open without SYN header: %s", o)
+    seen = {}
+    for e in exch:
+        c = conns[e["client_port"]]
+        check(e["client_ip"] == c["src"], "exchange client_ip %s, want %s", e["client_ip"], c["src"])
+        want = c["exchanges"][e["index"] - 1]
+        got = (e["req_bytes"], e["resp_bytes"])
+        check(got == want, "conn %d exchange %d: (req, resp) = %s, want %s",
+              e["client_port"], e["index"], got, want)
+        check(e["ttfb_us"] <= e["duration_us"], "ttfb %d > duration %d", e["ttfb_us"], e["duration_us"])
+        seen[(e["client_port"], e["index"])] = True
+    check(len(seen) == total, "duplicate exchange lines")
+    for cl in closes:
+        c = conns[cl["client_port"]]
+        check(cl["exchanges"] == len(c["exchanges"]), "close: exchanges %d, want %d",
+              cl["exchanges"], len(c["exchanges"]))
+        check(cl["bytes_in"] == sum(x[0] for x in c["exchanges"]), "close: bytes_in %d", cl["bytes_in"])
+        check(cl["bytes_out"] == sum(x[1] for x in c["exchanges"]), "close: bytes_out %d", cl["bytes_out"])
+        check(cl["client_ip"] == c["src"], "close: client_ip %s", cl["client_ip"])
+    stats = lines_of(trace, "stats")
+    check(len(stats) == 1 and stats[0]["events_lost"] == 0, "stats line: %s", stats)
+    check(stats[0]["kernel"]["hdr_unparsed"] == 0, "unparsed packets: %s", stats[0])
+
+
+def test_keepalive_ipv4_exact(tmp):
+    """20 keep-alive connections from 5 source addresses, 200 requests."""
+    with ExitStack() as st:
+        cg = world(st, "hw-ka4")
+        port = free_port()
+        start_server(st, "127.0.0.1", port, cg)
+        agent = start_agent(st, tmp, "--cgroup", cg.path, "--ports", str(port))
+        sources = ["127.0.%d.%d" % (random.randint(1, 254), i) for i in range(1, 6)]
+        conns = keepalive_workload("127.0.0.1", port, sources, 4, 10, random.Random(1))
+        trace = agent.stop()
+        check(len(conns) == 20, "client made %d connections", len(conns))
+        assert_trace_matches(trace, conns, port)
+
+
+def test_keepalive_ipv6_exact(tmp):
+    """The same over ::1, against a dual-stack listener."""
+    with ExitStack() as st:
+        cg = world(st, "hw-ka6")
+        port = free_port()
+        start_server(st, "::", port, cg)
+        agent = start_agent(st, tmp, "--cgroup", cg.path, "--ports", str(port))
+        conns = keepalive_workload("::1", port, ["::1"], 8, 10, random.Random(2))
+        # v4 to the same dual-stack listener: v4-mapped socket, printed as IPv4
+        conns.update(keepalive_workload("127.0.0.1", port, ["127.0.0.9"], 2, 5, random.Random(3)))
+        trace = agent.stop()
+        assert_trace_matches(trace, conns, port)
+        check(any(o["server_ip"] == "::1" for o in lines_of(trace, "conn_open")), "no ::1 server_ip")
+
+
+def test_stream_is_one_exchange(tmp):
+    """100 chunks over about 1 s: one exchange, ttfb far below duration."""
+    with ExitStack() as st:
+        cg = world(st, "hw-stream")
+        port = free_port()
+        start_server(st, "127.0.0.1", port, cg)
+        agent = start_agent(st, tmp, "--cgroup", cg.path, "--ports", str(port))
+        s = connect("127.0.0.1", port, "127.0.0.1")
+        t0 = time.time()
+        req_b, resp_b, body = http_request(s, "GET", "/stream?chunks=100&interval_ms=10&size=32")
+        elapsed = time.time() - t0
+        s.close()
+        trace = agent.stop()
+        check(body.count(b"data: ") == 100, "server sent %d events", body.count(b"data: "))
+        exch = lines_of(trace, "exchange")
+        check(len(exch) == 1, "want 1 exchange, got %d", len(exch))
+        e = exch[0]
+        check((e["req_bytes"], e["resp_bytes"]) == (req_b, resp_b), "bytes %s", e)
+        check(e["duration_us"] >= 0.9e6 and e["duration_us"] <= elapsed * 1e6 + 1000,
+              "duration_us %d, client saw %.3fs", e["duration_us"], elapsed)
+        check(e["ttfb_us"] * 20 < e["duration_us"], "ttfb_us %d not well below duration_us %d",
+              e["ttfb_us"], e["duration_us"])
+
+
+def test_unwatched_port_and_foreign_cgroup(tmp):
+    """Unwatched port, or a watched port served from outside the cgroup:
+    no lines at all."""
+    with ExitStack() as st:
+        cg = world(st, "hw-unw")
+        watched, unwatched, outside = free_port(), free_port(), free_port()
+        start_server(st, "127.0.0.1", unwatched, cg)
+        start_server(st, "127.0.0.1", outside, None)
+        agent = start_agent(st, tmp, "--cgroup", cg.path, "--ports", "%d,%d" % (watched, outside))
+        for port in (unwatched, outside):
+            s = connect("127.0.0.1", port, "127.0.0.3")
+            for _ in range(5):
+                http_request(s, "GET", "/bytes?n=1000")
+            s.close()
+        trace = agent.stop()
+        noise = [l for l in trace if l["type"] != "stats"]
+        check(not noise, "unexpected lines: %s", noise[:3])
+
+
+def test_retransmissions_counted_once(tmp):
+    """A lossy veth link: retransmitted and reordered segments must not be
+    counted twice. The server lives in a network namespace the test makes;
+    the client's side is rate-limited with tbf so queues overflow."""
+    if subprocess.run(["ip", "netns", "add", "hwprobe-%d" % os.getpid()],
+                      capture_output=True).returncode:
+        raise Skip("cannot create network namespaces")
+    subprocess.run(["ip", "netns", "del", "hwprobe-%d" % os.getpid()])
+    ns = "hwlossy-%d" % os.getpid()
+    ha, hb = "hwl%da" % (os.getpid() % 10000), "hwl%db" % (os.getpid() % 10000)
+    sh = lambda *c: subprocess.run(list(c), check=True, capture_output=True)  # noqa: E731
+    with ExitStack() as st:
+        sh("ip", "netns", "add", ns)
+        st.callback(subprocess.run, ["ip", "netns", "del", ns])
+        sh("ip", "link", "add", ha, "type", "veth", "peer", "name", hb)
+        st.callback(subprocess.run, ["ip", "link", "del", ha], capture_output=True)
+        sh("ip", "link", "set", hb, "netns", ns)
+        sh("ip", "addr", "add", "169.254.77.1/30", "dev", ha)
+        sh("ip", "link", "set", ha, "up")
+        sh("ip", "netns", "exec", ns, "ip", "addr", "add", "169.254.77.2/30", "dev", hb)
+        sh("ip", "netns", "exec", ns, "ip", "link", "set", hb, "up")
+        sh("ip", "netns", "exec", ns, "ip", "link", "set", "lo", "up")
+        # tiny queues both ways: drops force retransmissions
+        sh("tc", "qdisc", "add", "dev", ha, "root", "tbf", "rate", "20mbit", "burst", "4kb", "limit", "6kb")
+        sh("ip", "netns", "exec", ns, "tc", "qdisc", "add", "dev", hb, "root", "tbf", "rate",
+           "20mbit", "burst", "4kb", "limit", "6kb")
+        cg = world(st, "hw-lossy")
+        port = free_port()
+        proc = subprocess.Popen(["ip", "netns", "exec", ns, os.path.abspath(os.environ.get(
+            "HW_BUILD", "build") + "/tools/hwserve"), "169.254.77.2", str(port)],
+            stdout=subprocess.PIPE, preexec_fn=cg.enter_fn())
+        st.callback(proc.wait)
+        st.callback(proc.kill)
+        check(proc.stdout.readline().strip() == b"ready", "server in netns did not start")
+        agent = start_agent(st, tmp, "--cgroup", cg.path, "--ports", str(port))
+        before = retrans_segs(ns)
+        conns = keepalive_workload("169.254.77.2", port, ["169.254.77.1"], 3, 4, random.Random(4))
+        after = retrans_segs(ns)
+        trace = agent.stop(settle=1.0)
+        assert_trace_matches(trace, conns, port)
+        print("    server retransmitted %d segments" % (after - before))
+        check(after > before, "the link lost nothing: the test proves nothing (retrans %d)", after - before)
+
+
+def retrans_segs(ns):
+    out = subprocess.run(["ip", "netns", "exec", ns, "cat", "/proc/net/snmp"],
+                         capture_output=True, text=True).stdout.splitlines()
+    tcp = [l.split() for l in out if l.startswith("Tcp:")]
+    return int(tcp[1][tcp[0].index("RetransSegs")])
+
+
+def test_detach_on_sigterm(tmp):
+    """After SIGTERM no program the agent loaded remains."""
+    def our_progs():
+        out = subprocess.run(["bpftool", "-j", "prog", "show"], capture_output=True, text=True)
+        if out.returncode:
+            raise Skip("bpftool prog show failed: " + out.stderr.strip())
+        return {p["id"] for p in json.loads(out.stdout)
+                if p.get("name") in ("hw_ingress", "hw_egress", "hw_sockops")}
+    with ExitStack() as st:
+        cg = world(st, "hw-detach")
+        before = our_progs()
+        agent = start_agent(st, tmp, "--cgroup", cg.path)
+        during = our_progs() - before
+        check(len(during) == 3, "want 3 loaded programs while running, got %d", len(during))
+        agent.stop(settle=0)
+        time.sleep(0.2)
+        left = our_progs() & during
+        check(not left, "programs left after SIGTERM: %s", left)
+
+
+def test_rate_5000_no_loss(tmp):
+    """5,000 requests/s for 10 s: nothing lost, the count exact."""
+    with ExitStack() as st:
+        cg = world(st, "hw-rate")
+        port = free_port()
+        start_server(st, "127.0.0.1", port, cg)
+        agent = start_agent(st, tmp, "--cgroup", cg.path, "--ports", str(port))
+        out = subprocess.run([HWLOAD, "127.0.0.1", str(port), "16", "5000", "10", "200"],
+                             capture_output=True, text=True, timeout=60)
+        check(out.returncode == 0, "hwload failed: %s %s", out.stdout, out.stderr)
+        load = json.loads(out.stdout)
+        trace = agent.stop(settle=0.5)
+        exch = lines_of(trace, "exchange")
+        stats = lines_of(trace, "stats")[0]
+        print("    %d requests in %.1fs (%d late), %d exchange lines" % (
+            load["requests"], load["seconds"], load["late"], len(exch)))
+        check(load["requests"] >= 45000, "load generator fell short: %s", load)
+        check(stats["events_lost"] == 0, "events lost: %d", stats["events_lost"])
+        check(len(exch) == load["requests"], "exchanges %d != requests %d", len(exch), load["requests"])
+        check(sum(e["req_bytes"] for e in exch) == load["req_bytes"], "request bytes differ")
+        check(sum(e["resp_bytes"] for e in exch) == load["resp_bytes"], "response bytes differ")
+
+
+TESTS = [
+    test_keepalive_ipv4_exact,
+    test_keepalive_ipv6_exact,
+    test_stream_is_one_exchange,
+    test_unwatched_port_and_foreign_cgroup,
+    test_retransmissions_counted_once,
+    test_detach_on_sigterm,
+    test_rate_5000_no_loss,
+]
+
+if __name__ == "__main__":
+    p, f, s = run(TESTS)
+    print("integration: %d passed, %d failed, %d skipped" % (p, f, s))
+    sys.exit(1 if f else 0)

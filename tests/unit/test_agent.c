@@ -1,0 +1,303 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* Unit tests for the agent's pure functions: port lists, cgroup2 discovery,
+ * /proc/net/tcp parsing, event validation, address and trace formatting,
+ * and the option table. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+#include "addr.h"
+#include "cgroup.h"
+#include "config.h"
+#include "event.h"
+#include "listeners.h"
+#include "ports.h"
+#include "trace.h"
+
+static void test_ports_valid(void **state)
+{
+	static const struct {
+		const char *spec;
+		unsigned count;
+		unsigned has[3];
+		unsigned hasnt[2];
+	} cases[] = {
+		{ "8000", 1, { 8000, 8000, 8000 }, { 7999, 8001 } },
+		{ "80,443", 2, { 80, 443, 80 }, { 81, 442 } },
+		{ "8000-8099", 100, { 8000, 8050, 8099 }, { 7999, 8100 } },
+		{ "1,65535", 2, { 1, 65535, 1 }, { 2, 65534 } },
+		{ "80, 81 ,82", 3, { 80, 81, 82 }, { 79, 83 } },
+		{ "80,80,79-81", 3, { 79, 80, 81 }, { 78, 82 } }, /* duplicates count once */
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct hw_ports p;
+		char err[160];
+
+		assert_int_equal(hw_ports_parse(cases[i].spec, &p, err, sizeof(err)), 0);
+		assert_int_equal(p.count, cases[i].count);
+		for (int k = 0; k < 3; k++)
+			assert_true(hw_ports_has(&p, cases[i].has[k]));
+		for (int k = 0; k < 2; k++)
+			assert_false(hw_ports_has(&p, cases[i].hasnt[k]));
+	}
+}
+
+static void test_ports_invalid(void **state)
+{
+	static const char *const bad[] = { "",	     "0",     "65536", "80,",  ",80", "80-",
+					   "90-80", "abc",   "80;81", "-5",   "1e3", "99999999999",
+					   "80 81" };
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct hw_ports p;
+		char err[160] = "";
+
+		assert_int_equal(hw_ports_parse(bad[i], &p, err, sizeof(err)), -1);
+		assert_true(strlen(err) > 0); /* every refusal explains itself */
+	}
+}
+
+static void test_cgroup2_mount(void **state)
+{
+	/* a hybrid host, as on the test machines: v1 controllers plus unified */
+	static const char hybrid[] =
+		"sysfs /sys sysfs rw 0 0\n"
+		"tmpfs /sys/fs/cgroup tmpfs rw,relatime,mode=755 0 0\n"
+		"cgroup /sys/fs/cgroup/cpu cgroup rw,relatime,cpu 0 0\n"
+		"cgroup2 /sys/fs/cgroup/unified cgroup2 rw,relatime 0 0\n";
+	static const char spaced[] = "none /mnt/my\\040cgroups cgroup2 rw 0 0\n";
+	static const char v1only[] = "cgroup /sys/fs/cgroup/cpu cgroup rw,cpu 0 0\n";
+	char out[256];
+
+	(void)state;
+	assert_int_equal(hw_cgroup2_mount_from_text(hybrid, out, sizeof(out)), 0);
+	assert_string_equal(out, "/sys/fs/cgroup/unified");
+	assert_int_equal(hw_cgroup2_mount_from_text(spaced, out, sizeof(out)), 0);
+	assert_string_equal(out, "/mnt/my cgroups");
+	assert_int_equal(hw_cgroup2_mount_from_text(v1only, out, sizeof(out)), -1);
+	assert_int_equal(hw_cgroup2_mount_from_text("", out, sizeof(out)), -1);
+}
+
+static void test_listeners_from_text(void **state)
+{
+	/* trimmed from a real /proc/net/tcp and tcp6 */
+	static const char tcp[] =
+		"  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid\n"
+		"   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0\n"
+		"   1: 0100007F:1F90 0100007F:D431 01 00000000:00000000 00:00000000 00000000     0\n"
+		"   2: 00000000:0016 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0\n";
+	static const char tcp6[] =
+		"  sl  local_address                         remote_address                        st\n"
+		"   0: 00000000000000000000000001000000:2710 00000000000000000000000000000000:0000 0A\n";
+	struct hw_ports p = { 0 };
+
+	(void)state;
+	assert_int_equal(hw_listeners_from_text(tcp, &p), 2);
+	assert_true(hw_ports_has(&p, 8080));
+	assert_true(hw_ports_has(&p, 22));
+	assert_false(hw_ports_has(&p, 0xD431)); /* established, not listening */
+	assert_int_equal(hw_listeners_from_text(tcp6, &p), 1);
+	assert_true(hw_ports_has(&p, 10000));
+	assert_int_equal(hw_listeners_from_text("garbage\n", &p), -1);
+}
+
+static void fill_hdr(struct hw_event_hdr *h, __u8 type, __u16 size)
+{
+	memset(h, 0, sizeof(*h));
+	h->type = type;
+	h->size = size;
+	h->ts_ns = 5000;
+	h->cookie = 42;
+	h->tuple.client_addr[10] = h->tuple.client_addr[11] = 0xff;
+	h->tuple.client_addr[12] = 127;
+	h->tuple.client_addr[15] = 7;
+	h->tuple.server_addr[15] = 1; /* ::1 */
+	h->tuple.client_port = 40000;
+	h->tuple.server_port = 8080;
+}
+
+static void test_event_decode(void **state)
+{
+	struct {
+		struct hw_exchange_start s;
+		__u8 data[HW_CAPTURE_SMALL];
+	} start;
+	struct hw_exchange_end end;
+	struct hw_event ev;
+
+	(void)state;
+	fill_hdr(&start.s.hdr, HW_EV_EXCHANGE_START, sizeof(start));
+	start.s.cap_len = 5;
+	memcpy(start.data, "GET /", 5);
+	assert_int_equal(hw_event_decode(&start, sizeof(start), &ev), HW_DECODE_OK);
+	assert_int_equal(ev.capture_len, 5);
+	assert_memory_equal(ev.capture, "GET /", 5);
+
+	/* a capture length past the record is refused, not read */
+	start.s.cap_len = HW_CAPTURE_SMALL + 1;
+	assert_int_equal(hw_event_decode(&start, sizeof(start), &ev), HW_DECODE_CAPTURE);
+
+	fill_hdr(&end.hdr, HW_EV_EXCHANGE_END, sizeof(end));
+	assert_int_equal(hw_event_decode(&end, sizeof(end), &ev), HW_DECODE_OK);
+	assert_int_equal(hw_event_decode(&end, sizeof(end.hdr) - 1, &ev), HW_DECODE_SHORT);
+	assert_int_equal(hw_event_decode(&end, sizeof(end) - 1, &ev), HW_DECODE_SIZE);
+	end.hdr.size = sizeof(end.hdr); /* claims a header-only exchange_end */
+	assert_int_equal(hw_event_decode(&end, sizeof(end), &ev), HW_DECODE_SHORT);
+	end.hdr.size = sizeof(end);
+	end.hdr.type = HW_EV_TYPE_MAX;
+	assert_int_equal(hw_event_decode(&end, sizeof(end), &ev), HW_DECODE_TYPE);
+	end.hdr.type = 0;
+	assert_int_equal(hw_event_decode(&end, sizeof(end), &ev), HW_DECODE_TYPE);
+}
+
+static void test_addr_str(void **state)
+{
+	__u8 v4[16] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 1, 2, 3 };
+	__u8 v6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
+	char buf[HW_ADDR_STRLEN];
+
+	(void)state;
+	assert_string_equal(hw_addr_str(v4, buf, sizeof(buf)), "10.1.2.3");
+	assert_true(hw_addr_is_v4mapped(v4));
+	assert_string_equal(hw_addr_str(v6, buf, sizeof(buf)), "2001:db8::1");
+	assert_false(hw_addr_is_v4mapped(v6));
+}
+
+static void test_trace_exchange(void **state)
+{
+	struct hw_exchange_end end;
+	struct hw_event ev;
+	char line[HW_TRACE_LINE_MAX];
+	int n;
+
+	(void)state;
+	fill_hdr(&end.hdr, HW_EV_EXCHANGE_END, sizeof(end));
+	end.index = 3;
+	end.start_ns = 1000;
+	end.ttfb_ns = 2500;
+	end.duration_ns = 1999999;
+	end.req_bytes = 120;
+	end.resp_bytes = 4096;
+	assert_int_equal(hw_event_decode(&end, sizeof(end), &ev), HW_DECODE_OK);
+	n = hw_trace_format(&ev, 1000000000LL, line, sizeof(line));
+	assert_true(n > 0);
+	assert_string_equal(line,
+			    "{\"type\":\"exchange\",\"ts_ns\":1000005000,\"conn\":42,"
+			    "\"client_ip\":\"127.0.0.7\",\"client_port\":40000,\"server_port\":8080,"
+			    "\"index\":3,\"start_ns\":1000001000,\"req_bytes\":120,\"resp_bytes\":4096,"
+			    "\"ttfb_us\":2,\"duration_us\":1999}\n");
+	/* too small a buffer is reported, never a cut line */
+	assert_int_equal(hw_trace_format(&ev, 0, line, 40), -1);
+}
+
+static void test_trace_open_close(void **state)
+{
+	struct hw_conn_open open;
+	struct hw_conn_close close;
+	struct hw_event ev;
+	char line[HW_TRACE_LINE_MAX];
+
+	(void)state;
+	fill_hdr(&open.hdr, HW_EV_CONN_OPEN, sizeof(open));
+	open.hdr.flags = HW_F_SYN_SAVED;
+	assert_int_equal(hw_event_decode(&open, sizeof(open), &ev), HW_DECODE_OK);
+	assert_true(hw_trace_format(&ev, 0, line, sizeof(line)) > 0);
+	assert_string_equal(line, "{\"type\":\"conn_open\",\"ts_ns\":5000,\"conn\":42,"
+				  "\"client_ip\":\"127.0.0.7\",\"client_port\":40000,"
+				  "\"server_ip\":\"::1\",\"server_port\":8080,\"syn\":\"saved\"}\n");
+
+	fill_hdr(&close.hdr, HW_EV_CONN_CLOSE, sizeof(close));
+	close.hdr.flags = HW_F_ADOPTED | HW_F_RESET;
+	close.open_ns = 3000;
+	close.bytes_in = 10;
+	close.bytes_out = 20;
+	close.exchanges = 1;
+	close.srtt_us = 31;
+	assert_int_equal(hw_event_decode(&close, sizeof(close), &ev), HW_DECODE_OK);
+	assert_true(hw_trace_format(&ev, 0, line, sizeof(line)) > 0);
+	assert_string_equal(line, "{\"type\":\"conn_close\",\"ts_ns\":5000,\"conn\":42,"
+				  "\"client_ip\":\"127.0.0.7\",\"client_port\":40000,"
+				  "\"server_port\":8080,\"adopted\":true,\"exchanges\":1,"
+				  "\"bytes_in\":10,\"bytes_out\":20,\"srtt_us\":31,\"duration_us\":2,"
+				  "\"reset\":true}\n");
+}
+
+static void test_trace_start_has_no_line(void **state)
+{
+	/* exchange_start carries raw head bytes: it must never print them */
+	struct {
+		struct hw_exchange_start s;
+		__u8 data[HW_CAPTURE_SMALL];
+	} start;
+	struct hw_event ev;
+	char line[HW_TRACE_LINE_MAX];
+
+	(void)state;
+	fill_hdr(&start.s.hdr, HW_EV_EXCHANGE_START, sizeof(start));
+	start.s.cap_len = 20;
+	memcpy(start.data, "x-api-key: SECRET123", 20);
+	assert_int_equal(hw_event_decode(&start, sizeof(start), &ev), HW_DECODE_OK);
+	assert_int_equal(hw_trace_format(&ev, 0, line, sizeof(line)), 0);
+}
+
+static int parse(struct hw_config *c, char *err, size_t errlen, int argc, ...)
+{
+	char *argv[16] = { "hydrawatch" };
+	va_list ap;
+
+	va_start(ap, argc);
+	for (int i = 1; i < argc; i++)
+		argv[i] = va_arg(ap, char *);
+	va_end(ap);
+	hw_config_defaults(c);
+	return hw_config_parse_args(c, argc, argv, err, errlen);
+}
+
+static void test_config(void **state)
+{
+	static struct hw_config c;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(parse(&c, err, sizeof(err), 1), 0);
+	assert_true(c.watch_all_ports);
+	assert_int_equal(c.capture_bytes, 256);
+	assert_int_equal(c.ring_bytes, HW_RINGBUF_DEFAULT);
+
+	assert_int_equal(parse(&c, err, sizeof(err), 7, "--ports", "8000,9000", "--capture-bytes",
+			       "0", "-t", "-"),
+			 0);
+	assert_false(c.watch_all_ports);
+	assert_true(hw_ports_has(&c.ports, 9000));
+	assert_int_equal(c.capture_bytes, 0);
+	assert_string_equal(c.trace_path, "-");
+
+	assert_int_equal(parse(&c, err, sizeof(err), 3, "--ports", "0"), -1);
+	assert_non_null(strstr(err, "--ports"));
+	assert_int_equal(parse(&c, err, sizeof(err), 3, "--capture-bytes", "4096"), -1);
+	assert_non_null(strstr(err, "--capture-bytes"));
+	assert_int_equal(parse(&c, err, sizeof(err), 3, "--ring-bytes", "100000"), -1);
+	assert_int_equal(parse(&c, err, sizeof(err), 2, "--bogus"), -1);
+	assert_non_null(strstr(err, "unknown option"));
+	assert_int_equal(parse(&c, err, sizeof(err), 2, "--trace"), -1);
+	assert_non_null(strstr(err, "missing value"));
+	assert_int_equal(parse(&c, err, sizeof(err), 2, "stray"), -1);
+	assert_int_equal(parse(&c, err, sizeof(err), 3, "-v", "-v"), 0);
+	assert_int_equal(c.verbose, 2);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ports_valid),	   cmocka_unit_test(test_ports_invalid),
+		cmocka_unit_test(test_cgroup2_mount),	   cmocka_unit_test(test_listeners_from_text),
+		cmocka_unit_test(test_event_decode),	   cmocka_unit_test(test_addr_str),
+		cmocka_unit_test(test_trace_exchange),	   cmocka_unit_test(test_trace_open_close),
+		cmocka_unit_test(test_trace_start_has_no_line), cmocka_unit_test(test_config),
+	};
+	return cmocka_run_group_tests_name("agent", tests, NULL, NULL);
+}
