@@ -10,7 +10,7 @@ add_counts() { # reads "... N passed, N failed[, N skipped]" from the last match
 	local line
 	line=$(grep -E '[0-9]+ passed, [0-9]+ failed' "$1" | tail -n 1)
 	[ -n "$line" ] || { failed=$((failed + 1)); return; }
-	passed=$((passed + $(sed -E 's/.*[^0-9]?([0-9]+) passed.*/\1/' <<<"$line")))
+	passed=$((passed + $(sed -E 's/.*[^0-9]([0-9]+) passed.*/\1/' <<<"$line")))
 	failed=$((failed + $(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"$line")))
 	if grep -q skipped <<<"$line"; then
 		skipped=$((skipped + $(sed -E 's/.* ([0-9]+) skipped.*/\1/' <<<"$line")))

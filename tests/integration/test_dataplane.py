@@ -59,7 +59,7 @@ def keepalive_workload(addr, port, sources, conns_per_source, reqs_per_conn, rng
     return conns
 
 
-def assert_trace_matches(trace, conns, server_port):
+def assert_trace_matches(trace, conns, server_port, syn=("saved", "parked")):
     opens = lines_of(trace, "conn_open")
     closes = lines_of(trace, "conn_close")
     exch = lines_of(trace, "exchange")
@@ -72,7 +72,7 @@ def assert_trace_matches(trace, conns, server_port):
         check(c is not None, "conn_open for unknown client port %d", o["client_port"])
         check(o["client_ip"] == c["src"], "client_ip %s, want %s", o["client_ip"], c["src"])
         check(o["server_port"] == server_port, "server_port %d", o["server_port"])
-        check(o["syn"] in ("saved", "parked"), "conn_open without SYN header: %s", o)
+        check(o["syn"] in syn, "conn_open SYN header %s, want %s", o["syn"], syn)
     seen = {}
     for e in exch:
         c = conns[e["client_port"]]
@@ -107,7 +107,8 @@ def test_keepalive_ipv4_exact(tmp):
         conns = keepalive_workload("127.0.0.1", port, sources, 4, 10, random.Random(1))
         trace = agent.stop()
         check(len(conns) == 20, "client made %d connections", len(conns))
-        assert_trace_matches(trace, conns, port)
+        # the listener predates the agent: SYNs come from the ingress park
+        assert_trace_matches(trace, conns, port, syn=("parked",))
 
 
 def test_keepalive_ipv6_exact(tmp):
@@ -115,13 +116,14 @@ def test_keepalive_ipv6_exact(tmp):
     with ExitStack() as st:
         cg = world(st, "hw-ka6")
         port = free_port()
-        start_server(st, "::", port, cg)
+        # the agent first: the listener gets TCP_SAVE_SYN from sockops
         agent = start_agent(st, tmp, "--cgroup", cg.path, "--ports", str(port))
+        start_server(st, "::", port, cg)
         conns = keepalive_workload("::1", port, ["::1"], 8, 10, random.Random(2))
         # v4 to the same dual-stack listener: v4-mapped socket, printed as IPv4
         conns.update(keepalive_workload("127.0.0.1", port, ["127.0.0.9"], 2, 5, random.Random(3)))
         trace = agent.stop()
-        assert_trace_matches(trace, conns, port)
+        assert_trace_matches(trace, conns, port, syn=("saved",))
         check(any(o["server_ip"] == "::1" for o in lines_of(trace, "conn_open")), "no ::1 server_ip")
 
 
@@ -219,6 +221,59 @@ def retrans_segs(ns):
     return int(tcp[1][tcp[0].index("RetransSegs")])
 
 
+def test_adopts_connections_that_predate_the_agent(tmp):
+    """Keep-alive connections opened before the agent starts are adopted on
+    their next packet and closed from FIN flags (no sockops callback)."""
+    with ExitStack() as st:
+        cg = world(st, "hw-adopt")
+        port = free_port()
+        start_server(st, "127.0.0.1", port, cg)
+        socks = [connect("127.0.0.1", port, "127.0.0.%d" % (i + 20)) for i in range(3)]
+        for s in socks:
+            http_request(s, "GET", "/bytes?n=500")  # before the agent: not seen
+        agent = start_agent(st, tmp, "--cgroup", cg.path)  # default: all listening ports
+        want = {}
+        for s in socks:
+            want[s.getsockname()[1]] = [http_request(s, "POST", "/bytes?n=3000", b"q" * 700)[:2]
+                                        for _ in range(4)]
+        for s in socks:
+            s.close()
+        trace = agent.stop()
+        opens = lines_of(trace, "conn_open")
+        check(len(opens) == 3 and all(o.get("adopted") for o in opens), "opens: %s", opens)
+        exch = lines_of(trace, "exchange")
+        check(len(exch) == 12, "want 12 exchanges, got %d", len(exch))
+        for e in exch:
+            check((e["req_bytes"], e["resp_bytes"]) == want[e["client_port"]][e["index"] - 1],
+                  "adopted exchange %s, want %s", e, want[e["client_port"]])
+        closes = lines_of(trace, "conn_close")
+        check(len(closes) == 3, "want 3 closes from FIN flags, got %d", len(closes))
+        for c in closes:
+            check(c["exchanges"] == 4 and c.get("adopted"), "close %s", c)
+
+
+def test_errors_name_the_fix(tmp):
+    """Bad input and missing privileges: a clear message and a non-zero exit."""
+    from hwtest import AGENT
+    cases = [
+        (["--ports", "80,abc"], 2, "bad port list"),
+        (["--capture-bytes", "99999"], 2, "--capture-bytes"),
+        (["--cgroup", "/proc"], 1, "not on cgroup v2"),
+        (["--cgroup", "/nonexistent/cg"], 1, "cannot open cgroup"),
+        (["--frobnicate"], 2, "unknown option"),
+    ]
+    for args, rc, text in cases:
+        r = subprocess.run([AGENT] + args, capture_output=True, text=True, timeout=20)
+        check(r.returncode == rc and text in r.stderr, "%s: rc %d, stderr %r", args, r.returncode, r.stderr)
+    if subprocess.run(["which", "setpriv"], capture_output=True).returncode:
+        raise Skip("setpriv (util-linux) not installed: cannot test the unprivileged case")
+    r = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                        "--inh-caps=-all", "--bounding-set=-all", os.path.abspath(AGENT)],
+                       capture_output=True, text=True, timeout=20)
+    check(r.returncode == 1 and "CAP_BPF" in r.stderr, "unprivileged: rc %d, stderr %r",
+          r.returncode, r.stderr)
+
+
 def test_detach_on_sigterm(tmp):
     """After SIGTERM no program the agent loaded remains."""
     def our_progs():
@@ -268,6 +323,8 @@ TESTS = [
     test_stream_is_one_exchange,
     test_unwatched_port_and_foreign_cgroup,
     test_retransmissions_counted_once,
+    test_adopts_connections_that_predate_the_agent,
+    test_errors_name_the_fix,
     test_detach_on_sigterm,
     test_rate_5000_no_loss,
 ]
