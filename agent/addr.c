@@ -6,7 +6,7 @@
 
 bool hw_addr_is_v4mapped(const __u8 a[16])
 {
-	static const __u8 prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	static const __u8 prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 
 	return !memcmp(a, prefix, sizeof(prefix));
 }

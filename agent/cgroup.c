@@ -82,14 +82,17 @@ int hw_cgroup_open(const char *path, char *err, size_t errlen)
 
 	if (fd < 0) {
 		e = errno;
-		snprintf(err, errlen, "cannot open cgroup %s: %s: pass --cgroup with a cgroup v2 directory",
+		snprintf(err, errlen,
+			 "cannot open cgroup %s: %s: pass --cgroup with a cgroup v2 directory",
 			 path, strerror(e));
 		return -e;
 	}
 	if (fstatfs(fd, &st) || st.f_type != CGROUP2_SUPER_MAGIC) {
 		snprintf(err, errlen,
-			 "%s is not on cgroup v2: pass --cgroup with a directory under the cgroup2 mount "
-			 "(see /proc/mounts), or mount one: mount -t cgroup2 none /sys/fs/cgroup/unified",
+			 "%s is not on cgroup v2: pass --cgroup with a directory under the cgroup2 "
+			 "mount "
+			 "(see /proc/mounts), or mount one: mount -t cgroup2 none "
+			 "/sys/fs/cgroup/unified",
 			 path);
 		close(fd);
 		return -ENOTDIR;

@@ -55,7 +55,8 @@ static int opt_ports(struct hw_config *cfg, const char *val, char *err, size_t e
 static int opt_capture_bytes(struct hw_config *cfg, const char *val, char *err, size_t errlen)
 {
 	if (parse_uint(val, 0, HW_CAPTURE_MAX, &cfg->capture_bytes)) {
-		snprintf(err, errlen, "--capture-bytes: want 0-%d, got \"%s\"", HW_CAPTURE_MAX, val);
+		snprintf(err, errlen, "--capture-bytes: want 0-%d, got \"%s\"", HW_CAPTURE_MAX,
+			 val);
 		return -1;
 	}
 	return 0;
@@ -101,23 +102,22 @@ static int opt_help(struct hw_config *cfg, const char *val, char *err, size_t er
 }
 
 const struct hw_option hw_options[] = {
-	{ "cgroup", 0, "PATH", "the cgroup v2 root (from /proc/mounts)",
-	  "cgroup v2 directory whose sockets are watched", opt_cgroup },
-	{ "ports", 'p', "LIST", "every passive TCP connection",
-	  "local TCP ports to watch: 8000 or 80,443,8000-8099", opt_ports },
-	{ "capture-bytes", 0, "N", "256",
-	  "first bytes of each exchange's first client segment carried to the agent (0-2048, 0 "
-	  "disables); parsed in memory, never written out",
-	  opt_capture_bytes },
-	{ "trace", 't', "FILE|-", "off",
-	  "append one JSON line per connection and exchange to FILE (- for stdout)", opt_trace },
-	{ "ring-bytes", 0, "N", "8388608", "kernel-to-agent ring buffer size (power of two)",
-	  opt_ring_bytes },
-	{ "verbose", 'v', NULL, NULL, "more logging; twice shows libbpf debug output",
-	  opt_verbose },
-	{ "version", 'V', NULL, NULL, "print the version and exit", opt_version },
-	{ "help", 'h', NULL, NULL, "print this help and exit", opt_help },
-	{ 0 },
+    {"cgroup", 0, "PATH", "the cgroup v2 root (from /proc/mounts)",
+     "cgroup v2 directory whose sockets are watched", opt_cgroup},
+    {"ports", 'p', "LIST", "every passive TCP connection",
+     "local TCP ports to watch: 8000 or 80,443,8000-8099", opt_ports},
+    {"capture-bytes", 0, "N", "256",
+     "first bytes of each exchange's first client segment carried to the agent (0-2048, 0 "
+     "disables); parsed in memory, never written out",
+     opt_capture_bytes},
+    {"trace", 't', "FILE|-", "off",
+     "append one JSON line per connection and exchange to FILE (- for stdout)", opt_trace},
+    {"ring-bytes", 0, "N", "8388608", "kernel-to-agent ring buffer size (power of two)",
+     opt_ring_bytes},
+    {"verbose", 'v', NULL, NULL, "more logging; twice shows libbpf debug output", opt_verbose},
+    {"version", 'V', NULL, NULL, "print the version and exit", opt_version},
+    {"help", 'h', NULL, NULL, "print this help and exit", opt_help},
+    {0},
 };
 
 void hw_config_defaults(struct hw_config *cfg)
@@ -136,15 +136,15 @@ int hw_config_parse_args(struct hw_config *cfg, int argc, char **argv, char *err
 	int c, idx;
 
 	for (const struct hw_option *o = hw_options; o->name; o++, n++) {
-		longopts[n] = (struct option){ o->name, o->arg ? required_argument : no_argument,
-					       NULL, 0 };
+		longopts[n] =
+		    (struct option){o->name, o->arg ? required_argument : no_argument, NULL, 0};
 		if (o->short_name) {
 			shortopts[s++] = o->short_name;
 			if (o->arg)
 				shortopts[s++] = ':';
 		}
 	}
-	longopts[n] = (struct option){ 0 };
+	longopts[n] = (struct option){0};
 	shortopts[s] = '\0';
 
 	optind = 1;

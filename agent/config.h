@@ -24,9 +24,9 @@ struct hw_config {
 
 struct hw_option {
 	const char *name;
-	char short_name;   /* 0 if none */
-	const char *arg;   /* metavar; NULL for flags */
-	const char *def;   /* default, as --help prints it */
+	char short_name; /* 0 if none */
+	const char *arg; /* metavar; NULL for flags */
+	const char *def; /* default, as --help prints it */
 	const char *help;
 	int (*apply)(struct hw_config *cfg, const char *val, char *err, size_t errlen);
 };

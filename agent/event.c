@@ -6,10 +6,10 @@
 #include "event.h"
 
 static const size_t type_min_size[HW_EV_TYPE_MAX] = {
-	[HW_EV_CONN_OPEN] = sizeof(struct hw_conn_open),
-	[HW_EV_EXCHANGE_START] = sizeof(struct hw_exchange_start),
-	[HW_EV_EXCHANGE_END] = sizeof(struct hw_exchange_end),
-	[HW_EV_CONN_CLOSE] = sizeof(struct hw_conn_close),
+    [HW_EV_CONN_OPEN] = sizeof(struct hw_conn_open),
+    [HW_EV_EXCHANGE_START] = sizeof(struct hw_exchange_start),
+    [HW_EV_EXCHANGE_END] = sizeof(struct hw_exchange_end),
+    [HW_EV_CONN_CLOSE] = sizeof(struct hw_conn_close),
 };
 
 const char *hw_event_type_name(unsigned type)
@@ -30,9 +30,8 @@ const char *hw_event_type_name(unsigned type)
 const char *hw_decode_err_name(enum hw_decode_err e)
 {
 	static const char *const names[HW_DECODE_ERR_MAX] = {
-		[HW_DECODE_OK] = "ok",	       [HW_DECODE_SHORT] = "short",
-		[HW_DECODE_SIZE] = "size",     [HW_DECODE_TYPE] = "type",
-		[HW_DECODE_CAPTURE] = "capture",
+	    [HW_DECODE_OK] = "ok",     [HW_DECODE_SHORT] = "short",	[HW_DECODE_SIZE] = "size",
+	    [HW_DECODE_TYPE] = "type", [HW_DECODE_CAPTURE] = "capture",
 	};
 	return e < HW_DECODE_ERR_MAX ? names[e] : "unknown";
 }

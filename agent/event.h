@@ -21,10 +21,10 @@ struct hw_event {
 
 enum hw_decode_err {
 	HW_DECODE_OK = 0,
-	HW_DECODE_SHORT,    /* shorter than its header or its type's struct */
-	HW_DECODE_SIZE,	    /* hdr.size disagrees with the record length */
-	HW_DECODE_TYPE,	    /* unknown type */
-	HW_DECODE_CAPTURE,  /* cap_len runs past the record */
+	HW_DECODE_SHORT,   /* shorter than its header or its type's struct */
+	HW_DECODE_SIZE,	   /* hdr.size disagrees with the record length */
+	HW_DECODE_TYPE,	   /* unknown type */
+	HW_DECODE_CAPTURE, /* cap_len runs past the record */
 	HW_DECODE_ERR_MAX,
 };
 

@@ -16,14 +16,16 @@
 static void explain_load_error(int err)
 {
 	if (err == -EPERM)
-		pr_warn("loading BPF programs: %s: run as root, or grant CAP_BPF, CAP_NET_ADMIN and "
-			"CAP_PERFMON (systemd: AmbientCapabilities=)\n",
-			strerror(-err));
+		pr_warn(
+		    "loading BPF programs: %s: run as root, or grant CAP_BPF, CAP_NET_ADMIN and "
+		    "CAP_PERFMON (systemd: AmbientCapabilities=)\n",
+		    strerror(-err));
 	else if (err == -EACCES)
-		pr_warn("loading BPF programs: the kernel's verifier refused them (%s): this kernel "
-			"may be too old or lack a helper; rerun with -vv for the verifier log and "
-			"report it\n",
-			strerror(-err));
+		pr_warn(
+		    "loading BPF programs: the kernel's verifier refused them (%s): this kernel "
+		    "may be too old or lack a helper; rerun with -vv for the verifier log and "
+		    "report it\n",
+		    strerror(-err));
 	else
 		pr_warn("loading BPF programs: %s: rerun with -vv to see the verifier log\n",
 			strerror(-err));
@@ -32,7 +34,7 @@ static void explain_load_error(int err)
 /* listeners that predate the agent, so their connections can be adopted */
 static int seed_listen_ports(struct hw_bpf *b, const struct hw_config *cfg)
 {
-	struct hw_ports found = { 0 };
+	struct hw_ports found = {0};
 	int fd = bpf_map__fd(b->skel->maps.listen_ports);
 	int n = hw_listeners_scan(&found);
 
@@ -55,8 +57,7 @@ static int seed_listen_ports(struct hw_bpf *b, const struct hw_config *cfg)
 	return 0;
 }
 
-int hw_bpf_start(struct hw_bpf *b, const struct hw_config *cfg, ring_buffer_sample_fn cb,
-		 void *ctx)
+int hw_bpf_start(struct hw_bpf *b, const struct hw_config *cfg, ring_buffer_sample_fn cb, void *ctx)
 {
 	struct hydrawatch_bpf *skel;
 	char msg[512];
@@ -101,7 +102,8 @@ int hw_bpf_start(struct hw_bpf *b, const struct hw_config *cfg, ring_buffer_samp
 	skel->rodata->wakeup_bytes = cfg->ring_bytes / 4;
 	err = bpf_map__set_max_entries(skel->maps.events, cfg->ring_bytes);
 	if (err) {
-		pr_warn("sizing the ring buffer to %u bytes: %s\n", cfg->ring_bytes, strerror(-err));
+		pr_warn("sizing the ring buffer to %u bytes: %s\n", cfg->ring_bytes,
+			strerror(-err));
 		goto cleanup;
 	}
 

@@ -15,8 +15,8 @@ void hw_log(enum hw_log_level level, const char *fmt, ...) __attribute__((format
 /* libbpf_set_print() callback */
 int hw_libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap);
 
-#define pr_warn(...) hw_log(HW_LOG_WARN, __VA_ARGS__)
-#define pr_info(...) hw_log(HW_LOG_INFO, __VA_ARGS__)
+#define pr_warn(...)  hw_log(HW_LOG_WARN, __VA_ARGS__)
+#define pr_info(...)  hw_log(HW_LOG_INFO, __VA_ARGS__)
 #define pr_debug(...) hw_log(HW_LOG_DEBUG, __VA_ARGS__)
 
 #endif

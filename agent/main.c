@@ -146,7 +146,7 @@ static int run(struct agent *a)
 int main(int argc, char **argv)
 {
 	static struct agent a;
-	struct sigaction sa = { .sa_handler = on_signal };
+	struct sigaction sa = {.sa_handler = on_signal};
 	char err[512];
 	int rc;
 
@@ -166,8 +166,9 @@ int main(int argc, char **argv)
 	hw_log_set_level(a.cfg.verbose >= 2 ? HW_LOG_DEBUG : HW_LOG_INFO);
 
 	if (!a.cfg.cgroup[0] && hw_cgroup2_mount(a.cfg.cgroup, sizeof(a.cfg.cgroup))) {
-		pr_warn("cgroup v2 is not mounted: mount -t cgroup2 none /sys/fs/cgroup/unified, or "
-			"pass --cgroup DIR\n");
+		pr_warn(
+		    "cgroup v2 is not mounted: mount -t cgroup2 none /sys/fs/cgroup/unified, or "
+		    "pass --cgroup DIR\n");
 		return 1;
 	}
 	if (open_trace(&a))

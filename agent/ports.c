@@ -55,9 +55,10 @@ int hw_ports_parse(const char *spec, struct hw_ports *out, char *err, size_t err
 		while (*s == ' ')
 			s++;
 		if (parse_port(&s, &lo)) {
-			snprintf(err, errlen,
-				 "bad port list at \"%.*s\": ports are 1-65535, ranges are LOW-HIGH",
-				 (int)strcspn(item, ","), item);
+			snprintf(
+			    err, errlen,
+			    "bad port list at \"%.*s\": ports are 1-65535, ranges are LOW-HIGH",
+			    (int)strcspn(item, ","), item);
 			return -1;
 		}
 		hi = lo;

@@ -5,9 +5,10 @@
 const char *hw_counter_name(unsigned idx)
 {
 	static const char *const names[HW_CNT_MAX] = {
-		[HW_CNT_RINGBUF_FULL] = "ringbuf_full",	[HW_CNT_STORAGE_FAIL] = "storage_fail",
-		[HW_CNT_HDR_UNPARSED] = "hdr_unparsed", [HW_CNT_SEQ_JUMP] = "seq_jump",	[HW_CNT_CAPTURE_FAIL] = "capture_fail",
-		[HW_CNT_SYN_MISSING] = "syn_missing",	[HW_CNT_ADOPTED] = "adopted",
+	    [HW_CNT_RINGBUF_FULL] = "ringbuf_full", [HW_CNT_STORAGE_FAIL] = "storage_fail",
+	    [HW_CNT_HDR_UNPARSED] = "hdr_unparsed", [HW_CNT_SEQ_JUMP] = "seq_jump",
+	    [HW_CNT_CAPTURE_FAIL] = "capture_fail", [HW_CNT_SYN_MISSING] = "syn_missing",
+	    [HW_CNT_ADOPTED] = "adopted",
 	};
 	return idx < HW_CNT_MAX && names[idx] ? names[idx] : "unknown";
 }

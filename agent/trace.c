@@ -24,8 +24,8 @@ static void put(struct out *o, const char *fmt, ...)
 	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(o->pos < o->len ? o->buf + o->pos : NULL, o->pos < o->len ? o->len - o->pos : 0,
-		      fmt, ap);
+	n = vsnprintf(o->pos < o->len ? o->buf + o->pos : NULL,
+		      o->pos < o->len ? o->len - o->pos : 0, fmt, ap);
 	va_end(ap);
 	if (n > 0)
 		o->pos += (size_t)n;
@@ -41,8 +41,9 @@ static void put_conn(struct out *o, const struct hw_event_hdr *h, bool server_ip
 {
 	char c[HW_ADDR_STRLEN], s[HW_ADDR_STRLEN];
 
-	put(o, "\"conn\":%llu,\"client_ip\":\"%s\",\"client_port\":%u", (unsigned long long)h->cookie,
-	    hw_addr_str(h->tuple.client_addr, c, sizeof(c)), h->tuple.client_port);
+	put(o, "\"conn\":%llu,\"client_ip\":\"%s\",\"client_port\":%u",
+	    (unsigned long long)h->cookie, hw_addr_str(h->tuple.client_addr, c, sizeof(c)),
+	    h->tuple.client_port);
 	if (server_ip)
 		put(o, ",\"server_ip\":\"%s\"", hw_addr_str(h->tuple.server_addr, s, sizeof(s)));
 	put(o, ",\"server_port\":%u", h->tuple.server_port);
@@ -53,7 +54,7 @@ static void put_conn(struct out *o, const struct hw_event_hdr *h, bool server_ip
 int hw_trace_format(const struct hw_event *ev, long long mono_to_real_ns, char *buf, size_t len)
 {
 	const struct hw_event_hdr *h = ev->hdr;
-	struct out o = { buf, len, 0 };
+	struct out o = {buf, len, 0};
 	unsigned long long ts = h->ts_ns + (unsigned long long)mono_to_real_ns;
 
 	switch (h->type) {
@@ -61,7 +62,7 @@ int hw_trace_format(const struct hw_event *ev, long long mono_to_real_ns, char *
 		put(&o, "{\"type\":\"conn_open\",\"ts_ns\":%llu,", ts);
 		put_conn(&o, h, true);
 		put(&o, ",\"syn\":\"%s\"",
-		    (h->flags & HW_F_SYN_SAVED)    ? "saved"
+		    (h->flags & HW_F_SYN_SAVED)	   ? "saved"
 		    : (h->flags & HW_F_SYN_PARKED) ? "parked"
 						   : "none");
 		return finish(&o);
@@ -103,7 +104,7 @@ int hw_trace_format(const struct hw_event *ev, long long mono_to_real_ns, char *
 int hw_trace_format_stats(const struct hw_stats *st, unsigned long long ts_ns, char *buf,
 			  size_t len)
 {
-	struct out o = { buf, len, 0 };
+	struct out o = {buf, len, 0};
 	const char *sep = "";
 
 	put(&o, "{\"type\":\"stats\",\"ts_ns\":%llu,\"events\":{", ts_ns);
@@ -115,7 +116,8 @@ int hw_trace_format_stats(const struct hw_stats *st, unsigned long long ts_ns, c
 	    (unsigned long long)hw_stats_decode_errors(st));
 	sep = "";
 	for (unsigned i = 0; i < HW_CNT_MAX; i++, sep = ",")
-		put(&o, "%s\"%s\":%llu", sep, hw_counter_name(i), (unsigned long long)st->kernel[i]);
+		put(&o, "%s\"%s\":%llu", sep, hw_counter_name(i),
+		    (unsigned long long)st->kernel[i]);
 	put(&o, "}");
 	return finish(&o);
 }

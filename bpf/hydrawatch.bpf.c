@@ -14,9 +14,9 @@
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* set by the agent before load (rodata: the verifier prunes on them) */
-const volatile __u32 capture_bytes = 256;	/* 0 disables exchange head capture */
-const volatile __u8 watch_all_ports = 1;	/* 1: every passive TCP connection */
-const volatile __u64 wakeup_bytes = 1 << 20;	/* wake the agent past this backlog */
+const volatile __u32 capture_bytes = 256;	 /* 0 disables exchange head capture */
+const volatile __u8 watch_all_ports = 1;	 /* 1: every passive TCP connection */
+const volatile __u64 wakeup_bytes = 1 << 20;	 /* wake the agent past this backlog */
 const volatile __u64 port_bits[65536 / 64] = {}; /* watched local ports, bitmap */
 
 enum conn_phase {
@@ -25,12 +25,12 @@ enum conn_phase {
 	PH_RESP,     /* server is answering the open exchange */
 };
 
-#define CF_IN_SEEN 0x01	 /* in_end holds a real client sequence number */
+#define CF_IN_SEEN  0x01 /* in_end holds a real client sequence number */
 #define CF_OUT_SEEN 0x02 /* out_end holds a real server sequence number */
-#define CF_ADOPTED 0x04	 /* adopted from cgroup_skb: no sockops state callback */
-#define CF_FIN_IN 0x08	 /* adopted conns: client sent FIN */
-#define CF_FIN_OUT 0x10	 /* adopted conns: server sent FIN */
-#define CF_CLOSED 0x20	 /* conn_close emitted; ignore what follows */
+#define CF_ADOPTED  0x04 /* adopted from cgroup_skb: no sockops state callback */
+#define CF_FIN_IN   0x08 /* adopted conns: client sent FIN */
+#define CF_FIN_OUT  0x10 /* adopted conns: server sent FIN */
+#define CF_CLOSED   0x20 /* conn_close emitted; ignore what follows */
 
 /* per-connection state, lives in the socket (sk_storage) and dies with it */
 struct conn {
@@ -344,8 +344,7 @@ static __always_inline int parse_pkt(struct __sk_buff *skb, struct pkt *p)
 /* Bytes this segment adds beyond everything seen so far in its direction.
  * Counting by sequence advance, not segment length, makes retransmissions,
  * duplicates and reordering (cgroup_skb runs before TCP reassembly) exact. */
-static __always_inline __u32 seq_advance(struct conn *c, __u32 *end, __u8 seen,
-					 const struct pkt *p)
+static __always_inline __u32 seq_advance(struct conn *c, __u32 *end, __u8 seen, const struct pkt *p)
 {
 	__u32 seg_end = p->seq + p->plen;
 	__s32 d;
@@ -365,8 +364,7 @@ static __always_inline __u32 seq_advance(struct conn *c, __u32 *end, __u8 seen,
 	return d;
 }
 
-static __always_inline void client_data(struct __sk_buff *skb, struct conn *c,
-					const struct pkt *p)
+static __always_inline void client_data(struct __sk_buff *skb, struct conn *c, const struct pkt *p)
 {
 	__u32 d = seq_advance(c, &c->in_end, CF_IN_SEEN, p);
 	__u64 now;
@@ -510,22 +508,21 @@ static __always_inline void park_syn(struct __sk_buff *skb, struct bpf_sock *sk)
 
 /* Connections adopted from cgroup_skb get no sockops state callback: their
  * end is read from FIN/RST flags instead. */
-static __always_inline void adopted_flags(struct bpf_sock *sk, struct conn *c,
-					  const struct pkt *p, bool ingress)
+static __always_inline void adopted_flags(struct bpf_sock *sk, struct conn *c, const struct pkt *p,
+					  bool ingress)
 {
 	struct bpf_tcp_sock *tp;
 	__u32 srtt = 0;
 
 	if (p->tcp_flags & TCP_FL_FIN)
 		c->flags |= ingress ? CF_FIN_IN : CF_FIN_OUT;
-	if (!(p->tcp_flags & TCP_FL_RST) && (c->flags & (CF_FIN_IN | CF_FIN_OUT)) !=
-						    (CF_FIN_IN | CF_FIN_OUT))
+	if (!(p->tcp_flags & TCP_FL_RST) &&
+	    (c->flags & (CF_FIN_IN | CF_FIN_OUT)) != (CF_FIN_IN | CF_FIN_OUT))
 		return;
 	tp = bpf_tcp_sock(sk);
 	if (tp)
 		srtt = tp->srtt_us >> 3;
-	emit_conn_close(c, bpf_ktime_get_ns(), srtt,
-			(p->tcp_flags & TCP_FL_RST) ? HW_F_RESET : 0);
+	emit_conn_close(c, bpf_ktime_get_ns(), srtt, (p->tcp_flags & TCP_FL_RST) ? HW_F_RESET : 0);
 }
 
 static __always_inline int on_packet(struct __sk_buff *skb, bool ingress)

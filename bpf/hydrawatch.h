@@ -14,7 +14,7 @@
  * a power of two so the BPF side can bound lengths with a mask */
 #define HW_CAPTURE_MAX 2048
 /* capture size classes: an event reserves the smallest class that fits */
-#define HW_CAPTURE_SMALL 128
+#define HW_CAPTURE_SMALL  128
 #define HW_CAPTURE_MEDIUM 512
 /* saved SYN, IP + TCP header bytes: IPv4 60 + TCP 60 = 120 is the worst case
  * without IPv6 extension headers */
@@ -37,9 +37,9 @@ enum hw_event_type {
 
 /* hdr.flags */
 
-#define HW_F_ADOPTED 0x02 /* connection predates the agent: no SYN, counts start late */
-#define HW_F_RESET 0x04	  /* conn_close: ended by RST */
-#define HW_F_SYN_SAVED 0x08  /* conn_open: syn[] came from TCP_SAVE_SYN */
+#define HW_F_ADOPTED	0x02 /* connection predates the agent: no SYN, counts start late */
+#define HW_F_RESET	0x04 /* conn_close: ended by RST */
+#define HW_F_SYN_SAVED	0x08 /* conn_open: syn[] came from TCP_SAVE_SYN */
 #define HW_F_SYN_PARKED 0x10 /* conn_open: syn[] came from the ingress SYN park */
 
 /* addresses are 16 bytes: IPv6, or IPv4 as v4-mapped ::ffff:a.b.c.d */
@@ -72,10 +72,10 @@ struct hw_conn_open {
  * three size classes (HW_CAPTURE_*), so hdr.size may exceed what is valid */
 struct hw_exchange_start {
 	struct hw_event_hdr hdr;
-	__u32 index;	   /* exchange number on this connection, from 1 */
-	__u16 cap_len;	   /* bytes valid in data[] */
+	__u32 index;   /* exchange number on this connection, from 1 */
+	__u16 cap_len; /* bytes valid in data[] */
 	__u16 _pad;
-	__u32 seg_len;	   /* payload bytes of the segment the capture came from */
+	__u32 seg_len; /* payload bytes of the segment the capture came from */
 	__u32 _pad2;
 	/* __u8 data[] follows */
 };
@@ -93,7 +93,7 @@ struct hw_exchange_end {
 
 struct hw_conn_close {
 	struct hw_event_hdr hdr;
-	__u64 open_ns; /* conn_open time (adoption time for adopted conns) */
+	__u64 open_ns;	 /* conn_open time (adoption time for adopted conns) */
 	__u64 bytes_in;	 /* client payload bytes over the connection */
 	__u64 bytes_out; /* server payload bytes over the connection */
 	__u32 exchanges;
@@ -102,13 +102,13 @@ struct hw_conn_close {
 
 /* per-CPU drop/anomaly counters (array index); the agent sums the CPUs */
 enum hw_counter {
-	HW_CNT_RINGBUF_FULL = 0,   /* event lost: ring buffer reserve failed */
-	HW_CNT_STORAGE_FAIL,	   /* sk_storage could not be created: conn not tracked */
-	HW_CNT_HDR_UNPARSED,	   /* packet of a tracked conn whose headers could not be read */
-	HW_CNT_SEQ_JUMP,	   /* segment beyond any possible window: not counted */
-	HW_CNT_CAPTURE_FAIL,	   /* exchange head bytes could not be copied */
-	HW_CNT_SYN_MISSING,	   /* conn_open without its SYN header */
-	HW_CNT_ADOPTED,		   /* connections adopted lazily (informational) */
+	HW_CNT_RINGBUF_FULL = 0, /* event lost: ring buffer reserve failed */
+	HW_CNT_STORAGE_FAIL,	 /* sk_storage could not be created: conn not tracked */
+	HW_CNT_HDR_UNPARSED,	 /* packet of a tracked conn whose headers could not be read */
+	HW_CNT_SEQ_JUMP,	 /* segment beyond any possible window: not counted */
+	HW_CNT_CAPTURE_FAIL,	 /* exchange head bytes could not be copied */
+	HW_CNT_SYN_MISSING,	 /* conn_open without its SYN header */
+	HW_CNT_ADOPTED,		 /* connections adopted lazily (informational) */
 	HW_CNT_MAX,
 };
 

@@ -34,6 +34,10 @@ for t in "$build"/tests/test_*; do
 	add_counts "$log"
 done
 
+echo "== docs"
+"$here/check-docs.sh" "$build" | tee "$log"
+add_counts "$log"
+
 echo "== integration tests"
 "$here/integration/run.sh" "$build" | tee "$log"
 rc=${PIPESTATUS[0]}

@@ -40,7 +40,7 @@ static double now_s(void)
 
 static int connect_to(const struct job *j)
 {
-	struct sockaddr_storage ss = { 0 }, src = { 0 };
+	struct sockaddr_storage ss = {0}, src = {0};
 	int v6 = strchr(j->addr, ':') != NULL;
 	socklen_t len = v6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
 	int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM, 0), one = 1;
@@ -106,9 +106,10 @@ static void *run_job(void *arg)
 	struct job *j = arg;
 	static __thread char buf[1 << 20];
 	char req[256];
-	int reqlen = snprintf(req, sizeof(req),
-			      "GET /bytes?n=%ld HTTP/1.1\r\nHost: hwload\r\nUser-Agent: hwload/1\r\n\r\n",
-			      j->resp_bytes);
+	int reqlen =
+	    snprintf(req, sizeof(req),
+		     "GET /bytes?n=%ld HTTP/1.1\r\nHost: hwload\r\nUser-Agent: hwload/1\r\n\r\n",
+		     j->resp_bytes);
 	int fd = connect_to(j);
 	double start = now_s(), next = start;
 
@@ -122,7 +123,7 @@ static void *run_job(void *arg)
 
 		if (t < next) {
 			double d = next - t;
-			struct timespec ts = { (time_t)d, (long)((d - (double)(time_t)d) * 1e9) };
+			struct timespec ts = {(time_t)d, (long)((d - (double)(time_t)d) * 1e9)};
 
 			nanosleep(&ts, NULL);
 		} else if (t - next > 0.05) {
@@ -154,7 +155,8 @@ int main(int argc, char **argv)
 	double rate, seconds, t0;
 
 	if (argc < 7) {
-		fprintf(stderr, "usage: hwload ADDR PORT CONNS RATE SECONDS RESP_BYTES [SRC_ADDR]\n");
+		fprintf(stderr,
+			"usage: hwload ADDR PORT CONNS RATE SECONDS RESP_BYTES [SRC_ADDR]\n");
 		return 2;
 	}
 	conns = atol(argv[3]);
@@ -165,10 +167,12 @@ int main(int argc, char **argv)
 	jobs = calloc((size_t)conns, sizeof(*jobs));
 	t0 = now_s();
 	for (long i = 0; i < conns; i++) {
-		jobs[i] = (struct job){ .addr = argv[1], .port = atoi(argv[2]),
-					.src = argc > 7 ? argv[7] : NULL,
-					.interval_s = (double)conns / rate, .seconds = seconds,
-					.resp_bytes = atol(argv[6]) };
+		jobs[i] = (struct job){.addr = argv[1],
+				       .port = atoi(argv[2]),
+				       .src = argc > 7 ? argv[7] : NULL,
+				       .interval_s = (double)conns / rate,
+				       .seconds = seconds,
+				       .resp_bytes = atol(argv[6])};
 		pthread_create(&jobs[i].t, NULL, run_job, &jobs[i]);
 	}
 	for (long i = 0; i < conns; i++) {

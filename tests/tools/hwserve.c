@@ -23,7 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define HEAD_MAX 16384
+#define HEAD_MAX   16384
 #define BODY_CHUNK 65536
 
 static int send_all(int fd, const void *buf, size_t len)
@@ -102,7 +102,7 @@ static int reply_stream(int fd, long chunks, long interval_ms, long size)
 		if (send_all(fd, buf, (size_t)n))
 			return -1;
 		if (interval_ms > 0 && i + 1 < chunks) {
-			struct timespec ts = { interval_ms / 1000, (interval_ms % 1000) * 1000000L };
+			struct timespec ts = {interval_ms / 1000, (interval_ms % 1000) * 1000000L};
 
 			nanosleep(&ts, NULL);
 		}
@@ -160,7 +160,8 @@ static void *serve_conn(void *arg)
 		}
 		while (body_len > 0) {
 			char sink[BODY_CHUNK];
-			ssize_t n = recv(fd, sink, body_len < BODY_CHUNK ? (size_t)body_len : sizeof(sink), 0);
+			ssize_t n = recv(
+			    fd, sink, body_len < BODY_CHUNK ? (size_t)body_len : sizeof(sink), 0);
 
 			if (n < 0 && errno == EINTR)
 				continue;
@@ -185,7 +186,7 @@ out:
 
 int main(int argc, char **argv)
 {
-	struct sockaddr_storage ss = { 0 };
+	struct sockaddr_storage ss = {0};
 	socklen_t slen;
 	int fd, one = 1;
 

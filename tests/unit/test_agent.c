@@ -25,12 +25,12 @@ static void test_ports_valid(void **state)
 		unsigned has[3];
 		unsigned hasnt[2];
 	} cases[] = {
-		{ "8000", 1, { 8000, 8000, 8000 }, { 7999, 8001 } },
-		{ "80,443", 2, { 80, 443, 80 }, { 81, 442 } },
-		{ "8000-8099", 100, { 8000, 8050, 8099 }, { 7999, 8100 } },
-		{ "1,65535", 2, { 1, 65535, 1 }, { 2, 65534 } },
-		{ "80, 81 ,82", 3, { 80, 81, 82 }, { 79, 83 } },
-		{ "80,80,79-81", 3, { 79, 80, 81 }, { 78, 82 } }, /* duplicates count once */
+	    {"8000", 1, {8000, 8000, 8000}, {7999, 8001}},
+	    {"80,443", 2, {80, 443, 80}, {81, 442}},
+	    {"8000-8099", 100, {8000, 8050, 8099}, {7999, 8100}},
+	    {"1,65535", 2, {1, 65535, 1}, {2, 65534}},
+	    {"80, 81 ,82", 3, {80, 81, 82}, {79, 83}},
+	    {"80,80,79-81", 3, {79, 80, 81}, {78, 82}}, /* duplicates count once */
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -48,9 +48,9 @@ static void test_ports_valid(void **state)
 
 static void test_ports_invalid(void **state)
 {
-	static const char *const bad[] = { "",	     "0",     "65536", "80,",  ",80", "80-",
-					   "90-80", "abc",   "80;81", "-5",   "1e3", "99999999999",
-					   "80 81" };
+	static const char *const bad[] = {"",	 "0",		"65536", "80,",	  ",80",
+					  "80-", "90-80",	"abc",	 "80;81", "-5",
+					  "1e3", "99999999999", "80 81"};
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct hw_ports p;
@@ -64,11 +64,10 @@ static void test_ports_invalid(void **state)
 static void test_cgroup2_mount(void **state)
 {
 	/* a hybrid host, as on the test machines: v1 controllers plus unified */
-	static const char hybrid[] =
-		"sysfs /sys sysfs rw 0 0\n"
-		"tmpfs /sys/fs/cgroup tmpfs rw,relatime,mode=755 0 0\n"
-		"cgroup /sys/fs/cgroup/cpu cgroup rw,relatime,cpu 0 0\n"
-		"cgroup2 /sys/fs/cgroup/unified cgroup2 rw,relatime 0 0\n";
+	static const char hybrid[] = "sysfs /sys sysfs rw 0 0\n"
+				     "tmpfs /sys/fs/cgroup tmpfs rw,relatime,mode=755 0 0\n"
+				     "cgroup /sys/fs/cgroup/cpu cgroup rw,relatime,cpu 0 0\n"
+				     "cgroup2 /sys/fs/cgroup/unified cgroup2 rw,relatime 0 0\n";
 	static const char spaced[] = "none /mnt/my\\040cgroups cgroup2 rw 0 0\n";
 	static const char v1only[] = "cgroup /sys/fs/cgroup/cpu cgroup rw,cpu 0 0\n";
 	char out[256];
@@ -86,14 +85,15 @@ static void test_listeners_from_text(void **state)
 {
 	/* trimmed from a real /proc/net/tcp and tcp6 */
 	static const char tcp[] =
-		"  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid\n"
-		"   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0\n"
-		"   1: 0100007F:1F90 0100007F:D431 01 00000000:00000000 00:00000000 00000000     0\n"
-		"   2: 00000000:0016 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0\n";
+	    "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid\n"
+	    "   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0\n"
+	    "   1: 0100007F:1F90 0100007F:D431 01 00000000:00000000 00:00000000 00000000     0\n"
+	    "   2: 00000000:0016 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0\n";
 	static const char tcp6[] =
-		"  sl  local_address                         remote_address                        st\n"
-		"   0: 00000000000000000000000001000000:2710 00000000000000000000000000000000:0000 0A\n";
-	struct hw_ports p = { 0 };
+	    "  sl  local_address                         remote_address                        st\n"
+	    "   0: 00000000000000000000000001000000:2710 00000000000000000000000000000000:0000 "
+	    "0A\n";
+	struct hw_ports p = {0};
 
 	(void)state;
 	assert_int_equal(hw_listeners_from_text(tcp, &p), 2);
@@ -156,8 +156,8 @@ static void test_event_decode(void **state)
 
 static void test_addr_str(void **state)
 {
-	__u8 v4[16] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 1, 2, 3 };
-	__u8 v6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
+	__u8 v4[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 1, 2, 3};
+	__u8 v6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1};
 	char buf[HW_ADDR_STRLEN];
 
 	(void)state;
@@ -185,11 +185,11 @@ static void test_trace_exchange(void **state)
 	assert_int_equal(hw_event_decode(&end, sizeof(end), &ev), HW_DECODE_OK);
 	n = hw_trace_format(&ev, 1000000000LL, line, sizeof(line));
 	assert_true(n > 0);
-	assert_string_equal(line,
-			    "{\"type\":\"exchange\",\"ts_ns\":1000005000,\"conn\":42,"
-			    "\"client_ip\":\"127.0.0.7\",\"client_port\":40000,\"server_port\":8080,"
-			    "\"index\":3,\"start_ns\":1000001000,\"req_bytes\":120,\"resp_bytes\":4096,"
-			    "\"ttfb_us\":2,\"duration_us\":1999}\n");
+	assert_string_equal(
+	    line, "{\"type\":\"exchange\",\"ts_ns\":1000005000,\"conn\":42,"
+		  "\"client_ip\":\"127.0.0.7\",\"client_port\":40000,\"server_port\":8080,"
+		  "\"index\":3,\"start_ns\":1000001000,\"req_bytes\":120,\"resp_bytes\":4096,"
+		  "\"ttfb_us\":2,\"duration_us\":1999}\n");
 	/* too small a buffer is reported, never a cut line */
 	assert_int_equal(hw_trace_format(&ev, 0, line, 40), -1);
 }
@@ -206,9 +206,10 @@ static void test_trace_open_close(void **state)
 	open.hdr.flags = HW_F_SYN_SAVED;
 	assert_int_equal(hw_event_decode(&open, sizeof(open), &ev), HW_DECODE_OK);
 	assert_true(hw_trace_format(&ev, 0, line, sizeof(line)) > 0);
-	assert_string_equal(line, "{\"type\":\"conn_open\",\"ts_ns\":5000,\"conn\":42,"
-				  "\"client_ip\":\"127.0.0.7\",\"client_port\":40000,"
-				  "\"server_ip\":\"::1\",\"server_port\":8080,\"syn\":\"saved\"}\n");
+	assert_string_equal(line,
+			    "{\"type\":\"conn_open\",\"ts_ns\":5000,\"conn\":42,"
+			    "\"client_ip\":\"127.0.0.7\",\"client_port\":40000,"
+			    "\"server_ip\":\"::1\",\"server_port\":8080,\"syn\":\"saved\"}\n");
 
 	fill_hdr(&close.hdr, HW_EV_CONN_CLOSE, sizeof(close));
 	close.hdr.flags = HW_F_ADOPTED | HW_F_RESET;
@@ -219,11 +220,12 @@ static void test_trace_open_close(void **state)
 	close.srtt_us = 31;
 	assert_int_equal(hw_event_decode(&close, sizeof(close), &ev), HW_DECODE_OK);
 	assert_true(hw_trace_format(&ev, 0, line, sizeof(line)) > 0);
-	assert_string_equal(line, "{\"type\":\"conn_close\",\"ts_ns\":5000,\"conn\":42,"
-				  "\"client_ip\":\"127.0.0.7\",\"client_port\":40000,"
-				  "\"server_port\":8080,\"adopted\":true,\"exchanges\":1,"
-				  "\"bytes_in\":10,\"bytes_out\":20,\"srtt_us\":31,\"duration_us\":2,"
-				  "\"reset\":true}\n");
+	assert_string_equal(line,
+			    "{\"type\":\"conn_close\",\"ts_ns\":5000,\"conn\":42,"
+			    "\"client_ip\":\"127.0.0.7\",\"client_port\":40000,"
+			    "\"server_port\":8080,\"adopted\":true,\"exchanges\":1,"
+			    "\"bytes_in\":10,\"bytes_out\":20,\"srtt_us\":31,\"duration_us\":2,"
+			    "\"reset\":true}\n");
 }
 
 static void test_trace_start_has_no_line(void **state)
@@ -246,7 +248,7 @@ static void test_trace_start_has_no_line(void **state)
 
 static int parse(struct hw_config *c, char *err, size_t errlen, int argc, ...)
 {
-	char *argv[16] = { "hydrawatch" };
+	char *argv[16] = {"hydrawatch"};
 	va_list ap;
 
 	va_start(ap, argc);
@@ -293,11 +295,16 @@ static void test_config(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_ports_valid),	   cmocka_unit_test(test_ports_invalid),
-		cmocka_unit_test(test_cgroup2_mount),	   cmocka_unit_test(test_listeners_from_text),
-		cmocka_unit_test(test_event_decode),	   cmocka_unit_test(test_addr_str),
-		cmocka_unit_test(test_trace_exchange),	   cmocka_unit_test(test_trace_open_close),
-		cmocka_unit_test(test_trace_start_has_no_line), cmocka_unit_test(test_config),
+	    cmocka_unit_test(test_ports_valid),
+	    cmocka_unit_test(test_ports_invalid),
+	    cmocka_unit_test(test_cgroup2_mount),
+	    cmocka_unit_test(test_listeners_from_text),
+	    cmocka_unit_test(test_event_decode),
+	    cmocka_unit_test(test_addr_str),
+	    cmocka_unit_test(test_trace_exchange),
+	    cmocka_unit_test(test_trace_open_close),
+	    cmocka_unit_test(test_trace_start_has_no_line),
+	    cmocka_unit_test(test_config),
 	};
 	return cmocka_run_group_tests_name("agent", tests, NULL, NULL);
 }
