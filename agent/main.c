@@ -115,7 +115,7 @@ static void report(struct agent *a)
 		trace_write(a, line, n);
 		fflush(a->trace);
 	}
-	if (n > 0)
+	if (n > 0 && a->trace != stdout)
 		pr_info("%s", line);
 }
 

@@ -100,8 +100,10 @@ class Agent:
         self.trace_path = os.path.join(tmpdir, "trace-%d.ndjson" % random.randint(0, 1 << 30))
         self.err_path = self.trace_path + ".stderr"
         self.err = open(self.err_path, "w")
-        self.proc = subprocess.Popen([AGENT, "--trace", self.trace_path] + list(args),
-                                     stderr=self.err)
+        self.out = open(self.trace_path, "w")
+        # the trace goes to stdout, as an operator would run it: --trace -
+        self.proc = subprocess.Popen([AGENT, "--trace", "-"] + list(args),
+                                     stdout=self.out, stderr=self.err)
         deadline = time.time() + 20
         while time.time() < deadline:
             if self.proc.poll() is not None:
@@ -120,6 +122,7 @@ class Agent:
         self.proc.send_signal(signal.SIGTERM)
         rc = self.proc.wait(timeout=20)
         self.err.close()
+        self.out.close()
         if rc != 0:
             raise AssertionError("agent exited %d: %s" % (rc, self.stderr()))
         with open(self.trace_path) as f:
