@@ -32,7 +32,7 @@ AGENT_CFLAGS := $(CFLAGS) $(WARNINGS) -std=gnu11 -D_GNU_SOURCE \
 	-I$(OUTPUT) -Ibpf -Iagent $(EXTRA_CFLAGS)
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARNINGS) -std=gnu11 \
 	-I$(OUTPUT) -Ibpf $(EXTRA_BPF_CFLAGS)
-LIBS := -lbpf -lelf -lz $(EXTRA_LDFLAGS)
+LIBS := -lbpf -lelf -lz -lpcap -lcrypto $(EXTRA_LDFLAGS)
 
 AGENT_SRCS := $(wildcard agent/*.c)
 AGENT_OBJS := $(patsubst agent/%.c,$(OUTPUT)/agent/%.o,$(AGENT_SRCS))

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "config.h"
+#include "identity.h"
 #include "hydrawatch.h"
 
 #define RING_BYTES_MIN (64u << 10)
@@ -80,6 +81,34 @@ static int opt_ring_bytes(struct hw_config *cfg, const char *val, char *err, siz
 	return 0;
 }
 
+static int opt_identity(struct hw_config *cfg, const char *val, char *err, size_t errlen)
+{
+	struct hw_identity id;
+
+	if (hw_identity_parse(val, &id, err, errlen))
+		return -1;
+	return set_path(cfg->identity, val, "--identity", err, errlen);
+}
+
+static int opt_identity_key(struct hw_config *cfg, const char *val, char *err, size_t errlen)
+{
+	return set_path(cfg->identity_key, val, "--identity-key", err, errlen);
+}
+
+static int opt_read(struct hw_config *cfg, const char *val, char *err, size_t errlen)
+{
+	return set_path(cfg->read_path, val, "--read", err, errlen);
+}
+
+static int opt_max_conns(struct hw_config *cfg, const char *val, char *err, size_t errlen)
+{
+	if (parse_uint(val, 16, 16u << 20, &cfg->max_conns)) {
+		snprintf(err, errlen, "--max-conns: want 16-%u, got \"%s\"", 16u << 20, val);
+		return -1;
+	}
+	return 0;
+}
+
 static int opt_verbose(struct hw_config *cfg, const char *val, char *err, size_t errlen)
 {
 	(void)val, (void)err, (void)errlen;
@@ -114,6 +143,14 @@ const struct hw_option hw_options[] = {
      "append one JSON line per connection and exchange to FILE (- for stdout)", opt_trace},
     {"ring-bytes", 0, "N", "8388608", "kernel-to-agent ring buffer size (power of two)",
      opt_ring_bytes},
+    {"identity", 'i', "MODE", "client-ip",
+     "what an account is: header:NAME, client-ip, client-prefix[:/24,/48] or xff", opt_identity},
+    {"identity-key", 'k', "FILE", "a random key per start",
+     "HMAC-SHA256 key for account ids (at least 16 bytes; must not be group/other readable)",
+     opt_identity_key},
+    {"read", 'r', "FILE", NULL,
+     "offline: run the pipeline over a pcap/pcapng capture instead of the kernel", opt_read},
+    {"max-conns", 0, "N", "32768", "open connections the agent tracks (LRU beyond)", opt_max_conns},
     {"verbose", 'v', NULL, NULL, "more logging; twice shows libbpf debug output", opt_verbose},
     {"version", 'V', NULL, NULL, "print the version and exit", opt_version},
     {"help", 'h', NULL, NULL, "print this help and exit", opt_help},
@@ -124,7 +161,9 @@ void hw_config_defaults(struct hw_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->watch_all_ports = true;
-	cfg->capture_bytes = 256;
+	cfg->capture_bytes = 1024;
+	cfg->max_conns = 32768;
+	strcpy(cfg->identity, "client-ip");
 	cfg->ring_bytes = HW_RINGBUF_DEFAULT;
 }
 

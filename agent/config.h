@@ -17,6 +17,10 @@ struct hw_config {
 	unsigned capture_bytes;
 	char trace_path[HW_PATH_MAX]; /* "" = no trace, "-" = stdout */
 	unsigned ring_bytes;
+	char identity[HW_PATH_MAX];	/* --identity spec */
+	char identity_key[HW_PATH_MAX]; /* "" = random per start */
+	char read_path[HW_PATH_MAX];	/* --read: offline mode */
+	unsigned max_conns;
 	int verbose;
 	bool show_help;
 	bool show_version;

@@ -10,6 +10,7 @@ static const size_t type_min_size[HW_EV_TYPE_MAX] = {
     [HW_EV_EXCHANGE_START] = sizeof(struct hw_exchange_start),
     [HW_EV_EXCHANGE_END] = sizeof(struct hw_exchange_end),
     [HW_EV_CONN_CLOSE] = sizeof(struct hw_conn_close),
+    [HW_EV_EXCHANGE_DATA] = sizeof(struct hw_exchange_start),
 };
 
 const char *hw_event_type_name(unsigned type)
@@ -23,6 +24,8 @@ const char *hw_event_type_name(unsigned type)
 		return "exchange_end";
 	case HW_EV_CONN_CLOSE:
 		return "conn_close";
+	case HW_EV_EXCHANGE_DATA:
+		return "exchange_data";
 	}
 	return "unknown";
 }
@@ -51,7 +54,7 @@ enum hw_decode_err hw_event_decode(const void *data, size_t len, struct hw_event
 		return HW_DECODE_SHORT;
 	ev->hdr = h;
 	ev->open = data; /* every union member aliases the record */
-	if (h->type == HW_EV_EXCHANGE_START) {
+	if (h->type == HW_EV_EXCHANGE_START || h->type == HW_EV_EXCHANGE_DATA) {
 		size_t room = h->size - sizeof(struct hw_exchange_start);
 
 		if (ev->start->cap_len > room)

@@ -21,3 +21,14 @@ __u64 hw_stats_decode_errors(const struct hw_stats *st)
 		n += st->decode_errors[i];
 	return n;
 }
+
+const char *hw_parser_name(unsigned idx)
+{
+	static const char *const names[HW_PARSER_MAX] = {
+	    [HW_PARSER_HTTP] = "http",
+	    [HW_PARSER_TLS] = "tls",
+	    [HW_PARSER_SYN] = "syn",
+	    [HW_PARSER_PACKET] = "packet",
+	};
+	return idx < HW_PARSER_MAX ? names[idx] : "unknown";
+}

@@ -6,8 +6,20 @@
 
 #include "event.h"
 
+enum hw_parser {
+	HW_PARSER_HTTP = 0,
+	HW_PARSER_TLS,
+	HW_PARSER_SYN,
+	HW_PARSER_PACKET, /* offline: link/IP/TCP headers of a captured packet */
+	HW_PARSER_MAX,
+};
+
 struct hw_stats {
 	__u64 events[HW_EV_TYPE_MAX];		/* decoded, by type */
+	__u64 parse_errors[HW_PARSER_MAX];	/* malformed input, skipped */
+	__u64 capture_gaps;			/* capture bytes out of order: not used */
+	__u64 conn_evictions;			/* connection table full: oldest dropped */
+	__u64 trace_lost;			/* trace lines that could not be written */
 	__u64 decode_errors[HW_DECODE_ERR_MAX]; /* by reason; [0] unused */
 	__u64 kernel[HW_CNT_MAX];		/* enum hw_counter, summed over CPUs */
 };
@@ -15,5 +27,6 @@ struct hw_stats {
 /* snake_case name of an enum hw_counter, as used in the trace and metrics */
 const char *hw_counter_name(unsigned idx);
 __u64 hw_stats_decode_errors(const struct hw_stats *st);
+const char *hw_parser_name(unsigned idx);
 
 #endif

@@ -37,6 +37,46 @@ static int finish(struct out *o)
 	return o->pos < o->len ? (int)o->pos : -1;
 }
 
+/* a JSON string value: quotes, backslashes and control bytes escaped */
+static void put_str(struct out *o, const char *key, const char *v)
+{
+	put(o, ",\"%s\":\"", key);
+	for (; *v; v++) {
+		unsigned char c = (unsigned char)*v;
+
+		if (c == '"' || c == '\\')
+			put(o, "\\%c", c);
+		else if (c < 0x20 || c >= 0x7f)
+			put(o, "\\u%04x", c);
+		else
+			put(o, "%c", c);
+	}
+	put(o, "\"");
+}
+
+static void put_exchange_fields(struct out *o, const struct hw_conn_info *c)
+{
+	const struct hw_exchange_info *ex = &c->ex;
+
+	if (c->tls) {
+		put_str(o, "ja4", c->ja4);
+		if (c->sni[0])
+			put_str(o, "sni", c->sni);
+		if (c->alpn[0])
+			put_str(o, "alpn", c->alpn);
+	}
+	if (ex->http) {
+		put_str(o, "method", ex->method);
+		put_str(o, "path", ex->path);
+		put_str(o, "http_fp", ex->http_fp);
+		put_str(o, "ua_family", ex->ua_family ? ex->ua_family : "none");
+		if (ex->model[0])
+			put_str(o, "model", ex->model);
+	}
+	if (ex->has_account)
+		put_str(o, "account", ex->account);
+}
+
 static void put_conn(struct out *o, const struct hw_event_hdr *h, bool server_ip)
 {
 	char c[HW_ADDR_STRLEN], s[HW_ADDR_STRLEN];
@@ -51,7 +91,8 @@ static void put_conn(struct out *o, const struct hw_event_hdr *h, bool server_ip
 		put(o, ",\"adopted\":true");
 }
 
-int hw_trace_format(const struct hw_event *ev, long long mono_to_real_ns, char *buf, size_t len)
+int hw_trace_format(const struct hw_event *ev, const struct hw_conn_info *conn,
+		    long long mono_to_real_ns, char *buf, size_t len)
 {
 	const struct hw_event_hdr *h = ev->hdr;
 	struct out o = {buf, len, 0};
@@ -65,6 +106,10 @@ int hw_trace_format(const struct hw_event *ev, long long mono_to_real_ns, char *
 		    (h->flags & HW_F_SYN_SAVED)	   ? "saved"
 		    : (h->flags & HW_F_SYN_PARKED) ? "parked"
 						   : "none");
+		if (conn && conn->has_syn) {
+			put_str(&o, "ja4t", conn->ja4t);
+			put(&o, ",\"ttl\":%u", conn->ttl);
+		}
 		return finish(&o);
 	case HW_EV_EXCHANGE_END: {
 		const struct hw_exchange_end *e = ev->end;
@@ -78,6 +123,8 @@ int hw_trace_format(const struct hw_event *ev, long long mono_to_real_ns, char *
 		    (unsigned long long)e->req_bytes, (unsigned long long)e->resp_bytes,
 		    (unsigned long long)(e->ttfb_ns / NS_PER_US),
 		    (unsigned long long)(e->duration_ns / NS_PER_US));
+		if (conn && conn->ex.index == e->index)
+			put_exchange_fields(&o, conn);
 		return finish(&o);
 	}
 	case HW_EV_CONN_CLOSE: {
@@ -94,6 +141,8 @@ int hw_trace_format(const struct hw_event *ev, long long mono_to_real_ns, char *
 							       : 0));
 		if (h->flags & HW_F_RESET)
 			put(&o, ",\"reset\":true");
+		if (h->flags & HW_F_CAPTURE_END)
+			put(&o, ",\"capture_end\":true");
 		return finish(&o);
 	}
 	default:
@@ -111,9 +160,16 @@ int hw_trace_format_stats(const struct hw_stats *st, unsigned long long ts_ns, c
 	for (unsigned t = 1; t < HW_EV_TYPE_MAX; t++, sep = ",")
 		put(&o, "%s\"%s\":%llu", sep, hw_event_type_name(t),
 		    (unsigned long long)st->events[t]);
-	put(&o, "},\"events_lost\":%llu,\"decode_errors\":%llu,\"kernel\":{",
+	put(&o, "},\"events_lost\":%llu,\"decode_errors\":%llu,\"parse_errors\":{",
 	    (unsigned long long)st->kernel[HW_CNT_RINGBUF_FULL],
 	    (unsigned long long)hw_stats_decode_errors(st));
+	sep = "";
+	for (unsigned i = 0; i < HW_PARSER_MAX; i++, sep = ",")
+		put(&o, "%s\"%s\":%llu", sep, hw_parser_name(i),
+		    (unsigned long long)st->parse_errors[i]);
+	put(&o, "},\"capture_gaps\":%llu,\"conn_evictions\":%llu,\"trace_lost\":%llu,\"kernel\":{",
+	    (unsigned long long)st->capture_gaps, (unsigned long long)st->conn_evictions,
+	    (unsigned long long)st->trace_lost);
 	sep = "";
 	for (unsigned i = 0; i < HW_CNT_MAX; i++, sep = ",")
 		put(&o, "%s\"%s\":%llu", sep, hw_counter_name(i),

@@ -5,15 +5,18 @@
 #define HW_TRACE_H
 
 #include <stddef.h>
+#include "conntrack.h"
 #include "event.h"
 #include "stats.h"
 
-#define HW_TRACE_LINE_MAX 1024
+#define HW_TRACE_LINE_MAX 4096
 
-/* Formats ev as a line (with '\n') into buf. mono_to_real_ns converts
- * kernel CLOCK_MONOTONIC stamps to Unix time. Returns the length, 0 for
- * event types that have no line of their own, -1 if buf is too small. */
-int hw_trace_format(const struct hw_event *ev, long long mono_to_real_ns, char *buf, size_t len);
+/* Formats ev as a line (with '\n') into buf, with what the agent knows of
+ * its connection (conn, may be NULL). mono_to_real_ns converts event stamps
+ * to Unix time. Returns the length, 0 for event types that have no line of
+ * their own, -1 if buf is too small. */
+int hw_trace_format(const struct hw_event *ev, const struct hw_conn_info *conn,
+		    long long mono_to_real_ns, char *buf, size_t len);
 /* The closing {"type":"stats",...} line: what was seen and what was lost. */
 int hw_trace_format_stats(const struct hw_stats *st, unsigned long long ts_ns, char *buf,
 			  size_t len);

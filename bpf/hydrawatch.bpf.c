@@ -14,7 +14,7 @@
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* set by the agent before load (rodata: the verifier prunes on them) */
-const volatile __u32 capture_bytes = 256;	 /* 0 disables exchange head capture */
+const volatile __u32 capture_bytes = 1024;	 /* 0 disables exchange head capture */
 const volatile __u8 watch_all_ports = 1;	 /* 1: every passive TCP connection */
 const volatile __u64 wakeup_bytes = 1 << 20;	 /* wake the agent past this backlog */
 const volatile __u64 port_bits[65536 / 64] = {}; /* watched local ports, bitmap */
@@ -31,6 +31,11 @@ enum conn_phase {
 #define CF_FIN_IN   0x08 /* adopted conns: client sent FIN */
 #define CF_FIN_OUT  0x10 /* adopted conns: server sent FIN */
 #define CF_CLOSED   0x20 /* conn_close emitted; ignore what follows */
+#define CF_TLS                                                                                     \
+	0x40 /* first client bytes were a TLS record: later exchanges are                          \
+	      * encrypted, not worth capturing */
+
+#define TLS_HANDSHAKE_RECORD 0x16
 
 /* per-connection state, lives in the socket (sk_storage) and dies with it */
 struct conn {
@@ -41,6 +46,8 @@ struct conn {
 	__u32 in_end;	 /* highest client sequence end seen */
 	__u32 out_end;	 /* highest server sequence end seen */
 	__u32 exchanges; /* exchanges opened so far */
+	__u32 exch_seq0; /* sequence number of the exchange's first client byte */
+	__u32 cap_left;	 /* capture budget left in this exchange, bytes */
 	__u64 cookie;
 	__u64 open_ns;
 	__u64 exch_start_ns;
@@ -210,11 +217,13 @@ static __always_inline void emit_conn_close(struct conn *c, __u64 now, __u32 srt
 	bpf_ringbuf_submit(e, rb_flags());
 }
 
-/* One exchange_start per size class: ring buffer reservations must have a
- * constant size, and most heads are far below HW_CAPTURE_MAX. */
-#define DEFINE_EMIT_START(name, cap)                                                               \
+/* One emitter per size class: ring buffer reservations must have a
+ * constant size, and most heads are far below HW_CAPTURE_MAX. The caller
+ * guarantees 0 < n; the emitter clamps n to the class. */
+#define DEFINE_EMIT_BYTES(name, cap)                                                               \
 	static __always_inline void name(struct __sk_buff *skb, const struct conn *c,              \
-					 const struct pkt *p, __u64 n, __u64 now)                  \
+					 const struct pkt *p, __u8 type, __u32 offset, __u64 n,    \
+					 __u64 now)                                                \
 	{                                                                                          \
 		struct {                                                                           \
 			struct hw_exchange_start s;                                                \
@@ -222,11 +231,11 @@ static __always_inline void emit_conn_close(struct conn *c, __u64 now, __u32 srt
 		} *e = rb_reserve(sizeof(*e));                                                     \
 		if (!e)                                                                            \
 			return;                                                                    \
-		hdr_fill(&e->s.hdr, HW_EV_EXCHANGE_START, sizeof(*e), c, now);                     \
+		hdr_fill(&e->s.hdr, type, sizeof(*e), c, now);                                     \
 		e->s.index = c->exchanges;                                                         \
 		e->s._pad = 0;                                                                     \
 		e->s.seg_len = p->plen;                                                            \
-		e->s._pad2 = 0;                                                                    \
+		e->s.offset = offset;                                                              \
 		barrier_var(n);                                                                    \
 		if (n > (cap))                                                                     \
 			n = (cap);                                                                 \
@@ -239,35 +248,84 @@ static __always_inline void emit_conn_close(struct conn *c, __u64 now, __u32 srt
 		bpf_ringbuf_submit(e, rb_flags());                                                 \
 	}
 
-DEFINE_EMIT_START(emit_start_small, HW_CAPTURE_SMALL)
-DEFINE_EMIT_START(emit_start_medium, HW_CAPTURE_MEDIUM)
-DEFINE_EMIT_START(emit_start_large, HW_CAPTURE_MAX)
+DEFINE_EMIT_BYTES(emit_bytes_small, HW_CAPTURE_SMALL)
+DEFINE_EMIT_BYTES(emit_bytes_medium, HW_CAPTURE_MEDIUM)
+DEFINE_EMIT_BYTES(emit_bytes_large, HW_CAPTURE_LARGE)
+DEFINE_EMIT_BYTES(emit_bytes_max, HW_CAPTURE_MAX)
 
-static __always_inline void emit_exchange_start(struct __sk_buff *skb, const struct conn *c,
-						const struct pkt *p, __u64 now)
+/* capture bytes: n of them from the segment's payload, 0 for none */
+static __always_inline void emit_bytes(struct __sk_buff *skb, const struct conn *c,
+				       const struct pkt *p, __u8 type, __u32 offset, __u64 n,
+				       __u64 now)
 {
-	/* 64-bit so the bounds the verifier checks are on the register passed */
-	__u64 n = p->plen < capture_bytes ? p->plen : capture_bytes;
 	struct hw_exchange_start *e;
 
-	if (n > HW_CAPTURE_MEDIUM) {
-		emit_start_large(skb, c, p, n, now);
+	if (n > HW_CAPTURE_LARGE) {
+		emit_bytes_max(skb, c, p, type, offset, n, now);
+	} else if (n > HW_CAPTURE_MEDIUM) {
+		emit_bytes_large(skb, c, p, type, offset, n, now);
 	} else if (n > HW_CAPTURE_SMALL) {
-		emit_start_medium(skb, c, p, n, now);
+		emit_bytes_medium(skb, c, p, type, offset, n, now);
 	} else if (n > 0) {
-		emit_start_small(skb, c, p, n, now);
+		emit_bytes_small(skb, c, p, type, offset, n, now);
 	} else {
 		e = rb_reserve(sizeof(*e));
 		if (!e)
 			return;
-		hdr_fill(&e->hdr, HW_EV_EXCHANGE_START, sizeof(*e), c, now);
+		hdr_fill(&e->hdr, type, sizeof(*e), c, now);
 		e->index = c->exchanges;
 		e->cap_len = 0;
 		e->_pad = 0;
 		e->seg_len = p->plen;
-		e->_pad2 = 0;
+		e->offset = offset;
 		bpf_ringbuf_submit(e, rb_flags());
 	}
+}
+
+/* The first byte of the payload, or -1. Only read on a connection's first
+ * exchange, to tell TLS from plaintext. */
+static __always_inline int first_payload_byte(struct __sk_buff *skb, const struct pkt *p)
+{
+	__u8 b;
+
+	if (bpf_skb_load_bytes(skb, p->hdr_len, &b, 1))
+		return -1;
+	return b;
+}
+
+/* Opens the capture of a new exchange: decides its budget and emits
+ * exchange_start with the segment's first bytes. */
+static __always_inline void emit_exchange_start(struct __sk_buff *skb, struct conn *c,
+						const struct pkt *p, __u64 now)
+{
+	/* 64-bit so the bounds the verifier checks are on the register passed */
+	__u64 budget = capture_bytes, n;
+
+	if (budget && c->exchanges == 1 && first_payload_byte(skb, p) == TLS_HANDSHAKE_RECORD) {
+		c->flags |= CF_TLS;
+		budget = HW_CAPTURE_MAX; /* the whole ClientHello, for JA4 */
+	} else if (c->flags & CF_TLS) {
+		budget = 0;
+	}
+	n = p->plen < budget ? p->plen : budget;
+	c->exch_seq0 = p->seq;
+	c->cap_left = budget - n;
+	emit_bytes(skb, c, p, HW_EV_EXCHANGE_START, 0, n, now);
+}
+
+/* More client bytes of an open exchange while capture budget is left. */
+static __always_inline void emit_exchange_data(struct __sk_buff *skb, struct conn *c,
+					       const struct pkt *p, __u64 now)
+{
+	__u32 offset = p->seq - c->exch_seq0;
+	__u64 n = p->plen < c->cap_left ? p->plen : c->cap_left;
+
+	if (offset >= HW_CAPTURE_MAX) {
+		c->cap_left = 0;
+		return;
+	}
+	c->cap_left -= n;
+	emit_bytes(skb, c, p, HW_EV_EXCHANGE_DATA, offset, n, now);
 }
 
 /* Walks IPv6 extension headers up to TCP. IPv6 BIG TCP puts a hop-by-hop
@@ -384,6 +442,8 @@ static __always_inline void client_data(struct __sk_buff *skb, struct conn *c, c
 		c->exch_req = 0;
 		c->exch_resp = 0;
 		emit_exchange_start(skb, c, p, now);
+	} else if (c->cap_left) {
+		emit_exchange_data(skb, c, p, now);
 	}
 	c->exch_req += d;
 	c->exch_last_ns = now;

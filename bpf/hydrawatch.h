@@ -16,6 +16,7 @@
 /* capture size classes: an event reserves the smallest class that fits */
 #define HW_CAPTURE_SMALL  128
 #define HW_CAPTURE_MEDIUM 512
+#define HW_CAPTURE_LARGE  1024
 /* saved SYN, IP + TCP header bytes: IPv4 60 + TCP 60 = 120 is the worst case
  * without IPv6 extension headers */
 #define HW_SYN_MAX 128
@@ -32,15 +33,17 @@ enum hw_event_type {
 	HW_EV_EXCHANGE_START = 2,
 	HW_EV_EXCHANGE_END = 3,
 	HW_EV_CONN_CLOSE = 4,
+	HW_EV_EXCHANGE_DATA = 5, /* more capture bytes of an open exchange */
 	HW_EV_TYPE_MAX,
 };
 
 /* hdr.flags */
 
-#define HW_F_ADOPTED	0x02 /* connection predates the agent: no SYN, counts start late */
-#define HW_F_RESET	0x04 /* conn_close: ended by RST */
-#define HW_F_SYN_SAVED	0x08 /* conn_open: syn[] came from TCP_SAVE_SYN */
-#define HW_F_SYN_PARKED 0x10 /* conn_open: syn[] came from the ingress SYN park */
+#define HW_F_ADOPTED	 0x02 /* connection predates the agent: no SYN, counts start late */
+#define HW_F_RESET	 0x04 /* conn_close: ended by RST */
+#define HW_F_SYN_SAVED	 0x08 /* conn_open: syn[] came from TCP_SAVE_SYN */
+#define HW_F_SYN_PARKED	 0x10 /* conn_open: syn[] came from the ingress SYN park */
+#define HW_F_CAPTURE_END 0x20 /* offline: the capture file ended, not the connection */
 
 /* addresses are 16 bytes: IPv6, or IPv4 as v4-mapped ::ffff:a.b.c.d */
 struct hw_tuple {
@@ -67,17 +70,21 @@ struct hw_conn_open {
 	__u8 syn[HW_SYN_MAX];
 };
 
-/* exchange_start is followed by the first bytes of the exchange's first
- * client segment (cap_len valid of them); the event is reserved in one of
- * three size classes (HW_CAPTURE_*), so hdr.size may exceed what is valid */
+/* exchange_start (and exchange_data, same layout) is followed by capture
+ * bytes: the client's first bytes of the exchange, up to the capture budget,
+ * which may span segments (exchange_data carries the later ones, placed at
+ * `offset`). The budget is --capture-bytes, except that a TLS connection's
+ * first exchange (its ClientHello) may use HW_CAPTURE_MAX and its later,
+ * encrypted exchanges capture nothing. Events are reserved in size classes
+ * (HW_CAPTURE_*), so hdr.size may exceed what is valid. */
 struct hw_exchange_start {
 	struct hw_event_hdr hdr;
 	__u32 index;   /* exchange number on this connection, from 1 */
-	__u16 cap_len; /* bytes valid in data[] */
+	__u16 cap_len; /* capture bytes that follow */
 	__u16 _pad;
-	__u32 seg_len; /* payload bytes of the segment the capture came from */
-	__u32 _pad2;
-	/* __u8 data[] follows */
+	__u32 seg_len; /* payload bytes of the segment they came from */
+	__u32 offset;  /* of the first capture byte from the exchange's first byte */
+		       /* __u8 data[] follows */
 };
 
 struct hw_exchange_end {

@@ -183,7 +183,7 @@ static void test_trace_exchange(void **state)
 	end.req_bytes = 120;
 	end.resp_bytes = 4096;
 	assert_int_equal(hw_event_decode(&end, sizeof(end), &ev), HW_DECODE_OK);
-	n = hw_trace_format(&ev, 1000000000LL, line, sizeof(line));
+	n = hw_trace_format(&ev, NULL, 1000000000LL, line, sizeof(line));
 	assert_true(n > 0);
 	assert_string_equal(
 	    line, "{\"type\":\"exchange\",\"ts_ns\":1000005000,\"conn\":42,"
@@ -191,7 +191,7 @@ static void test_trace_exchange(void **state)
 		  "\"index\":3,\"start_ns\":1000001000,\"req_bytes\":120,\"resp_bytes\":4096,"
 		  "\"ttfb_us\":2,\"duration_us\":1999}\n");
 	/* too small a buffer is reported, never a cut line */
-	assert_int_equal(hw_trace_format(&ev, 0, line, 40), -1);
+	assert_int_equal(hw_trace_format(&ev, NULL, 0, line, 40), -1);
 }
 
 static void test_trace_open_close(void **state)
@@ -205,7 +205,7 @@ static void test_trace_open_close(void **state)
 	fill_hdr(&open.hdr, HW_EV_CONN_OPEN, sizeof(open));
 	open.hdr.flags = HW_F_SYN_SAVED;
 	assert_int_equal(hw_event_decode(&open, sizeof(open), &ev), HW_DECODE_OK);
-	assert_true(hw_trace_format(&ev, 0, line, sizeof(line)) > 0);
+	assert_true(hw_trace_format(&ev, NULL, 0, line, sizeof(line)) > 0);
 	assert_string_equal(line,
 			    "{\"type\":\"conn_open\",\"ts_ns\":5000,\"conn\":42,"
 			    "\"client_ip\":\"127.0.0.7\",\"client_port\":40000,"
@@ -219,7 +219,7 @@ static void test_trace_open_close(void **state)
 	close.exchanges = 1;
 	close.srtt_us = 31;
 	assert_int_equal(hw_event_decode(&close, sizeof(close), &ev), HW_DECODE_OK);
-	assert_true(hw_trace_format(&ev, 0, line, sizeof(line)) > 0);
+	assert_true(hw_trace_format(&ev, NULL, 0, line, sizeof(line)) > 0);
 	assert_string_equal(line,
 			    "{\"type\":\"conn_close\",\"ts_ns\":5000,\"conn\":42,"
 			    "\"client_ip\":\"127.0.0.7\",\"client_port\":40000,"
@@ -243,7 +243,7 @@ static void test_trace_start_has_no_line(void **state)
 	start.s.cap_len = 20;
 	memcpy(start.data, "x-api-key: SECRET123", 20);
 	assert_int_equal(hw_event_decode(&start, sizeof(start), &ev), HW_DECODE_OK);
-	assert_int_equal(hw_trace_format(&ev, 0, line, sizeof(line)), 0);
+	assert_int_equal(hw_trace_format(&ev, NULL, 0, line, sizeof(line)), 0);
 }
 
 static int parse(struct hw_config *c, char *err, size_t errlen, int argc, ...)
@@ -267,7 +267,7 @@ static void test_config(void **state)
 	(void)state;
 	assert_int_equal(parse(&c, err, sizeof(err), 1), 0);
 	assert_true(c.watch_all_ports);
-	assert_int_equal(c.capture_bytes, 256);
+	assert_int_equal(c.capture_bytes, 1024);
 	assert_int_equal(c.ring_bytes, HW_RINGBUF_DEFAULT);
 
 	assert_int_equal(parse(&c, err, sizeof(err), 7, "--ports", "8000,9000", "--capture-bytes",

@@ -1,0 +1,122 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* Chained hash on the socket cookie plus an LRU list. Memory is bounded by
+ * max entries of sizeof(struct hw_conn_info) plus at most one capture
+ * buffer (HW_CAPTURE_MAX) per connection with an exchange head in flight. */
+#include <stdlib.h>
+#include <string.h>
+#include "conntrack.h"
+#include "hydrawatch.h"
+
+static uint32_t bucket_of(const struct hw_conntrack *t, uint64_t cookie)
+{
+	/* cookies are sequential: mix before masking */
+	cookie ^= cookie >> 33;
+	cookie *= 0xff51afd7ed558ccdULL;
+	cookie ^= cookie >> 33;
+	return (uint32_t)cookie & (t->nbuckets - 1);
+}
+
+int hw_conntrack_init(struct hw_conntrack *t, uint32_t max)
+{
+	memset(t, 0, sizeof(*t));
+	t->max = max ? max : 1;
+	t->nbuckets = 1;
+	while (t->nbuckets < t->max)
+		t->nbuckets <<= 1;
+	t->buckets = calloc(t->nbuckets, sizeof(*t->buckets));
+	return t->buckets ? 0 : -1;
+}
+
+void hw_exchange_release(struct hw_exchange_info *ex)
+{
+	if (ex->cap) {
+		explicit_bzero(ex->cap, HW_CAPTURE_MAX);
+		free(ex->cap);
+	}
+	ex->cap = NULL;
+	ex->cap_len = 0;
+}
+
+static void lru_unlink(struct hw_conntrack *t, struct hw_conn_info *c)
+{
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		t->head = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	else
+		t->tail = c->prev;
+	c->prev = c->next = NULL;
+}
+
+static void lru_push(struct hw_conntrack *t, struct hw_conn_info *c)
+{
+	c->next = t->head;
+	c->prev = NULL;
+	if (t->head)
+		t->head->prev = c;
+	t->head = c;
+	if (!t->tail)
+		t->tail = c;
+}
+
+struct hw_conn_info *hw_conntrack_get(struct hw_conntrack *t, uint64_t cookie)
+{
+	struct hw_conn_info *c = t->buckets[bucket_of(t, cookie)];
+
+	while (c && c->cookie != cookie)
+		c = c->hnext;
+	if (c && c != t->head) {
+		lru_unlink(t, c);
+		lru_push(t, c);
+	}
+	return c;
+}
+
+void hw_conntrack_remove(struct hw_conntrack *t, struct hw_conn_info *c)
+{
+	struct hw_conn_info **pp = &t->buckets[bucket_of(t, c->cookie)];
+
+	while (*pp && *pp != c)
+		pp = &(*pp)->hnext;
+	if (*pp)
+		*pp = c->hnext;
+	lru_unlink(t, c);
+	hw_exchange_release(&c->ex);
+	free(c);
+	t->count--;
+}
+
+struct hw_conn_info *hw_conntrack_upsert(struct hw_conntrack *t, uint64_t cookie, bool *created)
+{
+	struct hw_conn_info *c = hw_conntrack_get(t, cookie);
+	uint32_t b;
+
+	*created = false;
+	if (c)
+		return c;
+	if (t->count >= t->max) {
+		hw_conntrack_remove(t, t->tail);
+		t->evictions++;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->cookie = cookie;
+	b = bucket_of(t, cookie);
+	c->hnext = t->buckets[b];
+	t->buckets[b] = c;
+	lru_push(t, c);
+	t->count++;
+	*created = true;
+	return c;
+}
+
+void hw_conntrack_free(struct hw_conntrack *t)
+{
+	while (t->head)
+		hw_conntrack_remove(t, t->head);
+	free(t->buckets);
+	t->buckets = NULL;
+}

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/* The agent's table of open connections, keyed by socket cookie: what was
+ * learned about each (JA4T, JA4, SNI, ALPN) and about its current exchange
+ * (HTTP fields, account). Hard cap, LRU eviction, every eviction counted. */
+#ifndef HW_CONNTRACK_H
+#define HW_CONNTRACK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "http.h"
+#include "identity.h"
+#include "ja4t.h"
+#include "tls.h"
+
+#define HW_PATH_OUT_MAX 128 /* path characters kept for the trace */
+#define HW_MODEL_MAX	64  /* model characters kept */
+#define HW_METHOD_MAX	16
+#define HW_JA4T_KEEP	64 /* longer JA4T strings are cut (never seen on real stacks) */
+
+struct hw_exchange_info {
+	uint32_t index;
+	bool parsed; /* final: no more capture bytes will change it */
+	bool http;   /* an HTTP request head was recognised */
+	bool has_account;
+	char method[HW_METHOD_MAX + 1];
+	char path[HW_PATH_OUT_MAX + 1];
+	char http_fp[HW_HTTP_FP_LEN + 1];
+	const char *ua_family;
+	char model[HW_MODEL_MAX + 1];
+	char account[HW_ACCOUNT_LEN + 1];
+	uint8_t *cap;	  /* capture reassembly, HW_CAPTURE_MAX bytes while open */
+	uint32_t cap_len; /* contiguous bytes from the exchange's first byte */
+};
+
+struct hw_conn_info {
+	uint64_t cookie;
+	uint8_t client_addr[16];
+	bool has_syn;
+	uint8_t ttl;
+	char ja4t[HW_JA4T_KEEP + 1];
+	bool tls;
+	char ja4[HW_JA4_LEN + 1];
+	char sni[HW_SNI_MAX + 1];
+	char alpn[HW_ALPN_MAX + 1];
+	struct hw_exchange_info ex;
+	/* table links */
+	struct hw_conn_info *hnext;
+	struct hw_conn_info *prev, *next; /* LRU, most recent first */
+};
+
+struct hw_conntrack {
+	struct hw_conn_info **buckets;
+	uint32_t nbuckets; /* power of two */
+	uint32_t count;
+	uint32_t max;
+	struct hw_conn_info *head, *tail;
+	uint64_t evictions;
+};
+
+int hw_conntrack_init(struct hw_conntrack *t, uint32_t max);
+void hw_conntrack_free(struct hw_conntrack *t);
+struct hw_conn_info *hw_conntrack_get(struct hw_conntrack *t, uint64_t cookie);
+/* finds or creates (evicting the least recently used at the cap) */
+struct hw_conn_info *hw_conntrack_upsert(struct hw_conntrack *t, uint64_t cookie, bool *created);
+void hw_conntrack_remove(struct hw_conntrack *t, struct hw_conn_info *c);
+/* frees the exchange's capture buffer, wiping it first */
+void hw_exchange_release(struct hw_exchange_info *ex);
+
+#endif

@@ -1,0 +1,244 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* Event handling: connection table upkeep, parsing of captured bytes as
+ * they arrive, and trace lines. Captured bytes are parsed as soon as they
+ * suffice and wiped right after: nothing raw outlives its exchange. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "log.h"
+#include "pipeline.h"
+#include "trace.h"
+
+#define TLS_HANDSHAKE_RECORD 0x16
+
+int hw_pipeline_init(struct hw_pipeline *p, uint32_t max_conns)
+{
+	return hw_conntrack_init(&p->conns, max_conns);
+}
+
+void hw_pipeline_free(struct hw_pipeline *p)
+{
+	hw_conntrack_free(&p->conns);
+}
+
+static void trace_line(struct hw_pipeline *p, const struct hw_event *ev,
+		       const struct hw_conn_info *c)
+{
+	char line[HW_TRACE_LINE_MAX];
+	int n;
+
+	if (!p->trace)
+		return;
+	n = hw_trace_format(ev, c, p->mono_to_real_ns, line, sizeof(line));
+	if (n == 0)
+		return;
+	if (n < 0 || fwrite(line, 1, (size_t)n, p->trace) != (size_t)n) {
+		p->stats.trace_lost++;
+		if (!p->trace_failed)
+			pr_warn("writing the trace: %s; lost lines are counted in trace_lost\n",
+				n < 0 ? "line too long" : strerror(errno));
+		p->trace_failed = true;
+	}
+}
+
+static void copy_clean(char *dst, size_t cap, const char *src, size_t n)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < n && o + 1 < cap; i++)
+		dst[o++] = (src[i] >= 0x20 && src[i] < 0x7f) ? src[i] : '?';
+	dst[o] = '\0';
+}
+
+static void take_http(struct hw_pipeline *p, struct hw_conn_info *c,
+		      const struct hw_http_request *req)
+{
+	struct hw_exchange_info *ex = &c->ex;
+
+	ex->http = true;
+	copy_clean(ex->method, sizeof(ex->method), req->method.p, req->method.n);
+	copy_clean(ex->path, sizeof(ex->path), req->path.p, req->path.n);
+	if (req->head_complete)
+		hw_http_fingerprint(req, ex->http_fp);
+	else
+		strcpy(ex->http_fp, "partial");
+	ex->ua_family = hw_ua_family(req->user_agent.p, req->user_agent.n);
+	if (req->model.p)
+		copy_clean(ex->model, sizeof(ex->model), req->model.p, req->model.n);
+	if (!hw_identity_account(&p->identity, req, c->client_addr, ex->account))
+		ex->has_account = true;
+}
+
+/* Parses the exchange's capture once it suffices (or, final, with whatever
+ * arrived). */
+static void analyze(struct hw_pipeline *p, struct hw_conn_info *c, bool final)
+{
+	struct hw_exchange_info *ex = &c->ex;
+	const uint8_t *buf = ex->cap;
+	size_t len = ex->cap_len;
+	enum hw_parse_result res;
+
+	if (ex->parsed)
+		return;
+	if (len && ex->index == 1 && buf[0] == TLS_HANDSHAKE_RECORD) {
+		struct hw_client_hello hello;
+
+		res = hw_tls_parse_client_hello(buf, len, &hello);
+		if (res == HW_PARSE_INCOMPLETE && !final)
+			return;
+		if (res == HW_PARSE_OK) {
+			c->tls = true;
+			hw_ja4(&hello, c->ja4);
+			memcpy(c->sni, hello.sni, sizeof(c->sni));
+			copy_clean(c->alpn, sizeof(c->alpn), hello.alpn_list,
+				   strlen(hello.alpn_list));
+		} else {
+			p->stats.parse_errors[HW_PARSER_TLS]++;
+		}
+	} else if (len && !c->tls) {
+		struct hw_http_request req;
+
+		res = hw_http_parse_request(
+		    buf, len, p->identity.header[0] ? p->identity.header : NULL, &req);
+		if (res == HW_PARSE_INCOMPLETE && !final)
+			return;
+		if (res == HW_PARSE_OK || res == HW_PARSE_INCOMPLETE)
+			take_http(p, c, &req);
+		else if (res == HW_PARSE_ERROR)
+			p->stats.parse_errors[HW_PARSER_HTTP]++;
+	}
+	if (!ex->has_account && !hw_identity_needs_http(&p->identity) &&
+	    !hw_identity_account(&p->identity, NULL, c->client_addr, ex->account))
+		ex->has_account = true;
+	ex->parsed = true;
+	hw_exchange_release(ex);
+}
+
+static void add_capture(struct hw_pipeline *p, struct hw_conn_info *c, const struct hw_event *ev)
+{
+	struct hw_exchange_info *ex = &c->ex;
+	size_t off = ev->start->offset, n = ev->capture_len;
+
+	if (!n)
+		return;
+	if (off > ex->cap_len) {
+		p->stats.capture_gaps++; /* a hole before it: parse what is contiguous */
+		return;
+	}
+	if (off >= HW_CAPTURE_MAX)
+		return;
+	if (n > HW_CAPTURE_MAX - off)
+		n = HW_CAPTURE_MAX - off;
+	if (!ex->cap) {
+		ex->cap = malloc(HW_CAPTURE_MAX);
+		if (!ex->cap)
+			return;
+	}
+	memcpy(ex->cap + off, ev->capture, n);
+	if (off + n > ex->cap_len)
+		ex->cap_len = (uint32_t)(off + n);
+}
+
+static void on_conn_open(struct hw_pipeline *p, const struct hw_event *ev)
+{
+	const struct hw_conn_open *o = ev->open;
+	struct hw_syn_info syn;
+	struct hw_conn_info *c;
+	bool created;
+
+	c = hw_conntrack_upsert(&p->conns, o->hdr.cookie, &created);
+	if (!c) {
+		trace_line(p, ev, NULL);
+		return;
+	}
+	memcpy(c->client_addr, o->hdr.tuple.client_addr, 16);
+	if (o->syn_len) {
+		enum hw_parse_result r =
+		    hw_syn_parse(o->syn, o->syn_len < HW_SYN_MAX ? o->syn_len : HW_SYN_MAX, &syn);
+
+		if (r == HW_PARSE_OK) {
+			c->has_syn = true;
+			c->ttl = syn.ttl;
+			/* cut, not overrun: real stacks send far fewer options */
+			memcpy(c->ja4t, syn.ja4t, sizeof(c->ja4t) - 1);
+			c->ja4t[sizeof(c->ja4t) - 1] = '\0';
+		} else {
+			p->stats.parse_errors[HW_PARSER_SYN]++;
+		}
+	}
+	trace_line(p, ev, c);
+}
+
+static struct hw_conn_info *conn_for(struct hw_pipeline *p, const struct hw_event *ev)
+{
+	bool created;
+	struct hw_conn_info *c = hw_conntrack_upsert(&p->conns, ev->hdr->cookie, &created);
+
+	/* no conn_open seen (lost, or evicted): the tuple is in every event */
+	if (c && created)
+		memcpy(c->client_addr, ev->hdr->tuple.client_addr, 16);
+	return c;
+}
+
+void hw_pipeline_record(struct hw_pipeline *p, const void *data, size_t len)
+{
+	struct hw_event ev;
+	enum hw_decode_err derr = hw_event_decode(data, len, &ev);
+	struct hw_conn_info *c;
+	uint64_t evictions = p->conns.evictions;
+
+	if (derr != HW_DECODE_OK) {
+		p->stats.decode_errors[derr]++;
+		return;
+	}
+	p->stats.events[ev.hdr->type]++;
+	switch (ev.hdr->type) {
+	case HW_EV_CONN_OPEN:
+		on_conn_open(p, &ev);
+		break;
+	case HW_EV_EXCHANGE_START:
+		c = conn_for(p, &ev);
+		if (!c)
+			break;
+		hw_exchange_release(&c->ex);
+		memset(&c->ex, 0, sizeof(c->ex));
+		c->ex.index = ev.start->index;
+		add_capture(p, c, &ev);
+		if (!ev.capture_len)
+			analyze(p, c, true);
+		else
+			analyze(p, c, false);
+		break;
+	case HW_EV_EXCHANGE_DATA:
+		c = hw_conntrack_get(&p->conns, ev.hdr->cookie);
+		if (!c || c->ex.index != ev.start->index || c->ex.parsed)
+			break;
+		add_capture(p, c, &ev);
+		analyze(p, c, false);
+		break;
+	case HW_EV_EXCHANGE_END:
+		c = hw_conntrack_get(&p->conns, ev.hdr->cookie);
+		if (c && c->ex.index == ev.end->index)
+			analyze(p, c, true);
+		trace_line(p, &ev, c);
+		break;
+	case HW_EV_CONN_CLOSE:
+		c = hw_conntrack_get(&p->conns, ev.hdr->cookie);
+		trace_line(p, &ev, c);
+		if (c)
+			hw_conntrack_remove(&p->conns, c);
+		break;
+	}
+	p->stats.conn_evictions += p->conns.evictions - evictions;
+}
+
+void hw_pipeline_report(struct hw_pipeline *p, unsigned long long now_ns, char *line, size_t len)
+{
+	int n = hw_trace_format_stats(&p->stats, now_ns, line, len);
+
+	if (n > 0 && p->trace && fwrite(line, 1, (size_t)n, p->trace) != (size_t)n)
+		p->stats.trace_lost++;
+	if (p->trace)
+		fflush(p->trace);
+}

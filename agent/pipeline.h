@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/* One pipeline, two sources: ring buffer records (live) and the events the
+ * capture-file flow tracker synthesizes (offline) both enter here, get
+ * validated, parsed (SYN, ClientHello, HTTP head), tied to an account and
+ * written to the trace. */
+#ifndef HW_PIPELINE_H
+#define HW_PIPELINE_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include "conntrack.h"
+#include "identity.h"
+#include "stats.h"
+
+struct hw_pipeline {
+	struct hw_conntrack conns;
+	struct hw_identity identity;
+	struct hw_stats stats;
+	FILE *trace;
+	bool trace_failed;
+	long long mono_to_real_ns; /* added to event stamps: 0 offline */
+};
+
+int hw_pipeline_init(struct hw_pipeline *p, uint32_t max_conns);
+void hw_pipeline_free(struct hw_pipeline *p);
+/* one event record, as the kernel (or the flow tracker) laid it out */
+void hw_pipeline_record(struct hw_pipeline *p, const void *data, size_t len);
+/* writes the closing stats line (if tracing) and returns it in line */
+void hw_pipeline_report(struct hw_pipeline *p, unsigned long long now_ns, char *line, size_t len);
+
+#endif
