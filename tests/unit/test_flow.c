@@ -1,0 +1,320 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* The offline flow tracker against hand-built packet sequences: the same
+ * events the kernel programs would emit, with retransmissions, reordering,
+ * split requests, mid-stream starts, refused handshakes and a table cap. */
+#include <pcap/pcap.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include "capture.h"
+#include "event.h"
+#include "flow.h"
+
+#define MAX_EVENTS 64
+
+struct rec {
+	uint8_t type, flags;
+	uint32_t index, offset, cap_len;
+	uint64_t req, resp, bytes_in, bytes_out;
+	uint32_t exchanges;
+	uint16_t client_port, server_port, syn_len;
+	uint8_t cap0;
+};
+
+struct sink {
+	struct rec r[MAX_EVENTS];
+	int n;
+};
+
+static void on_record(void *ctx, const void *data, size_t len)
+{
+	struct sink *s = ctx;
+	struct hw_event ev;
+	struct rec *r;
+
+	assert_int_equal(hw_event_decode(data, len, &ev), HW_DECODE_OK);
+	assert_true(s->n < MAX_EVENTS);
+	r = &s->r[s->n++];
+	memset(r, 0, sizeof(*r));
+	r->type = ev.hdr->type;
+	r->flags = ev.hdr->flags;
+	r->client_port = ev.hdr->tuple.client_port;
+	r->server_port = ev.hdr->tuple.server_port;
+	switch (r->type) {
+	case HW_EV_CONN_OPEN:
+		r->syn_len = ev.open->syn_len;
+		break;
+	case HW_EV_EXCHANGE_START:
+	case HW_EV_EXCHANGE_DATA:
+		r->index = ev.start->index;
+		r->offset = ev.start->offset;
+		r->cap_len = ev.start->cap_len;
+		r->cap0 = ev.capture_len ? ev.capture[0] : 0;
+		break;
+	case HW_EV_EXCHANGE_END:
+		r->index = ev.end->index;
+		r->req = ev.end->req_bytes;
+		r->resp = ev.end->resp_bytes;
+		break;
+	case HW_EV_CONN_CLOSE:
+		r->bytes_in = ev.close->bytes_in;
+		r->bytes_out = ev.close->bytes_out;
+		r->exchanges = ev.close->exchanges;
+		break;
+	}
+}
+
+#define SYN 0x02
+#define ACK 0x10
+#define FIN 0x01
+#define RST 0x04
+#define PSH 0x08
+
+static const uint8_t CLIENT[4] = { 10, 0, 0, 1 }, SERVER[4] = { 10, 0, 0, 2 };
+
+/* an IPv4/TCP packet; from_client picks the direction */
+static size_t pkt(uint8_t *b, int from_client, uint16_t cport, uint16_t sport, uint32_t seq,
+		  uint32_t ack, uint8_t flags, const char *payload, size_t plen)
+{
+	static const uint8_t syn_opts[] = { 2, 4, 5, 0xb4, 4, 2, 8, 10, 0, 0,
+					    0, 1, 0, 0, 0, 0, 1, 3, 3, 7 };
+	size_t olen = (flags & SYN) ? sizeof(syn_opts) : 0, doff = 20 + olen, n = 20 + doff + plen;
+
+	memset(b, 0, 20 + doff);
+	b[0] = 0x45;
+	b[2] = (uint8_t)(n >> 8);
+	b[3] = (uint8_t)n;
+	b[8] = 64;
+	b[9] = 6;
+	memcpy(b + 12, from_client ? CLIENT : SERVER, 4);
+	memcpy(b + 16, from_client ? SERVER : CLIENT, 4);
+	b[20] = (uint8_t)((from_client ? cport : sport) >> 8);
+	b[21] = (uint8_t)(from_client ? cport : sport);
+	b[22] = (uint8_t)((from_client ? sport : cport) >> 8);
+	b[23] = (uint8_t)(from_client ? sport : cport);
+	for (int i = 0; i < 4; i++) {
+		b[24 + i] = (uint8_t)(seq >> (24 - 8 * i));
+		b[28 + i] = (uint8_t)(ack >> (24 - 8 * i));
+	}
+	b[32] = (uint8_t)((doff / 4) << 4);
+	b[33] = flags;
+	b[34] = 0xff;
+	b[35] = 0xff;
+	memcpy(b + 40, syn_opts, olen);
+	if (plen)
+		memcpy(b + 20 + doff, payload, plen);
+	return n;
+}
+
+static char body[4096];
+
+static void feed(struct hw_flow_tracker *t, int from_client, uint32_t seq, uint32_t ack,
+		 uint8_t flags, size_t plen, char fill)
+{
+	uint8_t b[4200];
+	size_t n;
+
+	memset(body, fill, plen);
+	n = pkt(b, from_client, 40000, 8000, seq, ack, flags, body, plen);
+	hw_flow_packet(t, 1000, b, n);
+}
+
+static void test_full_connection(void **state)
+{
+	struct hw_ports ports = { 0 };
+	struct hw_flow_cfg cfg = { &ports, 64, 16 };
+	struct hw_flow_tracker t;
+	static struct sink s;
+	const uint32_t C = 1000, S = 5000; /* ISNs */
+
+	(void)state;
+	hw_ports_set(&ports, 8000);
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(hw_flow_init(&t, &cfg, on_record, &s), 0);
+	feed(&t, 1, C, 0, SYN, 0, 0);
+	feed(&t, 0, S, C + 1, SYN | ACK, 0, 0);
+	feed(&t, 1, C + 1, S + 1, ACK, 0, 0);
+	/* exchange 1: 100 request bytes, 300 response bytes in two segments,
+	 * the first one retransmitted */
+	feed(&t, 1, C + 1, S + 1, ACK | PSH, 100, 'G');
+	feed(&t, 0, S + 1, C + 101, ACK, 200, 'r');
+	feed(&t, 0, S + 1, C + 101, ACK, 200, 'r'); /* retransmission */
+	feed(&t, 0, S + 201, C + 101, ACK | PSH, 100, 'r');
+	/* exchange 2: the request in two segments (capture continues), the
+	 * response's segments out of order */
+	feed(&t, 1, C + 101, S + 301, ACK, 40, 'P');
+	feed(&t, 1, C + 141, S + 301, ACK | PSH, 60, 'p');
+	feed(&t, 0, S + 351, C + 201, ACK, 50, 's'); /* second half first */
+	feed(&t, 0, S + 301, C + 201, ACK, 50, 's');
+	feed(&t, 1, C + 201, S + 401, FIN | ACK, 0, 0);
+	feed(&t, 0, S + 401, C + 202, FIN | ACK, 0, 0);
+	feed(&t, 1, C + 202, S + 402, ACK, 0, 0); /* after the close: ignored */
+	hw_flow_finish(&t, 2000);
+	hw_flow_free(&t);
+
+	assert_int_equal(s.n, 7);
+	assert_int_equal(s.r[0].type, HW_EV_CONN_OPEN);
+	assert_int_equal(s.r[0].syn_len, 60); /* IPv4 20 + TCP 20 + 20 bytes of options */
+	assert_int_equal(s.r[0].client_port, 40000);
+	assert_int_equal(s.r[0].server_port, 8000);
+	assert_int_equal(s.r[1].type, HW_EV_EXCHANGE_START);
+	assert_int_equal(s.r[1].cap_len, 64); /* the capture budget */
+	assert_int_equal(s.r[1].cap0, 'G');
+	assert_int_equal(s.r[2].type, HW_EV_EXCHANGE_END);
+	assert_int_equal(s.r[2].req, 100);
+	assert_int_equal(s.r[2].resp, 300);
+	assert_int_equal(s.r[3].type, HW_EV_EXCHANGE_START);
+	assert_int_equal(s.r[3].index, 2);
+	assert_int_equal(s.r[3].cap_len, 40);
+	assert_int_equal(s.r[4].type, HW_EV_EXCHANGE_DATA);
+	assert_int_equal(s.r[4].offset, 40);
+	assert_int_equal(s.r[4].cap_len, 24); /* what is left of 64 */
+	assert_int_equal(s.r[4].cap0, 'p');
+	assert_int_equal(s.r[5].type, HW_EV_EXCHANGE_END);
+	assert_int_equal(s.r[5].req, 100);
+	assert_int_equal(s.r[5].resp, 100);
+	assert_int_equal(s.r[6].type, HW_EV_CONN_CLOSE);
+	assert_int_equal(s.r[6].bytes_in, 200);
+	assert_int_equal(s.r[6].bytes_out, 400);
+	assert_int_equal(s.r[6].exchanges, 2);
+	assert_int_equal(s.r[6].flags & HW_F_CAPTURE_END, 0);
+}
+
+static void test_midstream_refused_and_capture_end(void **state)
+{
+	struct hw_ports ports = { 0 };
+	struct hw_flow_cfg cfg = { &ports, 0, 16 };
+	struct hw_flow_tracker t;
+	static struct sink s;
+	uint8_t b[256];
+	size_t n;
+
+	(void)state;
+	hw_ports_set(&ports, 8000);
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(hw_flow_init(&t, &cfg, on_record, &s), 0);
+	/* refused: SYN then RST, no connection */
+	n = pkt(b, 1, 41000, 8000, 1, 0, SYN, NULL, 0);
+	hw_flow_packet(&t, 1, b, n);
+	n = pkt(b, 0, 41000, 8000, 0, 2, RST | ACK, NULL, 0);
+	hw_flow_packet(&t, 2, b, n);
+	assert_int_equal(s.n, 0);
+	/* unwatched port: nothing */
+	n = pkt(b, 1, 41001, 9999, 1, 0, SYN, NULL, 0);
+	hw_flow_packet(&t, 3, b, n);
+	assert_int_equal(s.n, 0);
+	/* mid-stream: the server is the --ports side, even when it speaks first */
+	n = pkt(b, 0, 42000, 8000, 700, 900, ACK, "resp", 4);
+	hw_flow_packet(&t, 4, b, n);
+	n = pkt(b, 1, 42000, 8000, 900, 704, ACK, "request!", 8);
+	hw_flow_packet(&t, 5, b, n);
+	hw_flow_finish(&t, 6);
+	hw_flow_free(&t);
+
+	assert_int_equal(s.n, 4);
+	assert_int_equal(s.r[0].type, HW_EV_CONN_OPEN);
+	assert_true(s.r[0].flags & HW_F_ADOPTED);
+	assert_int_equal(s.r[0].client_port, 42000);
+	assert_int_equal(s.r[0].syn_len, 0);
+	assert_int_equal(s.r[1].type, HW_EV_EXCHANGE_START);
+	assert_int_equal(s.r[1].cap_len, 0); /* capture disabled */
+	assert_int_equal(s.r[2].type, HW_EV_EXCHANGE_END);
+	assert_int_equal(s.r[2].req, 8);
+	assert_int_equal(s.r[3].type, HW_EV_CONN_CLOSE);
+	assert_true(s.r[3].flags & HW_F_CAPTURE_END);
+	assert_int_equal(s.r[3].bytes_out, 4); /* server-first bytes count, open no exchange */
+}
+
+static void test_table_cap(void **state)
+{
+	struct hw_flow_cfg cfg = { NULL, 0, 2 };
+	struct hw_flow_tracker t;
+	static struct sink s;
+	uint8_t b[256];
+
+	(void)state;
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(hw_flow_init(&t, &cfg, on_record, &s), 0);
+	for (uint16_t i = 0; i < 3; i++) {
+		size_t n = pkt(b, 1, (uint16_t)(43000 + i), 8000, 10, 20, ACK, "x", 1);
+
+		hw_flow_packet(&t, i, b, n);
+	}
+	assert_int_equal(t.stats.evictions, 1);
+	assert_int_equal(t.count, 2);
+	/* the evicted flow was ended, not dropped silently */
+	assert_int_equal(s.r[4].type, HW_EV_EXCHANGE_END);
+	assert_int_equal(s.r[5].type, HW_EV_CONN_CLOSE);
+	assert_int_equal(s.r[5].client_port, 43000);
+	hw_flow_free(&t);
+}
+
+static void test_bad_packets_counted(void **state)
+{
+	struct hw_flow_cfg cfg = { NULL, 64, 4 };
+	struct hw_flow_tracker t;
+	static struct sink s;
+	uint8_t b[256];
+	size_t n;
+
+	(void)state;
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(hw_flow_init(&t, &cfg, on_record, &s), 0);
+	n = pkt(b, 1, 44000, 8000, 1, 0, SYN, NULL, 0);
+	hw_flow_packet(&t, 1, b, 10); /* cut inside the IP header */
+	b[32] = 0x10;		      /* data offset 4: below the minimum */
+	hw_flow_packet(&t, 1, b, n);
+	b[9] = 17; /* UDP */
+	hw_flow_packet(&t, 1, b, n);
+	b[9] = 6;
+	b[6] = 0x20; /* a fragment */
+	hw_flow_packet(&t, 1, b, n);
+	assert_int_equal(t.stats.bad_packets, 2);
+	assert_int_equal(t.stats.not_tcp, 2);
+	assert_int_equal(s.n, 0);
+	hw_flow_free(&t);
+}
+
+static void test_link_layers(void **state)
+{
+	uint8_t f[64] = { 0 };
+
+	(void)state;
+	/* Ethernet with two VLAN tags (QinQ) */
+	f[12] = 0x88, f[13] = 0xa8, f[16] = 0x81, f[17] = 0x00, f[20] = 0x08, f[21] = 0x00;
+	assert_int_equal(hw_link_ip_offset(DLT_EN10MB, f, sizeof(f)), 22);
+	f[20] = 0x08, f[21] = 0x06; /* ARP */
+	assert_int_equal(hw_link_ip_offset(DLT_EN10MB, f, sizeof(f)), -1);
+	memset(f, 0, sizeof(f));
+	f[12] = 0x86, f[13] = 0xdd;
+	assert_int_equal(hw_link_ip_offset(DLT_EN10MB, f, sizeof(f)), 14);
+	assert_int_equal(hw_link_ip_offset(DLT_EN10MB, f, 10), -1);
+	memset(f, 0, sizeof(f));
+	f[14] = 0x08;
+	assert_int_equal(hw_link_ip_offset(DLT_LINUX_SLL, f, sizeof(f)), 16);
+	memset(f, 0, sizeof(f));
+	f[0] = 0x86, f[1] = 0xdd;
+	assert_int_equal(hw_link_ip_offset(DLT_LINUX_SLL2, f, sizeof(f)), 20);
+	memset(f, 0, sizeof(f));
+	f[0] = 2; /* AF_INET, host order */
+	assert_int_equal(hw_link_ip_offset(DLT_NULL, f, sizeof(f)), 4);
+	f[0] = 0x60;
+	assert_int_equal(hw_link_ip_offset(DLT_RAW, f, sizeof(f)), 0);
+	assert_int_equal(hw_link_ip_offset(DLT_IEEE802_11, f, sizeof(f)), -1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_full_connection),
+		cmocka_unit_test(test_midstream_refused_and_capture_end),
+		cmocka_unit_test(test_table_cap),
+		cmocka_unit_test(test_bad_packets_counted),
+		cmocka_unit_test(test_link_layers),
+	};
+	return cmocka_run_group_tests_name("flow", tests, NULL, NULL);
+}
