@@ -45,7 +45,8 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 TOOL_SRCS := $(wildcard tests/tools/*.c)
 TOOL_BINS := $(patsubst tests/tools/%.c,$(OUTPUT)/tools/%,$(TOOL_SRCS))
 
-.PHONY: all deps run test unit-test integration-test install clean format format-check
+.PHONY: all deps run test unit-test integration-test install clean format format-check \
+	fuzz fuzz-smoke
 
 all: $(OUTPUT)/hydrawatch $(TOOL_BINS)
 
@@ -92,6 +93,34 @@ $(OUTPUT)/tests/%: tests/unit/%.c $(LIB_OBJS) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(AGENT_CFLAGS) $< $(LIB_OBJS) -o $@ -lcmocka $(LIBS)
 
+# libFuzzer harnesses, built with ASan and UBSan from the parser sources
+FUZZ_CC ?= clang
+FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	-std=gnu11 -D_GNU_SOURCE -Ibpf -Iagent $(WARNINGS) -Wno-unused-parameter
+FUZZ_SECONDS ?= 60
+FUZZ_SMOKE_SECONDS ?= 3
+FUZZERS := http tls syn flow
+FUZZ_BINS := $(patsubst %,$(OUTPUT)/fuzz/fuzz_%,$(FUZZERS))
+fuzz_srcs_http := agent/http.c agent/sha.c agent/identity.c agent/addr.c
+fuzz_srcs_tls := agent/tls.c agent/sha.c
+fuzz_srcs_syn := agent/ja4t.c
+fuzz_srcs_flow := $(filter-out agent/main.c agent/loader.c agent/config.c agent/listeners.c \
+	agent/cgroup.c,$(AGENT_SRCS))
+
+.SECONDEXPANSION:
+$(OUTPUT)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(fuzz_srcs_$$*) $(wildcard agent/*.h) bpf/hydrawatch.h | $(OUTPUT)/.deps
+	$(call msg,FUZZ-CC,$@)
+	$(Q)mkdir -p $(OUTPUT)/fuzz
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $< $(fuzz_srcs_$*) -o $@ -lpcap -lcrypto -lbpf
+
+# long runs, their own target: FUZZ_SECONDS per harness, corpora grown in $(OUTPUT)
+fuzz: $(FUZZ_BINS)
+	$(Q)./tests/fuzz/run.sh $(OUTPUT) $(FUZZ_SECONDS) $(FUZZERS)
+
+# the short pass `make test` runs: every seed, then a few seconds each
+fuzz-smoke: $(FUZZ_BINS)
+	$(Q)./tests/fuzz/run.sh $(OUTPUT) $(FUZZ_SMOKE_SECONDS) $(FUZZERS)
+
 run: all
 	./$(OUTPUT)/hydrawatch --trace - $(RUN_ARGS)
 
@@ -102,8 +131,8 @@ integration-test: all
 	$(Q)./tests/integration/run.sh $(OUTPUT)
 
 # unit, then integration; the last line adds them up
-test: all $(UNIT_BINS)
-	$(Q)./tests/run-all.sh $(OUTPUT)
+test: all $(UNIT_BINS) $(FUZZ_BINS)
+	$(Q)FUZZ_SMOKE_SECONDS=$(FUZZ_SMOKE_SECONDS) ./tests/run-all.sh $(OUTPUT)
 
 install: $(OUTPUT)/hydrawatch
 	install -D -m 0755 $(OUTPUT)/hydrawatch $(DESTDIR)$(prefix)/sbin/hydrawatch

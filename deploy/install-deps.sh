@@ -6,7 +6,7 @@ set -euo pipefail
 
 BUILD_PKGS=(clang llvm make gcc pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev
 	libcmocka-dev libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev libssl-dev
-	libpcap-dev)
+	libpcap-dev libclang-rt-14-dev)
 TEST_PKGS=(iproute2 procps python3 curl nginx-light wrk)
 
 missing=()
