@@ -7,7 +7,7 @@ set -euo pipefail
 BUILD_PKGS=(clang llvm make gcc pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev
 	libcmocka-dev libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev libssl-dev
 	libpcap-dev libclang-rt-14-dev)
-TEST_PKGS=(iproute2 procps python3 curl nginx-light wrk)
+TEST_PKGS=(iproute2 procps util-linux python3 curl nginx-light wrk openssl tcpdump nodejs)
 
 missing=()
 for p in "${BUILD_PKGS[@]}" "${TEST_PKGS[@]}"; do

@@ -129,10 +129,61 @@ class Agent:
             return [json.loads(l) for l in f if l.strip()]
 
 
+class Tcpdump:
+    """Records loopback (or an interface) to a pcap file, for offline checks."""
+
+    def __init__(self, path, port, iface="lo", netns=None):
+        self.path = path
+        self.err_path = path + ".stderr"
+        cmd = ["tcpdump", "-i", iface, "-w", path, "-s", "0", "-U", "--immediate-mode",
+               "tcp port %d" % port]
+        if netns:
+            cmd = ["ip", "netns", "exec", netns] + cmd
+        self.err = open(self.err_path, "w")
+        self.proc = subprocess.Popen(cmd, stderr=self.err)
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            with open(self.err_path) as f:
+                if "listening on" in f.read():
+                    return
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.05)
+        raise RuntimeError("tcpdump did not start: " + open(self.err_path).read())
+
+    def stop(self):
+        time.sleep(0.3)  # let the last packets reach the file
+        self.proc.send_signal(signal.SIGINT)
+        self.proc.wait(timeout=10)
+        self.err.close()
+        return self.path
+
+
+def run_offline(tmpdir, pcap, *args):
+    """The agent over a capture file; returns the parsed trace."""
+    out = os.path.join(tmpdir, "offline-%d.ndjson" % random.randint(0, 1 << 30))
+    r = subprocess.run([AGENT, "--read", pcap, "--trace", out] + list(args),
+                       capture_output=True, text=True, timeout=120)
+    if r.returncode != 0:
+        raise AssertionError("offline run exited %d: %s" % (r.returncode, r.stderr))
+    with open(out) as f:
+        return [json.loads(l) for l in f if l.strip()]
+
+
+def make_key(tmpdir, name="key", content=None):
+    path = os.path.join(tmpdir, name)
+    with open(path, "wb") as f:
+        f.write(content or os.urandom(32))
+    os.chmod(path, 0o600)
+    return path
+
+
 def http_request(sock, method, path, body=b"", extra_headers=()):
     """Sends one request and reads its whole response (Content-Length or
     chunked). Returns (request bytes, response bytes, response body)."""
-    head = "%s %s HTTP/1.1\r\nHost: hwtest\r\nUser-Agent: hwtest/1\r\n" % (method, path)
+    head = "%s %s HTTP/1.1\r\nHost: hwtest\r\n" % (method, path)
+    if not any(h.lower().startswith("user-agent:") for h in extra_headers):
+        head += "User-Agent: hwtest/1\r\n"
     for h in extra_headers:
         head += h + "\r\n"
     if body or method == "POST":

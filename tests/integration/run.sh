@@ -16,4 +16,4 @@ grep -q ' cgroup2 ' /proc/mounts || skip_all "cgroup v2 is not mounted"
 # tracefs is where bpf_printk output goes when debugging; harmless if present
 grep -q ' tracefs ' /proc/mounts || mount -t tracefs none /sys/kernel/tracing 2>/dev/null || true
 
-HW_BUILD=$build exec python3 "$here/test_dataplane.py"
+HW_BUILD=$build exec python3 "$here/main.py"

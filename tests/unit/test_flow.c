@@ -74,14 +74,14 @@ static void on_record(void *ctx, const void *data, size_t len)
 #define RST 0x04
 #define PSH 0x08
 
-static const uint8_t CLIENT[4] = { 10, 0, 0, 1 }, SERVER[4] = { 10, 0, 0, 2 };
+static const uint8_t CLIENT[4] = {10, 0, 0, 1}, SERVER[4] = {10, 0, 0, 2};
 
 /* an IPv4/TCP packet; from_client picks the direction */
 static size_t pkt(uint8_t *b, int from_client, uint16_t cport, uint16_t sport, uint32_t seq,
 		  uint32_t ack, uint8_t flags, const char *payload, size_t plen)
 {
-	static const uint8_t syn_opts[] = { 2, 4, 5, 0xb4, 4, 2, 8, 10, 0, 0,
-					    0, 1, 0, 0, 0, 0, 1, 3, 3, 7 };
+	static const uint8_t syn_opts[] = {2, 4, 5, 0xb4, 4, 2, 8, 10, 0, 0,
+					   0, 1, 0, 0,	  0, 0, 1, 3,  3, 7};
 	size_t olen = (flags & SYN) ? sizeof(syn_opts) : 0, doff = 20 + olen, n = 20 + doff + plen;
 
 	memset(b, 0, 20 + doff);
@@ -125,8 +125,8 @@ static void feed(struct hw_flow_tracker *t, int from_client, uint32_t seq, uint3
 
 static void test_full_connection(void **state)
 {
-	struct hw_ports ports = { 0 };
-	struct hw_flow_cfg cfg = { &ports, 64, 16 };
+	struct hw_ports ports = {0};
+	struct hw_flow_cfg cfg = {&ports, 64, 16};
 	struct hw_flow_tracker t;
 	static struct sink s;
 	const uint32_t C = 1000, S = 5000; /* ISNs */
@@ -186,8 +186,8 @@ static void test_full_connection(void **state)
 
 static void test_midstream_refused_and_capture_end(void **state)
 {
-	struct hw_ports ports = { 0 };
-	struct hw_flow_cfg cfg = { &ports, 0, 16 };
+	struct hw_ports ports = {0};
+	struct hw_flow_cfg cfg = {&ports, 0, 16};
 	struct hw_flow_tracker t;
 	static struct sink s;
 	uint8_t b[256];
@@ -231,7 +231,7 @@ static void test_midstream_refused_and_capture_end(void **state)
 
 static void test_table_cap(void **state)
 {
-	struct hw_flow_cfg cfg = { NULL, 0, 2 };
+	struct hw_flow_cfg cfg = {NULL, 0, 2};
 	struct hw_flow_tracker t;
 	static struct sink s;
 	uint8_t b[256];
@@ -255,7 +255,7 @@ static void test_table_cap(void **state)
 
 static void test_bad_packets_counted(void **state)
 {
-	struct hw_flow_cfg cfg = { NULL, 64, 4 };
+	struct hw_flow_cfg cfg = {NULL, 64, 4};
 	struct hw_flow_tracker t;
 	static struct sink s;
 	uint8_t b[256];
@@ -281,7 +281,7 @@ static void test_bad_packets_counted(void **state)
 
 static void test_link_layers(void **state)
 {
-	uint8_t f[64] = { 0 };
+	uint8_t f[64] = {0};
 
 	(void)state;
 	/* Ethernet with two VLAN tags (QinQ) */
@@ -310,11 +310,11 @@ static void test_link_layers(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_full_connection),
-		cmocka_unit_test(test_midstream_refused_and_capture_end),
-		cmocka_unit_test(test_table_cap),
-		cmocka_unit_test(test_bad_packets_counted),
-		cmocka_unit_test(test_link_layers),
+	    cmocka_unit_test(test_full_connection),
+	    cmocka_unit_test(test_midstream_refused_and_capture_end),
+	    cmocka_unit_test(test_table_cap),
+	    cmocka_unit_test(test_bad_packets_counted),
+	    cmocka_unit_test(test_link_layers),
 	};
 	return cmocka_run_group_tests_name("flow", tests, NULL, NULL);
 }

@@ -130,23 +130,23 @@ static size_t build_hello(const struct hello_spec *s, uint8_t *out, size_t recor
 /* FoxIO JA4.md "Example": 15 ciphers, 16 extensions, 8 signature
  * algorithms, SNI, ALPN h2, TLS 1.3 -> t13d1516h2_8daaf6152771_e5627efa2ab1.
  * GREASE values are added to prove they are ignored everywhere. */
-static const uint16_t spec_ciphers[] = { 0x3a3a, 0x1301, 0x1302, 0x1303, 0xc02b, 0xc02f,
-					 0xc02c, 0xc030, 0xcca9, 0xcca8, 0xc013, 0xc014,
-					 0x009c, 0x009d, 0x002f, 0x0035 };
-static const uint16_t spec_exts[] = { 0x8a8a, 0x001b, 0x0000, 0x0033, 0x0010, 0x4469, 0x0017,
-				      0x002d, 0x000d, 0x0005, 0x0023, 0x0012, 0x002b, 0xff01,
-				      0x000b, 0x000a, 0x0015, 0xfafa };
-static const uint16_t spec_sigalgs[] = { 0x0403, 0x0804, 0x0401, 0x0503,
-					 0x0805, 0x0501, 0x0806, 0x0601 };
-static const uint16_t spec_versions[] = { 0x2a2a, 0x0304, 0x0303 };
+static const uint16_t spec_ciphers[] = {0x3a3a, 0x1301, 0x1302, 0x1303, 0xc02b, 0xc02f,
+					0xc02c, 0xc030, 0xcca9, 0xcca8, 0xc013, 0xc014,
+					0x009c, 0x009d, 0x002f, 0x0035};
+static const uint16_t spec_exts[] = {0x8a8a, 0x001b, 0x0000, 0x0033, 0x0010, 0x4469,
+				     0x0017, 0x002d, 0x000d, 0x0005, 0x0023, 0x0012,
+				     0x002b, 0xff01, 0x000b, 0x000a, 0x0015, 0xfafa};
+static const uint16_t spec_sigalgs[] = {0x0403, 0x0804, 0x0401, 0x0503,
+					0x0805, 0x0501, 0x0806, 0x0601};
+static const uint16_t spec_versions[] = {0x2a2a, 0x0304, 0x0303};
 
 static struct hello_spec spec_hello(void)
 {
-	static const uint8_t h2[] = { 'h', '2' };
+	static const uint8_t h2[] = {'h', '2'};
 
 	return (struct hello_spec){
-		spec_ciphers, 16, spec_exts, 18, spec_sigalgs, 8, "example.com", h2, 2,
-		spec_versions, 3,
+	    spec_ciphers, 16, spec_exts,     18, spec_sigalgs, 8, "example.com",
+	    h2,		  2,  spec_versions, 3,
 	};
 }
 
@@ -188,9 +188,9 @@ static void test_ja4_variants(void **state)
 {
 	struct hello_spec s = spec_hello();
 	char ja4[HW_JA4_LEN + 1];
-	static const uint16_t no_sni_exts[] = { 0x001b, 0x0033, 0x0010, 0x4469, 0x0017, 0x002d,
-						0x000d, 0x0005, 0x0023, 0x0012, 0x002b, 0xff01,
-						0x000b, 0x000a, 0x0015 };
+	static const uint16_t no_sni_exts[] = {0x001b, 0x0033, 0x0010, 0x4469, 0x0017,
+					       0x002d, 0x000d, 0x0005, 0x0023, 0x0012,
+					       0x002b, 0xff01, 0x000b, 0x000a, 0x0015};
 
 	(void)state;
 	/* no signature algorithms: JA4.md gives the hash of the extensions alone */
@@ -208,7 +208,7 @@ static void test_ja4_variants(void **state)
 	/* no supported_versions: the hello's own version (0x0303) */
 	s = spec_hello();
 	s.n_versions = 0;
-	s.exts = (const uint16_t[]){ 0x0000, 0x0010, 0x000d };
+	s.exts = (const uint16_t[]){0x0000, 0x0010, 0x000d};
 	s.n_exts = 3;
 	ja4_of(&s, 0, ja4);
 	assert_memory_equal(ja4, "t12d1503h2_", 11);
@@ -228,14 +228,14 @@ static void test_ja4_alpn_rules(void **state)
 		size_t n;
 		const char *want;
 	} cases[] = {
-		{ "h2", 2, "h2" },
-		{ "http/1.1", 8, "h1" },
-		{ { 0xab }, 1, "ab" },
-		{ { 0xab, 0xcd }, 2, "ad" },
-		{ { 0x30, 0xab }, 2, "3b" },
-		{ { 0x30, 0x31, 0xab, 0xcd }, 4, "3d" },
-		{ { 0x30, 0xab, 0xcd, 0x31 }, 4, "01" },
-		{ "a", 1, "aa" }, /* a single character is first and last */
+	    {"h2", 2, "h2"},
+	    {"http/1.1", 8, "h1"},
+	    {{0xab}, 1, "ab"},
+	    {{0xab, 0xcd}, 2, "ad"},
+	    {{0x30, 0xab}, 2, "3b"},
+	    {{0x30, 0x31, 0xab, 0xcd}, 4, "3d"},
+	    {{0x30, 0xab, 0xcd, 0x31}, 4, "01"},
+	    {"a", 1, "aa"}, /* a single character is first and last */
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -251,7 +251,7 @@ static void test_ja4_alpn_rules(void **state)
 		struct hello_spec s = spec_hello();
 		char ja4[HW_JA4_LEN + 1];
 
-		s.exts = (const uint16_t[]){ 0x0000, 0x000d };
+		s.exts = (const uint16_t[]){0x0000, 0x000d};
 		s.n_exts = 2;
 		ja4_of(&s, 0, ja4);
 		assert_memory_equal(ja4 + 8, "00", 2); /* no ALPN extension */
@@ -261,12 +261,63 @@ static void test_ja4_alpn_rules(void **state)
 static void test_tls_rejects_garbage(void **state)
 {
 	static const uint8_t http[] = "GET / HTTP/1.1\r\n\r\n";
-	static const uint8_t not_hello[] = { 0x16, 3, 1, 0, 4, 2, 0, 0, 0 };   /* ServerHello */
-	static const uint8_t zero_len[] = { 0x16, 3, 1, 0, 0 };
-	static const uint8_t bad_ext[] = { 0x16, 3, 1, 0, 0x31, 1, 0, 0, 0x2d, 3, 3,
-					   /* random */ 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-					   0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-					   0, 2, 0x13, 0x01, 1, 0, 0, 4, 0, 0, 0, 9 };
+	static const uint8_t not_hello[] = {0x16, 3, 1, 0, 4, 2, 0, 0, 0}; /* ServerHello */
+	static const uint8_t zero_len[] = {0x16, 3, 1, 0, 0};
+	static const uint8_t bad_ext[] = {0x16,
+					  3,
+					  1,
+					  0,
+					  0x31,
+					  1,
+					  0,
+					  0,
+					  0x2d,
+					  3,
+					  3,
+					  /* random */ 0,
+					  0,
+					  0,
+					  0,
+					  0,
+					  0,
+					  0,
+					  0,
+					  0,
+					  0,
+					  0,
+					  0,
+					  0,
+					  0,
+					  0,
+					  0,
+					  0,
+					  0,
+					  0,
+					  0,
+					  0,
+					  0,
+					  0,
+					  0,
+					  0,
+					  0,
+					  0,
+					  0,
+					  0,
+					  0,
+					  0,
+					  0,
+					  0,
+					  2,
+					  0x13,
+					  0x01,
+					  1,
+					  0,
+					  0,
+					  4,
+					  0,
+					  0,
+					  0,
+					  9};
 	struct hw_client_hello h;
 
 	(void)state;
@@ -314,27 +365,27 @@ static void test_ja4t_examples(void **state)
 		size_t olen;
 		const char *want;
 	} cases[] = {
-		{ 64240, { 2, 4, 5, 0xb4, 1, 3, 3, 8, 1, 1, 4, 2 }, 12, "64240_2-1-3-1-1-4_1460_8" },
-		{ 64240,
-		  { 2, 4, 5, 0xb4, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 1, 3, 3, 7 },
-		  20,
-		  "64240_2-4-8-1-3_1460_7" },
-		{ 65535,
-		  { 2, 4, 5, 0xb4, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 1, 3, 3, 8 },
-		  20,
-		  "65535_2-4-8-1-3_1460_8" },
-		{ 65535,
-		  { 2, 4, 5, 0xb4, 1, 3, 3, 6, 1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 4, 2, 0, 0 },
-		  24,
-		  "65535_2-1-3-1-1-8-4-0-0_1460_6" },
-		{ 1024, { 2, 4, 5, 0xb4 }, 4, "1024_2_1460_00" },
-		{ 65535, { 0 }, 0, "65535_00_00_00" },
-		{ 1024, { 0 }, 0, "1024_00_00_00" },
-		/* the reference implementation's zero-window-scale case */
-		{ 5744,
-		  { 2, 4, 5, 0x9c, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 1, 3, 3, 0 },
-		  20,
-		  "5744_2-4-8-1-3_1436_00" },
+	    {64240, {2, 4, 5, 0xb4, 1, 3, 3, 8, 1, 1, 4, 2}, 12, "64240_2-1-3-1-1-4_1460_8"},
+	    {64240,
+	     {2, 4, 5, 0xb4, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 1, 3, 3, 7},
+	     20,
+	     "64240_2-4-8-1-3_1460_7"},
+	    {65535,
+	     {2, 4, 5, 0xb4, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 1, 3, 3, 8},
+	     20,
+	     "65535_2-4-8-1-3_1460_8"},
+	    {65535,
+	     {2, 4, 5, 0xb4, 1, 3, 3, 6, 1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 4, 2, 0, 0},
+	     24,
+	     "65535_2-1-3-1-1-8-4-0-0_1460_6"},
+	    {1024, {2, 4, 5, 0xb4}, 4, "1024_2_1460_00"},
+	    {65535, {0}, 0, "65535_00_00_00"},
+	    {1024, {0}, 0, "1024_00_00_00"},
+	    /* the reference implementation's zero-window-scale case */
+	    {5744,
+	     {2, 4, 5, 0x9c, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 1, 3, 3, 0},
+	     20,
+	     "5744_2-4-8-1-3_1436_00"},
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -350,10 +401,10 @@ static void test_ja4t_examples(void **state)
 
 static void test_ja4t_ipv6_and_errors(void **state)
 {
-	static const uint8_t linux_opts[] = { 2, 4, 0xff, 0xc4, 4, 2, 8, 10, 0, 0,
-					      0, 1, 0, 0, 0, 0, 1, 3, 3, 7 };
-	static const uint8_t zero_len_opt[] = { 2, 0, 0, 0 };
-	static const uint8_t cut_opt[] = { 1, 1, 1, 3 };
+	static const uint8_t linux_opts[] = {2, 4, 0xff, 0xc4, 4, 2, 8, 10, 0, 0,
+					     0, 1, 0,	 0,    0, 0, 1, 3,  3, 7};
+	static const uint8_t zero_len_opt[] = {2, 0, 0, 0};
+	static const uint8_t cut_opt[] = {1, 1, 1, 3};
 	uint8_t b[128];
 	struct hw_syn_info s;
 	size_t n;
@@ -396,13 +447,14 @@ static void test_http_request(void **state)
 	char fp[HW_HTTP_FP_LEN + 1], fp2[HW_HTTP_FP_LEN + 1];
 
 	(void)state;
-	assert_int_equal(http("POST /v1/chat/completions?stream=1 HTTP/1.1\r\n"
-			      "Host: api\r\nAuthorization: Bearer sk-1\r\n"
-			      "User-Agent: OpenAI/Python 1.40.0\r\nX-Forwarded-For: 10.0.0.1, 10.0.0.2\r\n"
-			      "Content-Type: application/json\r\nContent-Length: 40\r\n\r\n"
-			      "{\"model\":\"gpt-4o\",\"messages\":[]}",
-			      "authorization", &r),
-			 HW_PARSE_OK);
+	assert_int_equal(
+	    http("POST /v1/chat/completions?stream=1 HTTP/1.1\r\n"
+		 "Host: api\r\nAuthorization: Bearer sk-1\r\n"
+		 "User-Agent: OpenAI/Python 1.40.0\r\nX-Forwarded-For: 10.0.0.1, 10.0.0.2\r\n"
+		 "Content-Type: application/json\r\nContent-Length: 40\r\n\r\n"
+		 "{\"model\":\"gpt-4o\",\"messages\":[]}",
+		 "authorization", &r),
+	    HW_PARSE_OK);
 	assert_true(str_is(r.method, "POST"));
 	assert_true(str_is(r.path, "/v1/chat/completions"));
 	assert_true(str_is(r.target, "/v1/chat/completions?stream=1"));
@@ -472,23 +524,24 @@ static void test_json_model(void **state)
 		const char *body;
 		const char *model; /* NULL: not found */
 	} cases[] = {
-		{ "{\"model\":\"m1\"}", "m1" },
-		{ " { \"messages\" : [{\"role\":\"user\",\"content\":\"hi \\\"model\\\": x\"}], "
-		  "\"model\" : \"llama-3\" }",
-		  "llama-3" },
-		{ "{\"meta\":{\"model\":\"inner\"},\"model\":\"outer\"}", "outer" },
-		{ "{\"n\":1,\"stream\":true,\"x\":null,\"model\":\"a\\\"b\"}", "a\\\"b" },
-		{ "{\"messages\":[{\"content\":\"a very long prompt cut he", NULL },
-		{ "{\"model\":\"cut-insi", NULL },
-		{ "{\"model\":5}", NULL },
-		{ "[\"model\",\"x\"]", NULL },
-		{ "", NULL },
-		{ "{\"a\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]}",
-		  NULL },
+	    {"{\"model\":\"m1\"}", "m1"},
+	    {" { \"messages\" : [{\"role\":\"user\",\"content\":\"hi \\\"model\\\": x\"}], "
+	     "\"model\" : \"llama-3\" }",
+	     "llama-3"},
+	    {"{\"meta\":{\"model\":\"inner\"},\"model\":\"outer\"}", "outer"},
+	    {"{\"n\":1,\"stream\":true,\"x\":null,\"model\":\"a\\\"b\"}", "a\\\"b"},
+	    {"{\"messages\":[{\"content\":\"a very long prompt cut he", NULL},
+	    {"{\"model\":\"cut-insi", NULL},
+	    {"{\"model\":5}", NULL},
+	    {"[\"model\",\"x\"]", NULL},
+	    {"", NULL},
+	    {"{\"a\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["
+	     "[[]]]]]]]]]]]}",
+	     NULL},
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct hw_str m = { 0 };
+		struct hw_str m = {0};
 		int r = hw_json_find_model(cases[i].body, strlen(cases[i].body), &m);
 
 		if (cases[i].model) {
@@ -505,22 +558,23 @@ static void test_ua_families(void **state)
 	static const struct {
 		const char *ua, *family;
 	} cases[] = {
-		{ "OpenAI/Python 1.40.0", "openai-python" },
-		{ "OpenAI/JS 4.52.0", "openai-node" },
-		{ "python-requests/2.31.0", "python-requests" },
-		{ "curl/7.88.1", "curl" },
-		{ "Go-http-client/1.1", "go" },
-		{ "node-fetch/1.0 (+https://github.com/bitinn/node-fetch)", "node" },
-		{ "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
-		  "Chrome/120.0 Safari/537.36",
-		  "chrome" },
-		{ "Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0", "firefox" },
-		{ "my-own-tool/0.1", "other" },
-		{ "", "none" },
+	    {"OpenAI/Python 1.40.0", "openai-python"},
+	    {"OpenAI/JS 4.52.0", "openai-node"},
+	    {"python-requests/2.31.0", "python-requests"},
+	    {"curl/7.88.1", "curl"},
+	    {"Go-http-client/1.1", "go"},
+	    {"node-fetch/1.0 (+https://github.com/bitinn/node-fetch)", "node"},
+	    {"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+	     "Chrome/120.0 Safari/537.36",
+	     "chrome"},
+	    {"Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0", "firefox"},
+	    {"my-own-tool/0.1", "other"},
+	    {"", "none"},
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-		assert_string_equal(hw_ua_family(cases[i].ua, strlen(cases[i].ua)), cases[i].family);
+		assert_string_equal(hw_ua_family(cases[i].ua, strlen(cases[i].ua)),
+				    cases[i].family);
 }
 
 /* --- identity ----------------------------------------------------------- */
@@ -540,9 +594,9 @@ static void test_identity(void **state)
 	struct hw_identity a, b;
 	struct hw_http_request r;
 	char err[256], id1[HW_ACCOUNT_LEN + 1], id2[HW_ACCOUNT_LEN + 1];
-	uint8_t ip1[16] = { [10] = 0xff, [11] = 0xff, 10, 1, 2, 3 };
-	uint8_t ip2[16] = { [10] = 0xff, [11] = 0xff, 10, 1, 2, 200 };
-	uint8_t ip3[16] = { [10] = 0xff, [11] = 0xff, 10, 1, 3, 3 };
+	uint8_t ip1[16] = {[10] = 0xff, [11] = 0xff, 10, 1, 2, 3};
+	uint8_t ip2[16] = {[10] = 0xff, [11] = 0xff, 10, 1, 2, 200};
+	uint8_t ip3[16] = {[10] = 0xff, [11] = 0xff, 10, 1, 3, 3};
 	char path[] = "/tmp/hwkeyXXXXXX";
 	int fd = mkstemp(path);
 
@@ -585,9 +639,9 @@ static void test_identity(void **state)
 	assert_string_not_equal(id1, id2);
 	/* xff takes the left-most entry */
 	assert_int_equal(hw_identity_parse("xff", &a, err, sizeof(err)), 0);
-	assert_int_equal(http("GET / HTTP/1.1\r\nX-Forwarded-For: 192.0.2.9 , 10.0.0.1\r\n\r\n",
-			      NULL, &r),
-			 HW_PARSE_OK);
+	assert_int_equal(
+	    http("GET / HTTP/1.1\r\nX-Forwarded-For: 192.0.2.9 , 10.0.0.1\r\n\r\n", NULL, &r),
+	    HW_PARSE_OK);
 	assert_int_equal(hw_identity_account(&a, &r, ip1, id1), 0);
 	assert_int_equal(http("GET / HTTP/1.1\r\nX-Forwarded-For: 192.0.2.9\r\n\r\n", NULL, &r),
 			 HW_PARSE_OK);
@@ -613,12 +667,12 @@ static void test_identity(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_ja4_spec_example),  cmocka_unit_test(test_ja4_variants),
-		cmocka_unit_test(test_ja4_alpn_rules),	  cmocka_unit_test(test_tls_rejects_garbage),
-		cmocka_unit_test(test_ja4t_examples),	  cmocka_unit_test(test_ja4t_ipv6_and_errors),
-		cmocka_unit_test(test_http_request),	  cmocka_unit_test(test_http_edges),
-		cmocka_unit_test(test_json_model),	  cmocka_unit_test(test_ua_families),
-		cmocka_unit_test(test_identity),
+	    cmocka_unit_test(test_ja4_spec_example), cmocka_unit_test(test_ja4_variants),
+	    cmocka_unit_test(test_ja4_alpn_rules),   cmocka_unit_test(test_tls_rejects_garbage),
+	    cmocka_unit_test(test_ja4t_examples),    cmocka_unit_test(test_ja4t_ipv6_and_errors),
+	    cmocka_unit_test(test_http_request),     cmocka_unit_test(test_http_edges),
+	    cmocka_unit_test(test_json_model),	     cmocka_unit_test(test_ua_families),
+	    cmocka_unit_test(test_identity),
 	};
 	return cmocka_run_group_tests_name("parsers", tests, NULL, NULL);
 }
