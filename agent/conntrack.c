@@ -37,40 +37,14 @@ void hw_exchange_release(struct hw_exchange_info *ex)
 	ex->cap_len = 0;
 }
 
-static void lru_unlink(struct hw_conntrack *t, struct hw_conn_info *c)
-{
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		t->head = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
-	else
-		t->tail = c->prev;
-	c->prev = c->next = NULL;
-}
-
-static void lru_push(struct hw_conntrack *t, struct hw_conn_info *c)
-{
-	c->next = t->head;
-	c->prev = NULL;
-	if (t->head)
-		t->head->prev = c;
-	t->head = c;
-	if (!t->tail)
-		t->tail = c;
-}
-
 struct hw_conn_info *hw_conntrack_get(struct hw_conntrack *t, uint64_t cookie)
 {
 	struct hw_conn_info *c = t->buckets[bucket_of(t, cookie)];
 
 	while (c && c->cookie != cookie)
 		c = c->hnext;
-	if (c && c != t->head) {
-		lru_unlink(t, c);
-		lru_push(t, c);
-	}
+	if (c)
+		hw_lru_touch(&t->lru, &c->lru);
 	return c;
 }
 
@@ -82,7 +56,7 @@ void hw_conntrack_remove(struct hw_conntrack *t, struct hw_conn_info *c)
 		pp = &(*pp)->hnext;
 	if (*pp)
 		*pp = c->hnext;
-	lru_unlink(t, c);
+	hw_lru_unlink(&t->lru, &c->lru);
 	hw_exchange_release(&c->ex);
 	free(c);
 	t->count--;
@@ -97,7 +71,7 @@ struct hw_conn_info *hw_conntrack_upsert(struct hw_conntrack *t, uint64_t cookie
 	if (c)
 		return c;
 	if (t->count >= t->max) {
-		hw_conntrack_remove(t, t->tail);
+		hw_conntrack_remove(t, hw_lru_entry(t->lru.tail, struct hw_conn_info, lru));
 		t->evictions++;
 	}
 	c = calloc(1, sizeof(*c));
@@ -107,7 +81,7 @@ struct hw_conn_info *hw_conntrack_upsert(struct hw_conntrack *t, uint64_t cookie
 	b = bucket_of(t, cookie);
 	c->hnext = t->buckets[b];
 	t->buckets[b] = c;
-	lru_push(t, c);
+	hw_lru_push(&t->lru, &c->lru);
 	t->count++;
 	*created = true;
 	return c;
@@ -115,8 +89,8 @@ struct hw_conn_info *hw_conntrack_upsert(struct hw_conntrack *t, uint64_t cookie
 
 void hw_conntrack_free(struct hw_conntrack *t)
 {
-	while (t->head)
-		hw_conntrack_remove(t, t->head);
+	while (t->lru.head)
+		hw_conntrack_remove(t, hw_lru_entry(t->lru.head, struct hw_conn_info, lru));
 	free(t->buckets);
 	t->buckets = NULL;
 }

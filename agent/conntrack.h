@@ -10,6 +10,7 @@
 #include "http.h"
 #include "identity.h"
 #include "ja4t.h"
+#include "lru.h"
 #include "tls.h"
 
 #define HW_PATH_OUT_MAX 128 /* path characters kept for the trace */
@@ -45,7 +46,7 @@ struct hw_conn_info {
 	struct hw_exchange_info ex;
 	/* table links */
 	struct hw_conn_info *hnext;
-	struct hw_conn_info *prev, *next; /* LRU, most recent first */
+	struct hw_lru_node lru;
 };
 
 struct hw_conntrack {
@@ -53,7 +54,7 @@ struct hw_conntrack {
 	uint32_t nbuckets; /* power of two */
 	uint32_t count;
 	uint32_t max;
-	struct hw_conn_info *head, *tail;
+	struct hw_lru lru;
 	uint64_t evictions;
 };
 

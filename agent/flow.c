@@ -20,7 +20,8 @@
 enum { PH_IDLE = 0, PH_REQ, PH_RESP };
 
 struct hw_flow {
-	struct hw_flow *hnext, *prev, *next;
+	struct hw_flow *hnext;
+	struct hw_lru_node lru;
 	struct hw_tuple tuple;
 	uint64_t cookie;
 	bool syn_seen, synack_seen, open, closed, adopted, tls;
@@ -167,30 +168,6 @@ static struct hw_flow *lookup(struct hw_flow_tracker *t, const struct hw_tuple *
 	return f;
 }
 
-static void lru_unlink(struct hw_flow_tracker *t, struct hw_flow *f)
-{
-	if (f->prev)
-		f->prev->next = f->next;
-	else
-		t->lru_head = f->next;
-	if (f->next)
-		f->next->prev = f->prev;
-	else
-		t->lru_tail = f->prev;
-	f->prev = f->next = NULL;
-}
-
-static void lru_push(struct hw_flow_tracker *t, struct hw_flow *f)
-{
-	f->next = t->lru_head;
-	f->prev = NULL;
-	if (t->lru_head)
-		t->lru_head->prev = f;
-	t->lru_head = f;
-	if (!t->lru_tail)
-		t->lru_tail = f;
-}
-
 static void flow_free(struct hw_flow_tracker *t, struct hw_flow *f)
 {
 	struct hw_flow **pp = &t->buckets[tuple_hash(t, &f->tuple)];
@@ -199,7 +176,7 @@ static void flow_free(struct hw_flow_tracker *t, struct hw_flow *f)
 		pp = &(*pp)->hnext;
 	if (*pp)
 		*pp = f->hnext;
-	lru_unlink(t, f);
+	hw_lru_unlink(&t->lru, &f->lru);
 	free(f);
 	t->count--;
 }
@@ -295,8 +272,8 @@ static struct hw_flow *flow_new(struct hw_flow_tracker *t, const struct hw_tuple
 	struct hw_flow *f;
 	uint32_t b;
 
-	if (t->count >= t->cfg.max_flows && t->lru_tail) {
-		struct hw_flow *old = t->lru_tail;
+	if (t->count >= t->cfg.max_flows && t->lru.tail) {
+		struct hw_flow *old = hw_lru_entry(t->lru.tail, struct hw_flow, lru);
 
 		if (old->open && !old->closed) {
 			emit_close(t, old,
@@ -315,7 +292,7 @@ static struct hw_flow *flow_new(struct hw_flow_tracker *t, const struct hw_tuple
 	b = tuple_hash(t, k);
 	f->hnext = t->buckets[b];
 	t->buckets[b] = f;
-	lru_push(t, f);
+	hw_lru_push(&t->lru, &f->lru);
 	t->count++;
 	return f;
 }
@@ -494,8 +471,7 @@ void hw_flow_packet(struct hw_flow_tracker *t, uint64_t ts_ns, const uint8_t *ip
 		if (!f)
 			return;
 	} else {
-		lru_unlink(t, f);
-		lru_push(t, f);
+		hw_lru_touch(&t->lru, &f->lru);
 	}
 	if (f->closed)
 		return;
@@ -555,15 +531,18 @@ int hw_flow_init(struct hw_flow_tracker *t, const struct hw_flow_cfg *cfg, hw_ev
 void hw_flow_finish(struct hw_flow_tracker *t, uint64_t ts_ns)
 {
 	/* oldest first, so the trace reads in the order flows were last active */
-	for (struct hw_flow *f = t->lru_tail; f; f = f->prev)
+	for (struct hw_lru_node *n = t->lru.tail; n; n = n->prev) {
+		struct hw_flow *f = hw_lru_entry(n, struct hw_flow, lru);
+
 		if (f->open && !f->closed)
 			emit_close(t, f, ts_ns, HW_F_CAPTURE_END);
+	}
 }
 
 void hw_flow_free(struct hw_flow_tracker *t)
 {
-	while (t->lru_head)
-		flow_free(t, t->lru_head);
+	while (t->lru.head)
+		flow_free(t, hw_lru_entry(t->lru.head, struct hw_flow, lru));
 	free(t->buckets);
 	t->buckets = NULL;
 }

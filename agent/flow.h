@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "lru.h"
 #include "ports.h"
 
 /* receives each synthesized event record */
@@ -36,7 +37,7 @@ struct hw_flow_tracker {
 	struct hw_flow **buckets;
 	uint32_t nbuckets;
 	uint32_t count;
-	struct hw_flow *lru_head, *lru_tail;
+	struct hw_lru lru;
 	uint64_t next_cookie;
 	struct hw_flow_stats stats;
 };
