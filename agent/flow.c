@@ -334,12 +334,11 @@ static void client_data(struct hw_flow_tracker *t, struct hw_flow *f, const stru
 		f->exch_first_resp_ns = 0;
 		f->exch_req = 0;
 		f->exch_resp = 0;
-		if (budget && f->exchanges == 1 && p->avail &&
-		    p->payload[0] == TLS_HANDSHAKE_RECORD) {
+		if (f->tls) {
+			budget = 0;
+		} else if (budget && p->avail && p->payload[0] == TLS_HANDSHAKE_RECORD) {
 			f->tls = true;
 			budget = HW_CAPTURE_MAX;
-		} else if (f->tls) {
-			budget = 0;
 		}
 		n = p->plen < budget ? p->plen : budget;
 		f->exch_seq0 = p->seq;

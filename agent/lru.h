@@ -14,7 +14,7 @@ struct hw_lru {
 	struct hw_lru_node *head, *tail; /* most recent, least recent */
 };
 
-#define hw_lru_entry(node, type, member) ((type *)((char *)(node) - offsetof(type, member)))
+#define hw_lru_entry(node, type, member) ((type *)((char *)(node)-offsetof(type, member)))
 
 static inline void hw_lru_unlink(struct hw_lru *l, struct hw_lru_node *n)
 {

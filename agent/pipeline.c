@@ -81,7 +81,7 @@ static void analyze(struct hw_pipeline *p, struct hw_conn_info *c, bool final)
 
 	if (ex->parsed)
 		return;
-	if (len && ex->index == 1 && buf[0] == TLS_HANDSHAKE_RECORD) {
+	if (len && !c->tls && buf[0] == TLS_HANDSHAKE_RECORD) {
 		struct hw_client_hello hello;
 
 		res = hw_tls_parse_client_hello(buf, len, &hello);

@@ -282,8 +282,8 @@ static __always_inline void emit_bytes(struct __sk_buff *skb, const struct conn 
 	}
 }
 
-/* The first byte of the payload, or -1. Only read on a connection's first
- * exchange, to tell TLS from plaintext. */
+/* The first byte of the payload, or -1: read once per exchange while the
+ * connection is plaintext, to see a TLS handshake start. */
 static __always_inline int first_payload_byte(struct __sk_buff *skb, const struct pkt *p)
 {
 	__u8 b;
@@ -301,11 +301,13 @@ static __always_inline void emit_exchange_start(struct __sk_buff *skb, struct co
 	/* 64-bit so the bounds the verifier checks are on the register passed */
 	__u64 budget = capture_bytes, n;
 
-	if (budget && c->exchanges == 1 && first_payload_byte(skb, p) == TLS_HANDSHAKE_RECORD) {
+	/* TLS may start at any exchange (after CONNECT, SOCKS, STARTTLS):
+	 * from the handshake on, exchanges are encrypted, not worth bytes */
+	if (c->flags & CF_TLS) {
+		budget = 0;
+	} else if (budget && first_payload_byte(skb, p) == TLS_HANDSHAKE_RECORD) {
 		c->flags |= CF_TLS;
 		budget = HW_CAPTURE_MAX; /* the whole ClientHello, for JA4 */
-	} else if (c->flags & CF_TLS) {
-		budget = 0;
 	}
 	n = p->plen < budget ? p->plen : budget;
 	c->exch_seq0 = p->seq;

@@ -13,7 +13,7 @@ for name in "$@"; do
 	if "$build/fuzz/fuzz_$name" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
 		-artifact_prefix="$build/fuzz/" -print_final_stats=0 \
 		"$corpus" "$here/corpus/$name" >"$build/fuzz/$name.log" 2>&1; then
-		runs=$(grep -oE 'Done [0-9]+ runs' "$build/fuzz/$name.log" | grep -oE '[0-9]+' || echo '?')
+		runs=$(grep -aoE 'Done [0-9]+ runs' "$build/fuzz/$name.log" | grep -oE '[0-9]+' || echo '?')
 		echo "PASS fuzz_$name ($runs runs in ${seconds}s)"
 		passed=$((passed + 1))
 	else

@@ -184,6 +184,37 @@ static void test_full_connection(void **state)
 	assert_int_equal(s.r[6].flags & HW_F_CAPTURE_END, 0);
 }
 
+/* TLS after a CONNECT: the ClientHello gets the full budget wherever it
+ * starts, and the encrypted exchanges after it capture nothing */
+static void test_tls_after_connect(void **state)
+{
+	struct hw_flow_cfg cfg = {NULL, 16, 16};
+	struct hw_flow_tracker t;
+	static struct sink s;
+	const uint32_t C = 1, S = 1;
+
+	(void)state;
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(hw_flow_init(&t, &cfg, on_record, &s), 0);
+	feed(&t, 1, C, 0, SYN, 0, 0);
+	feed(&t, 0, S, C + 1, SYN | ACK, 0, 0);
+	feed(&t, 1, C + 1, S + 1, ACK, 0, 0);
+	feed(&t, 1, C + 1, S + 1, ACK, 40, 'C');     /* CONNECT ... */
+	feed(&t, 0, S + 1, C + 41, ACK, 20, 'o');    /* 200 OK */
+	feed(&t, 1, C + 41, S + 21, ACK, 300, 0x16); /* ClientHello */
+	feed(&t, 0, S + 21, C + 341, ACK, 100, 0x16);
+	feed(&t, 1, C + 341, S + 121, ACK, 50, 0x17); /* application data */
+	hw_flow_finish(&t, 3000);
+	hw_flow_free(&t);
+	assert_int_equal(s.r[1].type, HW_EV_EXCHANGE_START);
+	assert_int_equal(s.r[1].cap_len, 16);
+	assert_int_equal(s.r[3].type, HW_EV_EXCHANGE_START);
+	assert_int_equal(s.r[3].cap_len, 300); /* past --capture-bytes: a ClientHello */
+	assert_int_equal(s.r[3].cap0, 0x16);
+	assert_int_equal(s.r[5].type, HW_EV_EXCHANGE_START);
+	assert_int_equal(s.r[5].cap_len, 0);
+}
+
 static void test_midstream_refused_and_capture_end(void **state)
 {
 	struct hw_ports ports = {0};
@@ -311,6 +342,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_full_connection),
+	    cmocka_unit_test(test_tls_after_connect),
 	    cmocka_unit_test(test_midstream_refused_and_capture_end),
 	    cmocka_unit_test(test_table_cap),
 	    cmocka_unit_test(test_bad_packets_counted),
