@@ -135,8 +135,9 @@ class Tcpdump:
     def __init__(self, path, port, iface="lo", netns=None):
         self.path = path
         self.err_path = path + ".stderr"
+        # "or (vlan and ...)": a filter only looks inside 802.1Q tags when told
         cmd = ["tcpdump", "-i", iface, "-w", path, "-s", "0", "-U", "--immediate-mode",
-               "tcp port %d" % port]
+               "tcp port %d or (vlan and tcp port %d)" % (port, port)]
         if netns:
             cmd = ["ip", "netns", "exec", netns] + cmd
         self.err = open(self.err_path, "w")

@@ -249,6 +249,96 @@ def test_ja4t_tells_tcp_stacks_apart(tmp):
     check(a["ttl"] == 64 and b["ttl"] == 64, "TTLs %s %s", a["ttl"], b["ttl"])
 
 
+def test_offline_ipv6_and_midstream(tmp):
+    """IPv6 (with BIG TCP's jumbo packets on loopback) offline equals live;
+    a capture that starts mid-stream, without the SYNs, still yields every
+    later exchange byte for byte."""
+    need("tcpdump")
+    with ExitStack() as st:
+        cg = world(st, "hw-off6")
+        port = free_port()
+        key = make_key(tmp)
+        start_server(st, "::", port, cg)
+        agent = start_agent(st, tmp, "--cgroup", cg.path, "--ports", str(port), "--identity-key", key)
+        full = Tcpdump(os.path.join(tmp, "v6.pcap"), port)
+        st.callback(lambda: full.proc.poll() is None and full.stop())
+        socks = [connect("::1", port) for _ in range(3)]
+        for s in socks:
+            http_request(s, "POST", "/bytes?n=150000", b"b" * 3000)
+        mid = Tcpdump(os.path.join(tmp, "mid.pcap"), port)
+        st.callback(lambda: mid.proc.poll() is None and mid.stop())
+        want = {}
+        for s in socks:
+            want[s.getsockname()[1]] = [http_request(s, "GET", "/bytes?n=%d" % n)[:2]
+                                        for n in (10, 70000, 200000)]
+        for s in socks:
+            s.close()
+        live = agent.stop()
+        offline = run_offline(tmp, full.stop(), "--ports", str(port), "--identity-key", key)
+        midstream = run_offline(tmp, mid.stop(), "--ports", str(port), "--identity-key", key)
+    assert_live_equals_offline(live, offline)
+    conns = by_conn(midstream)
+    check(set(conns) == set(want), "mid-stream flows %s, want %s", sorted(conns), sorted(want))
+    for port_, c in conns.items():
+        check(c["open"].get("adopted") and "ja4t" not in c["open"], "mid-stream open: %s", c["open"])
+        got = [(e["req_bytes"], e["resp_bytes"]) for e in c["exchanges"]]
+        check(got == want[port_], "mid-stream conn %d: %s, want %s", port_, got, want[port_])
+
+
+def vlan_tag_pcap(src, dst, vids):
+    """Rewrites an Ethernet pcap with 802.1Q (and, for two ids, 802.1ad
+    QinQ) tags after the MAC addresses: this kernel has no 8021q module to
+    tag real traffic, so the test tags a real capture instead."""
+    import struct
+    with open(src, "rb") as f:
+        data = f.read()
+    magic = data[:4]
+    end = "<" if magic in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else ">"
+    check(struct.unpack(end + "I", data[20:24])[0] == 1, "not an Ethernet capture")
+    tags = b""
+    for i, vid in enumerate(vids):
+        tpid = 0x88a8 if i == 0 and len(vids) > 1 else 0x8100
+        tags += struct.pack("!HH", tpid, vid)
+    out, pos = [data[:24]], 24
+    while pos + 16 <= len(data):
+        sec, frac, incl, orig = struct.unpack(end + "IIII", data[pos:pos + 16])
+        frame = data[pos + 16:pos + 16 + incl]
+        frame = frame[:12] + tags + frame[12:]
+        out.append(struct.pack(end + "IIII", sec, frac, incl + len(tags), orig + len(tags)) + frame)
+        pos += 16 + incl
+    with open(dst, "wb") as f:
+        f.write(b"".join(out))
+    return dst
+
+
+def test_offline_vlan_tagged(tmp):
+    """VLAN-tagged (802.1Q, and QinQ) captures read through to the same
+    result as the untagged capture of the same traffic."""
+    need("tcpdump")
+    with ExitStack() as st:
+        cg = world(st, "hw-vlan")
+        port = free_port()
+        key = make_key(tmp)
+        start_server(st, "127.0.0.1", port, cg)
+        dump = Tcpdump(os.path.join(tmp, "plain.pcap"), port)
+        st.callback(lambda: dump.proc.poll() is None and dump.stop())
+        agent = start_agent(st, tmp, "--cgroup", cg.path, "--ports", str(port), "--identity-key", key)
+        s = connect("127.0.0.1", port, "127.0.0.77")
+        for n in (100, 5000, 90000):
+            http_request(s, "GET", "/bytes?n=%d" % n)
+        s.close()
+        live = agent.stop()
+        plain = dump.stop()
+    for vids in ([7], [100, 7]):
+        tagged = vlan_tag_pcap(plain, os.path.join(tmp, "vlan%d.pcap" % len(vids)), vids)
+        out = subprocess.run(["tcpdump", "-r", tagged, "-e", "-n", "-c", "1"],
+                             capture_output=True, text=True).stdout
+        check("vlan 7" in out, "the rewritten capture has no VLAN tag: %s", out)
+        offline = run_offline(tmp, tagged, "--ports", str(port), "--identity-key", key)
+        check(len(lines_of(offline, "exchange")) == 3, "tagged %s: %s", vids, offline)
+        assert_live_equals_offline(live, offline)
+
+
 def test_garbage_is_counted_not_fatal(tmp):
     """Garbage, truncated heads and broken ClientHellos on a watched port:
     counted as parse errors, the agent keeps running and exits cleanly."""
@@ -281,6 +371,8 @@ TESTS = [
     test_tls_clients_live_and_offline,
     test_http_live_offline_and_planted_secret,
     test_ja4t_tells_tcp_stacks_apart,
+    test_offline_ipv6_and_midstream,
+    test_offline_vlan_tagged,
     test_garbage_is_counted_not_fatal,
 ]
 
