@@ -29,13 +29,14 @@ WARNINGS := -Wall -Wextra -Werror
 CFLAGS ?= -O2 -g
 AGENT_CFLAGS := $(CFLAGS) $(WARNINGS) -std=gnu11 -D_GNU_SOURCE \
 	-DHW_VERSION='"$(VERSION)"' -DHW_GIT_REV='"$(GIT_REV)"' \
-	-I$(OUTPUT) -Ibpf -Iagent $(EXTRA_CFLAGS)
+	-I$(OUTPUT) -Ibpf -Iagent -Iexporter $(EXTRA_CFLAGS)
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARNINGS) -std=gnu11 \
 	-I$(OUTPUT) -Ibpf $(EXTRA_BPF_CFLAGS)
-LIBS := -lbpf -lelf -lz -lpcap -lcrypto $(EXTRA_LDFLAGS)
+LIBS := -lbpf -lelf -lz -lpcap -lcrypto -lmicrohttpd -ljansson -lcurl -lpthread -lm \
+	$(EXTRA_LDFLAGS)
 
-AGENT_SRCS := $(wildcard agent/*.c)
-AGENT_OBJS := $(patsubst agent/%.c,$(OUTPUT)/agent/%.o,$(AGENT_SRCS))
+AGENT_SRCS := $(wildcard agent/*.c) $(wildcard exporter/*.c)
+AGENT_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(AGENT_SRCS))
 # everything but main(): linked into the unit tests too
 LIB_OBJS := $(filter-out $(OUTPUT)/agent/main.o,$(AGENT_OBJS))
 
@@ -77,8 +78,9 @@ $(OUTPUT)/hydrawatch.skel.h: $(OUTPUT)/hydrawatch.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name hydrawatch_bpf > $@
 
-$(OUTPUT)/agent/%.o: agent/%.c $(wildcard agent/*.h) bpf/hydrawatch.h $(OUTPUT)/hydrawatch.skel.h | $(OUTPUT)/agent
+$(OUTPUT)/%.o: %.c $(wildcard agent/*.h exporter/*.h) bpf/hydrawatch.h $(OUTPUT)/hydrawatch.skel.h | $(OUTPUT)/.deps
 	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(AGENT_CFLAGS) -c $< -o $@
 
 $(OUTPUT)/hydrawatch: $(AGENT_OBJS)
@@ -96,7 +98,8 @@ $(OUTPUT)/tests/%: tests/unit/%.c $(LIB_OBJS) | $(OUTPUT)/tests
 # libFuzzer harnesses, built with ASan and UBSan from the parser sources
 FUZZ_CC ?= clang
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	-std=gnu11 -D_GNU_SOURCE -Ibpf -Iagent $(WARNINGS) -Wno-unused-parameter
+	-std=gnu11 -D_GNU_SOURCE -Ibpf -Iagent -Iexporter $(WARNINGS) -Wno-unused-parameter \
+	-DHW_VERSION='"fuzz"' -DHW_GIT_REV='"fuzz"'
 FUZZ_SECONDS ?= 60
 FUZZ_SMOKE_SECONDS ?= 3
 FUZZERS := http tls syn flow
@@ -105,13 +108,14 @@ fuzz_srcs_http := agent/http.c agent/sha.c agent/identity.c agent/addr.c
 fuzz_srcs_tls := agent/tls.c agent/sha.c
 fuzz_srcs_syn := agent/ja4t.c
 fuzz_srcs_flow := $(filter-out agent/main.c agent/loader.c agent/config.c agent/listeners.c \
-	agent/cgroup.c,$(AGENT_SRCS))
+	agent/cgroup.c agent/agent.c exporter/server.c exporter/metrics.c,$(AGENT_SRCS))
 
 .SECONDEXPANSION:
 $(OUTPUT)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(fuzz_srcs_$$*) $(wildcard agent/*.h) bpf/hydrawatch.h | $(OUTPUT)/.deps
 	$(call msg,FUZZ-CC,$@)
 	$(Q)mkdir -p $(OUTPUT)/fuzz
-	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $< $(fuzz_srcs_$*) -o $@ -lpcap -lcrypto -lbpf
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $< $(fuzz_srcs_$*) -o $@ -lpcap -lcrypto -lbpf -ljansson \
+		-lcurl -lpthread -lm
 
 # long runs, their own target: FUZZ_SECONDS per harness, corpora grown in $(OUTPUT)
 fuzz: $(FUZZ_BINS)
@@ -139,7 +143,8 @@ install: $(OUTPUT)/hydrawatch
 	install -D -m 0644 deploy/hydrawatch.8 $(DESTDIR)$(prefix)/share/man/man8/hydrawatch.8
 	install -D -m 0644 deploy/hydrawatch.service $(DESTDIR)$(prefix)/lib/systemd/system/hydrawatch.service
 
-FORMAT_SRCS := $(wildcard bpf/*.c bpf/*.h agent/*.c agent/*.h tests/unit/*.c tests/tools/*.c)
+FORMAT_SRCS := $(wildcard bpf/*.c bpf/*.h agent/*.c agent/*.h exporter/*.c exporter/*.h \
+	tests/unit/*.c tests/tools/*.c tests/fuzz/*.c)
 format:
 	clang-format -i $(FORMAT_SRCS)
 format-check:

@@ -109,6 +109,86 @@ static int opt_max_conns(struct hw_config *cfg, const char *val, char *err, size
 	return 0;
 }
 
+static int parse_double(const char *val, double lo, double hi, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(val, &end);
+	if (errno || end == val || *end || v < lo || v > hi)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+#define UINT_OPTION(fn, field, name, lo, hi)                                                       \
+	static int fn(struct hw_config *cfg, const char *val, char *err, size_t errlen)            \
+	{                                                                                          \
+		if (parse_uint(val, lo, hi, &cfg->field)) {                                        \
+			snprintf(err, errlen, "--%s: want %u-%u, got \"%s\"", name, (unsigned)(lo),  \
+				 (unsigned)(hi), val);                                             \
+			return -1;                                                                 \
+		}                                                                                  \
+		return 0;                                                                          \
+	}
+#define DOUBLE_OPTION(fn, field, name, lo, hi)                                                     \
+	static int fn(struct hw_config *cfg, const char *val, char *err, size_t errlen)            \
+	{                                                                                          \
+		if (parse_double(val, lo, hi, &cfg->field)) {                                      \
+			snprintf(err, errlen, "--%s: want a number from %g to %g, got \"%s\"", name, \
+				 (double)(lo), (double)(hi), val);                                 \
+			return -1;                                                                 \
+		}                                                                                  \
+		return 0;                                                                          \
+	}
+
+UINT_OPTION(opt_max_accounts, max_accounts, "max-accounts", 16, 64u << 20)
+UINT_OPTION(opt_max_fingerprints, max_fingerprints, "max-fingerprints", 16, 16u << 20)
+UINT_OPTION(opt_max_prefixes, max_prefixes, "max-prefixes", 16, 16u << 20)
+UINT_OPTION(opt_top_k, top_k, "top-k", 1, 1000)
+UINT_OPTION(opt_volume_interval, volume_interval, "volume-interval", 1, 86400)
+UINT_OPTION(opt_volume_min, volume_min, "volume-min", 1, 1u << 30)
+UINT_OPTION(opt_volume_min_population, volume_min_population, "volume-min-population", 1, 1u << 20)
+UINT_OPTION(opt_volume_resolve, volume_resolve, "volume-resolve", 1, 1000)
+DOUBLE_OPTION(opt_volume_factor, volume_factor, "volume-factor", 1, 1e6)
+DOUBLE_OPTION(opt_volume_mad_k, volume_mad_k, "volume-mad-k", 0, 1e6)
+
+static int opt_listen(struct hw_config *cfg, const char *val, char *err, size_t errlen)
+{
+	if (strcmp(val, "off") && !strchr(val, ':')) {
+		snprintf(err, errlen, "--listen %s: want ADDR:PORT (e.g. 127.0.0.1:9477) or off", val);
+		return -1;
+	}
+	return set_path(cfg->listen, val, "--listen", err, errlen);
+}
+
+static int opt_alerts(struct hw_config *cfg, const char *val, char *err, size_t errlen)
+{
+	return set_path(cfg->alerts_path, val, "--alerts", err, errlen);
+}
+
+static int opt_alertmanager(struct hw_config *cfg, const char *val, char *err, size_t errlen)
+{
+	if (strncmp(val, "http://", 7) && strncmp(val, "https://", 8)) {
+		snprintf(err, errlen, "--alertmanager %s: want a URL such as http://127.0.0.1:9093", val);
+		return -1;
+	}
+	return set_path(cfg->alertmanager, val, "--alertmanager", err, errlen);
+}
+
+static int opt_bpf_stats(struct hw_config *cfg, const char *val, char *err, size_t errlen)
+{
+	(void)val, (void)err, (void)errlen;
+	cfg->bpf_stats = true;
+	return 0;
+}
+
+static int opt_config(struct hw_config *cfg, const char *val, char *err, size_t errlen)
+{
+	return hw_config_load_file(cfg, val, err, errlen);
+}
+
 static int opt_verbose(struct hw_config *cfg, const char *val, char *err, size_t errlen)
 {
 	(void)val, (void)err, (void)errlen;
@@ -151,6 +231,35 @@ const struct hw_option hw_options[] = {
     {"read", 'r', "FILE", NULL,
      "offline: run the pipeline over a pcap/pcapng capture instead of the kernel", opt_read},
     {"max-conns", 0, "N", "32768", "open connections the agent tracks (LRU beyond)", opt_max_conns},
+    {"listen", 'l', "ADDR:PORT", "127.0.0.1:9477",
+     "serve /metrics, /alerts and /healthz there; off disables", opt_listen},
+    {"alerts", 'a', "FILE|-", "off",
+     "append one JSON line per alert firing and resolving to FILE (- for stdout)", opt_alerts},
+    {"alertmanager", 0, "URL", "off",
+     "also push alerts to this Alertmanager (v2 API), e.g. http://127.0.0.1:9093",
+     opt_alertmanager},
+    {"max-accounts", 0, "N", "100000", "accounts tracked (LRU beyond, counted)", opt_max_accounts},
+    {"max-fingerprints", 0, "N", "4096", "fingerprints tracked per kind (LRU beyond, counted)",
+     opt_max_fingerprints},
+    {"max-prefixes", 0, "N", "16384", "client prefixes tracked (LRU beyond, counted)",
+     opt_max_prefixes},
+    {"top-k", 0, "N", "20", "fingerprints per kind exported as label values", opt_top_k},
+    {"volume-interval", 0, "SECONDS", "60", "volume detector: bin width", opt_volume_interval},
+    {"volume-min", 0, "N", "30", "volume detector: exchanges in a bin before an account can fire",
+     opt_volume_min},
+    {"volume-factor", 0, "X", "5", "volume detector: times the account's own baseline",
+     opt_volume_factor},
+    {"volume-mad-k", 0, "K", "6",
+     "volume detector: population median + K robust standard deviations", opt_volume_mad_k},
+    {"volume-min-population", 0, "N", "5",
+     "volume detector: active accounts needed to compare against", opt_volume_min_population},
+    {"volume-resolve", 0, "N", "2", "volume detector: quiet bins before an alert resolves",
+     opt_volume_resolve},
+    {"bpf-stats", 0, NULL, NULL,
+     "enable kernel BPF run-time statistics for the bpf_run metrics (costs ~20 ns per run)",
+     opt_bpf_stats},
+    {"config", 'c', "FILE", NULL,
+     "read options from FILE: name = value lines with the long option names", opt_config},
     {"verbose", 'v', NULL, NULL, "more logging; twice shows libbpf debug output", opt_verbose},
     {"version", 'V', NULL, NULL, "print the version and exit", opt_version},
     {"help", 'h', NULL, NULL, "print this help and exit", opt_help},
@@ -163,6 +272,17 @@ void hw_config_defaults(struct hw_config *cfg)
 	cfg->watch_all_ports = true;
 	cfg->capture_bytes = 1024;
 	cfg->max_conns = 32768;
+	strcpy(cfg->listen, "127.0.0.1:9477");
+	cfg->max_accounts = 100000;
+	cfg->max_fingerprints = 4096;
+	cfg->max_prefixes = 16384;
+	cfg->top_k = 20;
+	cfg->volume_interval = 60;
+	cfg->volume_min = 30;
+	cfg->volume_factor = 5;
+	cfg->volume_mad_k = 6;
+	cfg->volume_min_population = 5;
+	cfg->volume_resolve = 2;
 	strcpy(cfg->identity, "client-ip");
 	cfg->ring_bytes = HW_RINGBUF_DEFAULT;
 }
@@ -212,6 +332,57 @@ int hw_config_parse_args(struct hw_config *cfg, int argc, char **argv, char *err
 		snprintf(err, errlen, "unexpected argument \"%s\" (see --help)", argv[optind]);
 		return -1;
 	}
+	return 0;
+}
+
+int hw_config_load_file(struct hw_config *cfg, const char *path, char *err, size_t errlen)
+{
+	char line[HW_PATH_MAX + 128];
+	unsigned lineno = 0;
+	FILE *f = fopen(path, "re");
+
+	if (!f) {
+		snprintf(err, errlen, "--config %s: %s", path, strerror(errno));
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		char *name = line, *eq, *val, *end;
+		const struct hw_option *o;
+		char msg[512];
+
+		lineno++;
+		line[strcspn(line, "\r\n")] = '\0';
+		while (*name == ' ' || *name == '\t')
+			name++;
+		if (!*name || *name == '#')
+			continue;
+		eq = strchr(name, '=');
+		val = eq ? eq + 1 : name + strlen(name);
+		for (end = eq ? eq : val; end > name && (end[-1] == ' ' || end[-1] == '\t'); end--)
+			;
+		*end = '\0';
+		while (*val == ' ' || *val == '\t')
+			val++;
+		for (end = val + strlen(val); end > val && (end[-1] == ' ' || end[-1] == '\t'); end--)
+			;
+		*end = '\0';
+		for (o = hw_options; o->name && strcmp(o->name, name); o++)
+			;
+		if (!o->name || o->apply == opt_config || o->apply == opt_help ||
+		    o->apply == opt_version) {
+			snprintf(err, errlen, "%s:%u: unknown option \"%s\"", path, lineno, name);
+			fclose(f);
+			return -1;
+		}
+		if ((o->arg && !eq) || o->apply(cfg, o->arg ? val : NULL, msg, sizeof(msg))) {
+			if (o->arg && !eq)
+				snprintf(msg, sizeof(msg), "%s needs a value: %s = ...", name, name);
+			snprintf(err, errlen, "%s:%u: %s", path, lineno, msg);
+			fclose(f);
+			return -1;
+		}
+	}
+	fclose(f);
 	return 0;
 }
 

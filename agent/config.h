@@ -21,6 +21,13 @@ struct hw_config {
 	char identity_key[HW_PATH_MAX]; /* "" = random per start */
 	char read_path[HW_PATH_MAX];	/* --read: offline mode */
 	unsigned max_conns;
+	char listen[HW_PATH_MAX];	/* --listen, "off" disables */
+	char alerts_path[HW_PATH_MAX];	/* "" = none, "-" = stdout */
+	char alertmanager[HW_PATH_MAX]; /* base URL, "" = none */
+	unsigned max_accounts, max_fingerprints, max_prefixes, top_k;
+	unsigned volume_interval, volume_min, volume_min_population, volume_resolve;
+	double volume_factor, volume_mad_k;
+	bool bpf_stats;
 	int verbose;
 	bool show_help;
 	bool show_version;
@@ -40,6 +47,9 @@ extern const struct hw_option hw_options[];
 void hw_config_defaults(struct hw_config *cfg);
 /* Returns 0, or -1 with a message in err. */
 int hw_config_parse_args(struct hw_config *cfg, int argc, char **argv, char *err, size_t errlen);
+/* "name = value" lines with the long option names; # comments. Command
+ * line options given after --config override it. */
+int hw_config_load_file(struct hw_config *cfg, const char *path, char *err, size_t errlen);
 void hw_config_usage(FILE *f, const char *prog);
 
 #endif

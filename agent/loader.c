@@ -65,6 +65,7 @@ int hw_bpf_start(struct hw_bpf *b, const struct hw_config *cfg, ring_buffer_samp
 
 	memset(b, 0, sizeof(*b));
 	b->cgroup_fd = -1;
+	b->stats_fd = -1;
 	libbpf_set_print(hw_libbpf_print);
 
 	if (access(VMLINUX_BTF, R_OK)) {
@@ -133,6 +134,15 @@ int hw_bpf_start(struct hw_bpf *b, const struct hw_config *cfg, ring_buffer_samp
 		}
 	}
 
+	if (cfg->bpf_stats) {
+		/* two clock reads per program run while this fd is open */
+		b->stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+		if (b->stats_fd < 0)
+			pr_warn("enabling BPF run-time statistics: %s; the bpf_run metrics stay 0 "
+				"(or: sysctl kernel.bpf_stats_enabled=1)\n",
+				strerror(errno));
+	}
+
 	b->rb = ring_buffer__new(bpf_map__fd(skel->maps.events), cb, ctx, NULL);
 	if (!b->rb) {
 		err = -errno;
@@ -156,6 +166,9 @@ void hw_bpf_detach(struct hw_bpf *b)
 
 void hw_bpf_stop(struct hw_bpf *b)
 {
+	if (b->stats_fd >= 0)
+		close(b->stats_fd);
+	b->stats_fd = -1;
 	ring_buffer__free(b->rb);
 	b->rb = NULL;
 	hw_bpf_detach(b);
@@ -182,4 +195,44 @@ int hw_bpf_read_counters(const struct hw_bpf *b, __u64 *out)
 	}
 	free(percpu);
 	return 0;
+}
+
+unsigned hw_bpf_prog_stats(const struct hw_bpf *b, const char **names, __u64 *run_ns, __u64 *runs)
+{
+	struct bpf_program *progs[HW_BPF_PROGS];
+	unsigned n = 0;
+
+	if (!b->skel)
+		return 0;
+	progs[0] = b->skel->progs.hw_ingress;
+	progs[1] = b->skel->progs.hw_egress;
+	progs[2] = b->skel->progs.hw_sockops;
+	for (unsigned i = 0; i < HW_BPF_PROGS; i++) {
+		struct bpf_prog_info info = { 0 };
+		__u32 len = sizeof(info);
+
+		if (bpf_obj_get_info_by_fd(bpf_program__fd(progs[i]), &info, &len))
+			continue;
+		names[n] = bpf_program__name(progs[i]);
+		run_ns[n] = info.run_time_ns;
+		runs[n] = info.run_cnt;
+		n++;
+	}
+	return n;
+}
+
+bool hw_bpf_stats_enabled(const struct hw_bpf *b)
+{
+	FILE *f;
+	int v = 0;
+
+	if (b->stats_fd >= 0)
+		return true;
+	f = fopen("/proc/sys/kernel/bpf_stats_enabled", "re");
+	if (f) {
+		if (fscanf(f, "%d", &v) != 1)
+			v = 0;
+		fclose(f);
+	}
+	return v == 1;
 }

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "alerts.h"
 #include "log.h"
 #include "pipeline.h"
 #include "trace.h"
@@ -140,6 +141,35 @@ static void add_capture(struct hw_pipeline *p, struct hw_conn_info *c, const str
 		ex->cap_len = (uint32_t)(off + n);
 }
 
+/* what the aggregation and the detectors see of a finished exchange */
+static void charge(struct hw_pipeline *p, const struct hw_event *ev, const struct hw_conn_info *c)
+{
+	uint64_t ts = ev->hdr->ts_ns + (uint64_t)p->mono_to_real_ns;
+	struct hw_account *acct;
+
+	if (!p->agg)
+		return;
+	acct = hw_agg_exchange(p->agg, ts, ev->end, c);
+	if (!acct)
+		return;
+	for (unsigned i = 0; i < p->n_detectors; i++)
+		p->detectors[i].exchange(&p->detectors[i], acct, c->ex.account, ts);
+}
+
+void hw_pipeline_tick(struct hw_pipeline *p, uint64_t now_ns)
+{
+	if (!p->agg || now_ns < p->next_tick_ns)
+		return;
+	p->next_tick_ns = now_ns - now_ns % HW_TICK_NS + HW_TICK_NS;
+	if (now_ns > p->agg->now_ns)
+		p->agg->now_ns = now_ns;
+	hw_agg_refresh_exported(p->agg);
+	for (unsigned i = 0; i < p->n_detectors; i++)
+		p->detectors[i].tick(&p->detectors[i], p->agg, now_ns, p->alerts);
+	if (p->alerts)
+		hw_alerts_tick(p->alerts, now_ns);
+}
+
 static void on_conn_open(struct hw_pipeline *p, const struct hw_event *ev)
 {
 	const struct hw_conn_open *o = ev->open;
@@ -196,6 +226,8 @@ void hw_pipeline_record(struct hw_pipeline *p, const void *data, size_t len)
 	switch (ev.hdr->type) {
 	case HW_EV_CONN_OPEN:
 		on_conn_open(p, &ev);
+		if (p->agg)
+			hw_agg_conn_open(p->agg, ev.hdr->ts_ns + (uint64_t)p->mono_to_real_ns);
 		break;
 	case HW_EV_EXCHANGE_START:
 		c = conn_for(p, &ev);
@@ -222,12 +254,15 @@ void hw_pipeline_record(struct hw_pipeline *p, const void *data, size_t len)
 		if (c && c->ex.index == ev.end->index)
 			analyze(p, c, true);
 		trace_line(p, &ev, c);
+		charge(p, &ev, c);
 		break;
 	case HW_EV_CONN_CLOSE:
 		c = hw_conntrack_get(&p->conns, ev.hdr->cookie);
 		trace_line(p, &ev, c);
 		if (c)
 			hw_conntrack_remove(&p->conns, c);
+		if (p->agg)
+			hw_agg_conn_close(p->agg, ev.hdr->ts_ns + (uint64_t)p->mono_to_real_ns);
 		break;
 	}
 	p->stats.conn_evictions += p->conns.evictions - evictions;

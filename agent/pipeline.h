@@ -8,7 +8,9 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include "aggregate.h"
 #include "conntrack.h"
+#include "detect.h"
 #include "identity.h"
 #include "stats.h"
 
@@ -19,12 +21,22 @@ struct hw_pipeline {
 	FILE *trace;
 	bool trace_failed;
 	long long mono_to_real_ns; /* added to event stamps: 0 offline */
+	/* aggregation and detection (optional: NULL / 0 leaves them out) */
+	struct hw_agg *agg;
+	struct hw_detector *detectors;
+	unsigned n_detectors;
+	struct hw_alerts *alerts;
+	uint64_t next_tick_ns;
 };
+
+#define HW_TICK_NS 1000000000ULL /* detectors and exported sets, in event time */
 
 int hw_pipeline_init(struct hw_pipeline *p, uint32_t max_conns);
 void hw_pipeline_free(struct hw_pipeline *p);
 /* one event record, as the kernel (or the flow tracker) laid it out */
 void hw_pipeline_record(struct hw_pipeline *p, const void *data, size_t len);
+/* runs what is due at now_ns (Unix ns): detector bins, exported sets */
+void hw_pipeline_tick(struct hw_pipeline *p, uint64_t now_ns);
 /* writes the closing stats line (if tracing) and returns it in line */
 void hw_pipeline_report(struct hw_pipeline *p, unsigned long long now_ns, char *line, size_t len);
 

@@ -7,7 +7,8 @@ set -euo pipefail
 BUILD_PKGS=(clang llvm make gcc pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev
 	libcmocka-dev libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev libssl-dev
 	libpcap-dev libclang-rt-14-dev)
-TEST_PKGS=(iproute2 procps util-linux python3 curl nginx-light wrk openssl tcpdump nodejs)
+TEST_PKGS=(iproute2 procps util-linux python3 curl nginx-light wrk openssl tcpdump nodejs
+	prometheus prometheus-alertmanager)
 
 missing=()
 for p in "${BUILD_PKGS[@]}" "${TEST_PKGS[@]}"; do
@@ -26,5 +27,8 @@ echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-# nginx-light's postinst may start a default server on :80; tests start their own
-if systemctl is-active --quiet nginx 2>/dev/null; then systemctl stop nginx || true; fi
+# postinst scripts may start default servers (nginx :80, prometheus :9090,
+# alertmanager :9093) where systemd runs; tests start their own on free ports
+for svc in nginx prometheus prometheus-alertmanager prometheus-node-exporter; do
+	if systemctl is-active --quiet "$svc" 2>/dev/null; then systemctl stop "$svc" || true; fi
+done

@@ -1,0 +1,305 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* Runtime glue: builds every part from the configuration in dependency
+ * order, runs the live loop (drain the ring buffer every 10 ms, tick the
+ * detectors, publish the exposition every second) or the offline read,
+ * and takes it all down again. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "agent.h"
+#include "alertmanager.h"
+#include "capture.h"
+#include "flow.h"
+#include "server.h"
+#include "log.h"
+#include "metrics.h"
+#include "trace.h"
+
+/* how often the ring buffer is drained, ms: the kernel side suppresses
+ * wakeups (one per event would cost more than the event) */
+#define HW_POLL_MS 10
+#define HW_PUBLISH_NS 1000000000ULL /* /metrics refresh */
+
+volatile sig_atomic_t hw_stop_requested;
+
+static uint64_t clock_ns(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t hw_realtime_ns(void)
+{
+	return clock_ns(CLOCK_REALTIME);
+}
+
+/* kernel stamps are CLOCK_MONOTONIC; the trace speaks Unix time */
+static long long mono_to_real_offset(void)
+{
+	uint64_t m1 = clock_ns(CLOCK_MONOTONIC);
+	uint64_t r = clock_ns(CLOCK_REALTIME);
+	uint64_t m2 = clock_ns(CLOCK_MONOTONIC);
+
+	return (long long)r - (long long)(m1 + (m2 - m1) / 2);
+}
+
+static FILE *open_out(const char *path, const char *what)
+{
+	FILE *f;
+
+	if (!strcmp(path, "-"))
+		return stdout;
+	f = fopen(path, "ae");
+	if (!f)
+		pr_warn("opening %s %s: %s\n", what, path, strerror(errno));
+	return f;
+}
+
+static int setup_identity(struct hw_agent *a)
+{
+	char err[512];
+
+	if (hw_identity_parse(a->cfg.identity, &a->pipe.identity, err, sizeof(err)) ||
+	    hw_identity_load_key(&a->pipe.identity,
+				 a->cfg.identity_key[0] ? a->cfg.identity_key : NULL, err,
+				 sizeof(err))) {
+		pr_warn("%s\n", err);
+		return -1;
+	}
+	if (a->pipe.identity.ephemeral)
+		pr_warn("no --identity-key: using a random key, so account ids will differ "
+			"after a restart\n");
+	return 0;
+}
+
+int hw_agent_setup(struct hw_agent *a)
+{
+	struct hw_agg_cfg ac = {
+		.max_accounts = a->cfg.max_accounts,
+		.max_fingerprints = a->cfg.max_fingerprints,
+		.max_prefixes = a->cfg.max_prefixes,
+		.top_k = a->cfg.top_k,
+	};
+	struct hw_volume_cfg vc = {
+		.interval_s = a->cfg.volume_interval,
+		.min_count = a->cfg.volume_min,
+		.own_factor = a->cfg.volume_factor,
+		.mad_k = a->cfg.volume_mad_k,
+		.min_population = a->cfg.volume_min_population,
+		.resolve_intervals = a->cfg.volume_resolve,
+	};
+	char err[512];
+
+	a->live = !a->cfg.read_path[0];
+	if (setup_identity(a) || hw_pipeline_init(&a->pipe, a->cfg.max_conns))
+		return 1;
+	ac.prefix4 = a->pipe.identity.prefix4;
+	ac.prefix6 = a->pipe.identity.prefix6;
+	if (hw_agg_init(&a->agg, &ac) || hw_alerts_init(&a->alerts) ||
+	    hw_volume_create(&a->detectors[a->n_detectors++], &vc)) {
+		pr_warn("allocating the aggregation tables: %s (lower --max-accounts?)\n",
+			strerror(ENOMEM));
+		return 1;
+	}
+	a->pipe.agg = &a->agg;
+	a->pipe.detectors = a->detectors;
+	a->pipe.n_detectors = a->n_detectors;
+	a->pipe.alerts = &a->alerts;
+
+	if (a->cfg.trace_path[0] && !(a->pipe.trace = open_out(a->cfg.trace_path, "trace file")))
+		return 1;
+	if (a->cfg.alerts_path[0]) {
+		a->alerts_file = open_out(a->cfg.alerts_path, "alert stream");
+		if (!a->alerts_file)
+			return 1;
+		a->alerts.ndjson = a->alerts_file;
+	}
+	if (a->cfg.alertmanager[0]) {
+		char host[256] = "unknown";
+
+		gethostname(host, sizeof(host) - 1);
+		a->am = hw_am_start(a->cfg.alertmanager, host);
+		if (!a->am) {
+			pr_warn("starting the Alertmanager sender: %s\n", strerror(errno));
+			return 1;
+		}
+		a->alerts.am = a->am;
+	}
+	if (a->live && strcmp(a->cfg.listen, "off")) {
+		a->http = hw_http_start(a->cfg.listen, err, sizeof(err));
+		if (!a->http) {
+			pr_warn("%s\n", err);
+			return 1;
+		}
+		pr_info("serving /metrics, /alerts and /healthz on http://%s\n", a->cfg.listen);
+	}
+	return 0;
+}
+
+void hw_agent_publish(struct hw_agent *a)
+{
+	const char *names[HW_BPF_PROGS];
+	__u64 run_ns[HW_BPF_PROGS], runs[HW_BPF_PROGS];
+	struct hw_prog_stat progs[HW_BPF_PROGS];
+	struct hw_metrics_src src = {
+		.agg = &a->agg,
+		.stats = &a->pipe.stats,
+		.alerts = &a->alerts,
+		.am = a->am,
+		.progs = progs,
+		.conns_tracked = a->pipe.conns.count,
+		.now_ns = a->live ? hw_realtime_ns() : a->agg.now_ns,
+		.mode = a->live ? "live" : "offline",
+	};
+	char *metrics, *alerts;
+	size_t len;
+
+	if (!a->http)
+		return;
+	if (a->live) {
+		src.n_progs = hw_bpf_prog_stats(&a->bpf, names, run_ns, runs);
+		src.bpf_stats_enabled = hw_bpf_stats_enabled(&a->bpf);
+		if (hw_bpf_read_counters(&a->bpf, a->pipe.stats.kernel))
+			pr_debug("reading kernel counters failed\n");
+	}
+	for (unsigned i = 0; i < src.n_progs; i++)
+		progs[i] = (struct hw_prog_stat){ names[i], run_ns[i], runs[i] };
+	metrics = hw_metrics_render(&src, &len);
+	alerts = hw_alerts_render(&a->alerts);
+	if (metrics)
+		hw_http_publish(a->http, metrics, len, alerts);
+	else
+		free(alerts);
+}
+
+static int on_ring_record(void *ctx, void *data, size_t len)
+{
+	hw_pipeline_record(ctx, data, len);
+	return 0;
+}
+
+static void report(struct hw_agent *a)
+{
+	char line[HW_TRACE_LINE_MAX];
+
+	hw_pipeline_report(&a->pipe, (unsigned long long)hw_realtime_ns(), line, sizeof(line));
+	if (a->pipe.trace != stdout)
+		pr_info("%s", line);
+}
+
+int hw_agent_run_live(struct hw_agent *a)
+{
+	int err, rc = 0;
+
+	a->pipe.mono_to_real_ns = mono_to_real_offset();
+	if (hw_bpf_start(&a->bpf, &a->cfg, on_ring_record, &a->pipe))
+		return 1;
+	if (a->cfg.watch_all_ports)
+		pr_info("watching every passive TCP connection in cgroup %s\n", a->cfg.cgroup);
+	else
+		pr_info("watching %u port(s) in cgroup %s\n", a->cfg.ports.count, a->cfg.cgroup);
+
+	while (!hw_stop_requested) {
+		uint64_t mono;
+
+		err = ring_buffer__poll(a->bpf.rb, HW_POLL_MS);
+		if (err == -EINTR)
+			continue;
+		if (err < 0) {
+			pr_warn("polling the ring buffer: %s\n", strerror(-err));
+			rc = 1;
+			break;
+		}
+		/* wakeups are suppressed: what arrived without one is read here */
+		err = ring_buffer__consume(a->bpf.rb);
+		if (err < 0) {
+			pr_warn("reading the ring buffer: %s\n", strerror(-err));
+			rc = 1;
+			break;
+		}
+		if (a->pipe.trace)
+			fflush(a->pipe.trace);
+		hw_pipeline_tick(&a->pipe, hw_realtime_ns());
+		mono = clock_ns(CLOCK_MONOTONIC);
+		if (mono >= a->next_publish_mono) {
+			a->next_publish_mono = mono + HW_PUBLISH_NS;
+			hw_agent_publish(a);
+			if (a->http)
+				hw_http_heartbeat(a->http, mono);
+		}
+	}
+
+	/* detach first so no event arrives after the final drain */
+	hw_bpf_detach(&a->bpf);
+	ring_buffer__consume(a->bpf.rb);
+	if (hw_bpf_read_counters(&a->bpf, a->pipe.stats.kernel))
+		pr_warn("reading kernel counters failed; the stats line shows zeros\n");
+	report(a);
+	hw_bpf_stop(&a->bpf);
+	return rc;
+}
+
+static void on_flow_record(void *ctx, const void *data, size_t len)
+{
+	struct hw_pipeline *p = ctx;
+
+	hw_pipeline_record(p, data, len);
+	/* offline, time is the capture's */
+	if (p->agg)
+		hw_pipeline_tick(p, p->agg->now_ns);
+}
+
+int hw_agent_run_offline(struct hw_agent *a)
+{
+	struct hw_flow_cfg fc = {
+		.ports = a->cfg.watch_all_ports ? NULL : &a->cfg.ports,
+		.capture_bytes = a->cfg.capture_bytes,
+		.max_flows = a->cfg.max_conns,
+	};
+	struct hw_flow_tracker ft;
+	char err[512];
+	int rc = 0;
+
+	if (hw_flow_init(&ft, &fc, on_flow_record, &a->pipe)) {
+		pr_warn("allocating the flow table: %s\n", strerror(ENOMEM));
+		return 1;
+	}
+	if (hw_capture_read(a->cfg.read_path, &ft, err, sizeof(err))) {
+		pr_warn("%s\n", err);
+		rc = 1;
+	}
+	/* the capture's last bins end with it */
+	hw_pipeline_tick(&a->pipe, a->agg.now_ns + (uint64_t)a->cfg.volume_interval * 1000000000ULL +
+					   HW_TICK_NS);
+	a->pipe.stats.parse_errors[HW_PARSER_PACKET] += ft.stats.bad_packets;
+	a->pipe.stats.conn_evictions += ft.stats.evictions;
+	pr_debug("%llu packets, %llu not TCP\n", (unsigned long long)ft.stats.packets,
+		 (unsigned long long)ft.stats.not_tcp);
+	report(a);
+	hw_flow_free(&ft);
+	return rc;
+}
+
+void hw_agent_teardown(struct hw_agent *a)
+{
+	hw_http_stop(a->http);
+	a->http = NULL;
+	hw_am_stop(a->am); /* one last try for what is queued */
+	a->am = NULL;
+	a->alerts.am = NULL;
+	for (unsigned i = 0; i < a->n_detectors; i++)
+		a->detectors[i].destroy(&a->detectors[i]);
+	a->n_detectors = 0;
+	hw_alerts_free(&a->alerts);
+	hw_agg_free(&a->agg);
+	hw_pipeline_free(&a->pipe);
+	explicit_bzero(&a->pipe.identity, sizeof(a->pipe.identity));
+	if (a->pipe.trace && a->pipe.trace != stdout)
+		fclose(a->pipe.trace);
+	if (a->alerts_file && a->alerts_file != stdout)
+		fclose(a->alerts_file);
+}

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/* The agent as a whole: configuration, pipeline, aggregation, detectors,
+ * alert sinks, the HTTP exporter, and the two ways to feed them (the
+ * kernel, a capture file). main.c and the test tools drive it. */
+#ifndef HW_AGENT_H
+#define HW_AGENT_H
+
+#include <signal.h>
+#include "aggregate.h"
+#include "alerts.h"
+#include "config.h"
+#include "detect.h"
+#include "loader.h"
+#include "pipeline.h"
+
+#define HW_DETECTORS_MAX 8
+
+struct hw_agent {
+	struct hw_config cfg;
+	struct hw_pipeline pipe;
+	struct hw_agg agg;
+	struct hw_alerts alerts;
+	struct hw_detector detectors[HW_DETECTORS_MAX];
+	unsigned n_detectors;
+	struct hw_bpf bpf;
+	bool live;
+	struct hw_http *http;
+	struct hw_am *am;
+	FILE *alerts_file;
+	uint64_t next_publish_mono;
+};
+
+extern volatile sig_atomic_t hw_stop_requested;
+
+/* everything but the event source; returns 0, or 1 after logging why not */
+int hw_agent_setup(struct hw_agent *a);
+void hw_agent_teardown(struct hw_agent *a);
+int hw_agent_run_live(struct hw_agent *a);
+int hw_agent_run_offline(struct hw_agent *a);
+/* renders /metrics and /alerts and hands them to the HTTP thread */
+void hw_agent_publish(struct hw_agent *a);
+/* Unix ns now */
+uint64_t hw_realtime_ns(void);
+
+#endif

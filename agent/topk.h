@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/* Space-Saving heavy hitters (Metwally et al. 2005): m counters find every
+ * item whose frequency exceeds N/m, with counts overestimated by at most
+ * the evicted minimum (kept as err). Keys are short strings. */
+#ifndef HW_TOPK_H
+#define HW_TOPK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define HW_TOPK_KEY_MAX 64
+
+struct hw_topk_item {
+	char key[HW_TOPK_KEY_MAX];
+	uint64_t count;
+	uint64_t err;
+};
+
+struct hw_topk {
+	struct hw_topk_item *items; /* a min-heap on count */
+	uint32_t *index;	    /* open addressing: slot -> heap position + 1 */
+	uint32_t cap, size, nslots;
+	uint64_t total;
+};
+
+int hw_topk_init(struct hw_topk *s, uint32_t cap);
+void hw_topk_free(struct hw_topk *s);
+void hw_topk_add(struct hw_topk *s, const char *key, uint64_t inc);
+/* the k largest, count descending, into out[]; returns how many */
+uint32_t hw_topk_top(const struct hw_topk *s, struct hw_topk_item *out, uint32_t k);
+/* the count of key if monitored, else 0 */
+uint64_t hw_topk_count(const struct hw_topk *s, const char *key);
+
+#endif

@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/* The HTTP endpoint (libmicrohttpd, its own thread): /metrics, /alerts,
+ * /healthz. It serves snapshots the main thread publishes, never live
+ * state, so a response is never torn. */
+#ifndef HW_HTTP_SERVER_H
+#define HW_HTTP_SERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct hw_http;
+
+/* addr "127.0.0.1:9477", "[::1]:9477" or ":9477" (all addresses) */
+struct hw_http *hw_http_start(const char *addr, char *err, size_t errlen);
+/* takes ownership of the buffers (malloc'd) */
+void hw_http_publish(struct hw_http *h, char *metrics, size_t metrics_len, char *alerts);
+/* the main loop's heartbeat for /healthz */
+void hw_http_heartbeat(struct hw_http *h, uint64_t mono_ns);
+void hw_http_stop(struct hw_http *h);
+/* the port bound (useful with port 0) */
+unsigned hw_http_port(const struct hw_http *h);
+
+#endif
