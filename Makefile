@@ -87,6 +87,11 @@ $(OUTPUT)/hydrawatch: $(AGENT_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(AGENT_CFLAGS) $^ -o $@ $(LIBS)
 
+# hwsynth drives the agent's own pipeline: it links the agent objects
+$(OUTPUT)/tools/hwsynth: tests/tools/hwsynth.c $(LIB_OBJS) | $(OUTPUT)/tools
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(AGENT_CFLAGS) $< $(LIB_OBJS) -o $@ $(LIBS)
+
 $(OUTPUT)/tools/%: tests/tools/%.c | $(OUTPUT)/tools $(OUTPUT)/.deps
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(WARNINGS) -std=gnu11 -D_GNU_SOURCE $< -o $@ -lpthread

@@ -19,7 +19,7 @@
 
 /* how often the ring buffer is drained, ms: the kernel side suppresses
  * wakeups (one per event would cost more than the event) */
-#define HW_POLL_MS 10
+#define HW_POLL_MS    10
 #define HW_PUBLISH_NS 1000000000ULL /* /metrics refresh */
 
 volatile sig_atomic_t hw_stop_requested;
@@ -79,18 +79,19 @@ static int setup_identity(struct hw_agent *a)
 int hw_agent_setup(struct hw_agent *a)
 {
 	struct hw_agg_cfg ac = {
-		.max_accounts = a->cfg.max_accounts,
-		.max_fingerprints = a->cfg.max_fingerprints,
-		.max_prefixes = a->cfg.max_prefixes,
-		.top_k = a->cfg.top_k,
+	    .max_accounts = a->cfg.max_accounts,
+	    .max_fingerprints = a->cfg.max_fingerprints,
+	    .max_prefixes = a->cfg.max_prefixes,
+	    .top_k = a->cfg.top_k,
 	};
 	struct hw_volume_cfg vc = {
-		.interval_s = a->cfg.volume_interval,
-		.min_count = a->cfg.volume_min,
-		.own_factor = a->cfg.volume_factor,
-		.mad_k = a->cfg.volume_mad_k,
-		.min_population = a->cfg.volume_min_population,
-		.resolve_intervals = a->cfg.volume_resolve,
+	    .interval_s = a->cfg.volume_interval,
+	    .min_count = a->cfg.volume_min,
+	    .own_factor = a->cfg.volume_factor,
+	    .mad_k = a->cfg.volume_mad_k,
+	    .min_population = a->cfg.volume_min_population,
+	    .resolve_intervals = a->cfg.volume_resolve,
+	    .warmup = a->cfg.volume_warmup,
 	};
 	char err[512];
 
@@ -146,14 +147,14 @@ void hw_agent_publish(struct hw_agent *a)
 	__u64 run_ns[HW_BPF_PROGS], runs[HW_BPF_PROGS];
 	struct hw_prog_stat progs[HW_BPF_PROGS];
 	struct hw_metrics_src src = {
-		.agg = &a->agg,
-		.stats = &a->pipe.stats,
-		.alerts = &a->alerts,
-		.am = a->am,
-		.progs = progs,
-		.conns_tracked = a->pipe.conns.count,
-		.now_ns = a->live ? hw_realtime_ns() : a->agg.now_ns,
-		.mode = a->live ? "live" : "offline",
+	    .agg = &a->agg,
+	    .stats = &a->pipe.stats,
+	    .alerts = &a->alerts,
+	    .am = a->am,
+	    .progs = progs,
+	    .conns_tracked = a->pipe.conns.count,
+	    .now_ns = a->live ? hw_realtime_ns() : a->agg.now_ns,
+	    .mode = a->live ? "live" : "offline",
 	};
 	char *metrics, *alerts;
 	size_t len;
@@ -167,7 +168,7 @@ void hw_agent_publish(struct hw_agent *a)
 			pr_debug("reading kernel counters failed\n");
 	}
 	for (unsigned i = 0; i < src.n_progs; i++)
-		progs[i] = (struct hw_prog_stat){ names[i], run_ns[i], runs[i] };
+		progs[i] = (struct hw_prog_stat){names[i], run_ns[i], runs[i]};
 	metrics = hw_metrics_render(&src, &len);
 	alerts = hw_alerts_render(&a->alerts);
 	if (metrics)
@@ -256,9 +257,9 @@ static void on_flow_record(void *ctx, const void *data, size_t len)
 int hw_agent_run_offline(struct hw_agent *a)
 {
 	struct hw_flow_cfg fc = {
-		.ports = a->cfg.watch_all_ports ? NULL : &a->cfg.ports,
-		.capture_bytes = a->cfg.capture_bytes,
-		.max_flows = a->cfg.max_conns,
+	    .ports = a->cfg.watch_all_ports ? NULL : &a->cfg.ports,
+	    .capture_bytes = a->cfg.capture_bytes,
+	    .max_flows = a->cfg.max_conns,
 	};
 	struct hw_flow_tracker ft;
 	char err[512];
@@ -273,8 +274,9 @@ int hw_agent_run_offline(struct hw_agent *a)
 		rc = 1;
 	}
 	/* the capture's last bins end with it */
-	hw_pipeline_tick(&a->pipe, a->agg.now_ns + (uint64_t)a->cfg.volume_interval * 1000000000ULL +
-					   HW_TICK_NS);
+	hw_pipeline_tick(&a->pipe, a->agg.now_ns +
+				       (uint64_t)a->cfg.volume_interval * 1000000000ULL +
+				       HW_TICK_NS);
 	a->pipe.stats.parse_errors[HW_PARSER_PACKET] += ft.stats.bad_packets;
 	a->pipe.stats.conn_evictions += ft.stats.evictions;
 	pr_debug("%llu packets, %llu not TCP\n", (unsigned long long)ft.stats.packets,

@@ -10,11 +10,11 @@
 #include "hll.h"
 
 /* histogram bounds: bytes by powers of four, seconds on a 1-2.5-5 ladder */
-static const double req_bounds[] = { 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576 };
-static const double resp_bounds[] = { 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304 };
-static const double ttfb_bounds[] = { 0.001, 0.005, 0.01, 0.025, 0.05, 0.1,
-				      0.25,  0.5,   1,    2.5,   5,    10 };
-static const double dur_bounds[] = { 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120 };
+static const double req_bounds[] = {64, 256, 1024, 4096, 16384, 65536, 262144, 1048576};
+static const double resp_bounds[] = {256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304};
+static const double ttfb_bounds[] = {0.001, 0.005, 0.01, 0.025, 0.05, 0.1,
+				     0.25,  0.5,   1,	 2.5,	5,    10};
+static const double dur_bounds[] = {0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120};
 #define NB(a) (sizeof(a) / sizeof((a)[0]))
 
 /* the account id's 96 bits, from its hex */
@@ -22,7 +22,7 @@ static const double dur_bounds[] = { 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 
 
 const char *hw_fp_kind_name(enum hw_fp_kind k)
 {
-	static const char *const n[HW_FP_KINDS] = { "ja4", "ja4t", "http" };
+	static const char *const n[HW_FP_KINDS] = {"ja4", "ja4t", "http"};
 
 	return k < HW_FP_KINDS ? n[k] : "unknown";
 }
@@ -114,7 +114,7 @@ static double two_hour_estimate(uint32_t hour_of, const uint8_t (*hll)[1 << HW_F
 
 double hw_group_accounts(const struct hw_group *g, uint64_t now_ns)
 {
-	return two_hour_estimate(g->hll_hour, (const uint8_t(*)[1 << HW_FP_HLL_P])g->hll, now_ns);
+	return two_hour_estimate(g->hll_hour, (const uint8_t(*)[1 << HW_FP_HLL_P]) g->hll, now_ns);
 }
 
 int hw_agg_init(struct hw_agg *a, const struct hw_agg_cfg *cfg)
@@ -128,9 +128,8 @@ int hw_agg_init(struct hw_agg *a, const struct hw_agg_cfg *cfg)
 	    hw_table_init(&a->prefixes, "prefixes", 16, sizeof(struct hw_group), cfg->max_prefixes))
 		return -1;
 	for (int k = 0; k < HW_FP_KINDS; k++) {
-		static const char *const names[HW_FP_KINDS] = { "fingerprints_ja4",
-								"fingerprints_ja4t",
-								"fingerprints_http" };
+		static const char *const names[HW_FP_KINDS] = {
+		    "fingerprints_ja4", "fingerprints_ja4t", "fingerprints_http"};
 
 		if (hw_table_init(&a->fps[k], names[k], HW_FP_KEY, sizeof(struct hw_group),
 				  cfg->max_fingerprints) ||
@@ -169,7 +168,8 @@ size_t hw_agg_bytes(const struct hw_agg *a)
 
 	for (int k = 0; k < HW_FP_KINDS; k++)
 		n += hw_table_bytes(&a->fps[k]) + a->top[k].cap * sizeof(struct hw_topk_item) +
-		     a->top[k].nslots * sizeof(uint32_t) + 2 * a->cfg.top_k * sizeof(struct hw_exported);
+		     a->top[k].nslots * sizeof(uint32_t) +
+		     2 * a->cfg.top_k * sizeof(struct hw_exported);
 	return n;
 }
 
@@ -192,8 +192,8 @@ static void active_add(struct hw_agg *a, uint64_t ts_ns, uint64_t account_hash)
 	uint32_t minute = (uint32_t)(ts_ns / HW_NS_PER_MIN);
 
 	if (minute > a->active_head) {
-		for (uint32_t m = a->active_head + 1; m <= minute && m <= a->active_head + HW_ACTIVE_MINUTES;
-		     m++)
+		for (uint32_t m = a->active_head + 1;
+		     m <= minute && m <= a->active_head + HW_ACTIVE_MINUTES; m++)
 			memset(a->active[m % HW_ACTIVE_MINUTES], 0, sizeof(a->active[0]));
 		a->active_head = minute;
 	} else if (a->active_head - minute >= HW_ACTIVE_MINUTES) {
@@ -204,7 +204,7 @@ static void active_add(struct hw_agg *a, uint64_t ts_ns, uint64_t account_hash)
 
 double hw_agg_active_accounts(const struct hw_agg *a, uint64_t now_ns)
 {
-	uint8_t m[1 << HW_ACTIVE_HLL_P] = { 0 };
+	uint8_t m[1 << HW_ACTIVE_HLL_P] = {0};
 	uint32_t now = (uint32_t)(now_ns / HW_NS_PER_MIN);
 
 	for (uint32_t age = 0; age < HW_ACTIVE_MINUTES; age++) {
@@ -240,7 +240,7 @@ static struct hw_exported *exported_find(struct hw_agg *a, int k, const char *ke
 static void charge_fingerprint(struct hw_agg *a, int k, const char *fp, uint64_t ts_ns,
 			       uint64_t account_hash, bool has_account)
 {
-	char key[HW_FP_KEY] = { 0 };
+	char key[HW_FP_KEY] = {0};
 	struct hw_exported *x;
 	struct hw_group *g;
 	bool created;
@@ -294,8 +294,8 @@ void hw_agg_refresh_exported(struct hw_agg *a)
 					bool in_top = false;
 
 					for (uint32_t t = 0; t < n; t++)
-						in_top |= !strncmp(top[t].key, a->exported[k][j].key,
-								   HW_FP_KEY);
+						in_top |= !strncmp(
+						    top[t].key, a->exported[k][j].key, HW_FP_KEY);
 					if (!in_top && a->exported[k][j].last_ns < oldest) {
 						oldest = a->exported[k][j].last_ns;
 						victim = j;
@@ -315,7 +315,7 @@ void hw_agg_refresh_exported(struct hw_agg *a)
 struct hw_account *hw_agg_exchange(struct hw_agg *a, uint64_t ts_ns,
 				   const struct hw_exchange_end *e, const struct hw_conn_info *c)
 {
-	const char *fps[HW_FP_KINDS] = { NULL, NULL, NULL };
+	const char *fps[HW_FP_KINDS] = {NULL, NULL, NULL};
 	struct hw_account *acct = NULL;
 	uint64_t account_hash = 0;
 	bool has_account = false, created;
@@ -342,7 +342,8 @@ struct hw_account *hw_agg_exchange(struct hw_agg *a, uint64_t ts_ns,
 	    strcmp(c->ex.http_fp, "partial"))
 		fps[HW_FP_HTTP] = c->ex.http_fp;
 
-	if (c->ex.index == e->index && c->ex.has_account && !hex_key(c->ex.account, key, sizeof(key))) {
+	if (c->ex.index == e->index && c->ex.has_account &&
+	    !hex_key(c->ex.account, key, sizeof(key))) {
 		has_account = true;
 		memcpy(&account_hash, key, sizeof(account_hash)); /* HMAC output: uniform */
 		acct = hw_table_upsert(&a->accounts, key, &created);
@@ -367,8 +368,8 @@ struct hw_account *hw_agg_exchange(struct hw_agg *a, uint64_t ts_ns,
 
 	/* the client prefix */
 	{
-		unsigned bits = hw_addr_is_v4mapped(c->client_addr) ? 96 + a->cfg.prefix4
-								    : a->cfg.prefix6;
+		unsigned bits =
+		    hw_addr_is_v4mapped(c->client_addr) ? 96 + a->cfg.prefix4 : a->cfg.prefix6;
 		struct hw_group *g;
 
 		memcpy(prefix, c->client_addr, 16);

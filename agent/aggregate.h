@@ -15,7 +15,7 @@
 #include "topk.h"
 
 #define HW_WINDOW_BINS 60 /* one-minute bins: the last hour */
-#define HW_NS_PER_MIN (60ULL * 1000000000ULL)
+#define HW_NS_PER_MIN  (60ULL * 1000000000ULL)
 
 /* counts per minute; head is the minute number of the newest bin */
 struct hw_window {
@@ -25,12 +25,12 @@ struct hw_window {
 
 enum hw_fp_kind { HW_FP_JA4 = 0, HW_FP_JA4T, HW_FP_HTTP, HW_FP_KINDS };
 
-#define HW_ACCOUNT_HLL_P 6 /* addresses per account: 64 registers, ~13% error */
-#define HW_FP_HLL_P 8	   /* accounts per fingerprint or prefix: ~6.5% error */
-#define HW_ACTIVE_HLL_P 12 /* accounts active fleet-wide: ~1.6% error */
+#define HW_ACCOUNT_HLL_P  6  /* addresses per account: 64 registers, ~13% error */
+#define HW_FP_HLL_P	  8  /* accounts per fingerprint or prefix: ~6.5% error */
+#define HW_ACTIVE_HLL_P	  12 /* accounts active fleet-wide: ~1.6% error */
 #define HW_ACTIVE_MINUTES 10
-#define HW_FP_KEY 64
-#define HW_LAST_FP 40 /* fingerprint characters an account remembers */
+#define HW_FP_KEY	  64
+#define HW_LAST_FP	  40 /* fingerprint characters an account remembers */
 
 /* an account; the volume detector's state lives here too */
 struct hw_account {
@@ -40,9 +40,9 @@ struct hw_account {
 	uint8_t last_prefix[16];
 	char last_fp[HW_FP_KINDS][HW_LAST_FP];
 	/* volume detector */
-	uint32_t v_bin;	  /* bin of v_count */
-	uint32_t v_count; /* exchanges in bin v_bin */
-	uint32_t v_prev;  /* exchanges in bin v_bin - 1 */
+	uint32_t v_bin;	     /* bin of v_count */
+	uint32_t v_count;    /* exchanges in bin v_bin */
+	uint32_t v_prev;     /* exchanges in bin v_bin - 1 */
 	float v_mean, v_var; /* baseline: exponentially weighted, frozen while firing */
 	uint16_t v_history;  /* bins in the baseline */
 	uint8_t v_firing;

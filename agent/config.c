@@ -126,8 +126,8 @@ static int parse_double(const char *val, double lo, double hi, double *out)
 	static int fn(struct hw_config *cfg, const char *val, char *err, size_t errlen)            \
 	{                                                                                          \
 		if (parse_uint(val, lo, hi, &cfg->field)) {                                        \
-			snprintf(err, errlen, "--%s: want %u-%u, got \"%s\"", name, (unsigned)(lo),  \
-				 (unsigned)(hi), val);                                             \
+			snprintf(err, errlen, "--%s: want %u-%u, got \"%s\"", name,                \
+				 (unsigned)(lo), (unsigned)(hi), val);                             \
 			return -1;                                                                 \
 		}                                                                                  \
 		return 0;                                                                          \
@@ -136,8 +136,8 @@ static int parse_double(const char *val, double lo, double hi, double *out)
 	static int fn(struct hw_config *cfg, const char *val, char *err, size_t errlen)            \
 	{                                                                                          \
 		if (parse_double(val, lo, hi, &cfg->field)) {                                      \
-			snprintf(err, errlen, "--%s: want a number from %g to %g, got \"%s\"", name, \
-				 (double)(lo), (double)(hi), val);                                 \
+			snprintf(err, errlen, "--%s: want a number from %g to %g, got \"%s\"",     \
+				 name, (double)(lo), (double)(hi), val);                           \
 			return -1;                                                                 \
 		}                                                                                  \
 		return 0;                                                                          \
@@ -151,13 +151,15 @@ UINT_OPTION(opt_volume_interval, volume_interval, "volume-interval", 1, 86400)
 UINT_OPTION(opt_volume_min, volume_min, "volume-min", 1, 1u << 30)
 UINT_OPTION(opt_volume_min_population, volume_min_population, "volume-min-population", 1, 1u << 20)
 UINT_OPTION(opt_volume_resolve, volume_resolve, "volume-resolve", 1, 1000)
+UINT_OPTION(opt_volume_warmup, volume_warmup, "volume-warmup", 0, 10000)
 DOUBLE_OPTION(opt_volume_factor, volume_factor, "volume-factor", 1, 1e6)
 DOUBLE_OPTION(opt_volume_mad_k, volume_mad_k, "volume-mad-k", 0, 1e6)
 
 static int opt_listen(struct hw_config *cfg, const char *val, char *err, size_t errlen)
 {
 	if (strcmp(val, "off") && !strchr(val, ':')) {
-		snprintf(err, errlen, "--listen %s: want ADDR:PORT (e.g. 127.0.0.1:9477) or off", val);
+		snprintf(err, errlen, "--listen %s: want ADDR:PORT (e.g. 127.0.0.1:9477) or off",
+			 val);
 		return -1;
 	}
 	return set_path(cfg->listen, val, "--listen", err, errlen);
@@ -171,7 +173,8 @@ static int opt_alerts(struct hw_config *cfg, const char *val, char *err, size_t 
 static int opt_alertmanager(struct hw_config *cfg, const char *val, char *err, size_t errlen)
 {
 	if (strncmp(val, "http://", 7) && strncmp(val, "https://", 8)) {
-		snprintf(err, errlen, "--alertmanager %s: want a URL such as http://127.0.0.1:9093", val);
+		snprintf(err, errlen, "--alertmanager %s: want a URL such as http://127.0.0.1:9093",
+			 val);
 		return -1;
 	}
 	return set_path(cfg->alertmanager, val, "--alertmanager", err, errlen);
@@ -255,6 +258,8 @@ const struct hw_option hw_options[] = {
      "volume detector: active accounts needed to compare against", opt_volume_min_population},
     {"volume-resolve", 0, "N", "2", "volume detector: quiet bins before an alert resolves",
      opt_volume_resolve},
+    {"volume-warmup", 0, "N", "3",
+     "volume detector: bins an account must have been seen before it can fire", opt_volume_warmup},
     {"bpf-stats", 0, NULL, NULL,
      "enable kernel BPF run-time statistics for the bpf_run metrics (costs ~20 ns per run)",
      opt_bpf_stats},
@@ -283,6 +288,7 @@ void hw_config_defaults(struct hw_config *cfg)
 	cfg->volume_mad_k = 6;
 	cfg->volume_min_population = 5;
 	cfg->volume_resolve = 2;
+	cfg->volume_warmup = 3;
 	strcpy(cfg->identity, "client-ip");
 	cfg->ring_bytes = HW_RINGBUF_DEFAULT;
 }
@@ -363,7 +369,8 @@ int hw_config_load_file(struct hw_config *cfg, const char *path, char *err, size
 		*end = '\0';
 		while (*val == ' ' || *val == '\t')
 			val++;
-		for (end = val + strlen(val); end > val && (end[-1] == ' ' || end[-1] == '\t'); end--)
+		for (end = val + strlen(val); end > val && (end[-1] == ' ' || end[-1] == '\t');
+		     end--)
 			;
 		*end = '\0';
 		for (o = hw_options; o->name && strcmp(o->name, name); o++)
@@ -376,7 +383,8 @@ int hw_config_load_file(struct hw_config *cfg, const char *path, char *err, size
 		}
 		if ((o->arg && !eq) || o->apply(cfg, o->arg ? val : NULL, msg, sizeof(msg))) {
 			if (o->arg && !eq)
-				snprintf(msg, sizeof(msg), "%s needs a value: %s = ...", name, name);
+				snprintf(msg, sizeof(msg), "%s needs a value: %s = ...", name,
+					 name);
 			snprintf(err, errlen, "%s:%u: %s", path, lineno, msg);
 			fclose(f);
 			return -1;

@@ -25,7 +25,7 @@ struct hw_config {
 	char alerts_path[HW_PATH_MAX];	/* "" = none, "-" = stdout */
 	char alertmanager[HW_PATH_MAX]; /* base URL, "" = none */
 	unsigned max_accounts, max_fingerprints, max_prefixes, top_k;
-	unsigned volume_interval, volume_min, volume_min_population, volume_resolve;
+	unsigned volume_interval, volume_min, volume_min_population, volume_resolve, volume_warmup;
 	double volume_factor, volume_mad_k;
 	bool bpf_stats;
 	int verbose;

@@ -25,12 +25,14 @@ struct hw_detector {
 
 /* volume: an account far above its own baseline and the population's */
 struct hw_volume_cfg {
-	unsigned interval_s;	     /* bin width, seconds */
-	unsigned min_count;	     /* exchanges in a bin before anything is said */
-	double own_factor;	     /* times its own baseline */
-	double mad_k;		     /* population: median + k * 1.4826 * MAD */
-	unsigned min_population;     /* accounts active in the bin to compare with */
-	unsigned resolve_intervals;  /* quiet bins before a resolve */
+	unsigned interval_s;	    /* bin width, seconds */
+	unsigned min_count;	    /* exchanges in a bin before anything is said */
+	double own_factor;	    /* times its own baseline */
+	double mad_k;		    /* population: median + k * 1.4826 * MAD */
+	unsigned min_population;    /* accounts active in the bin to compare with */
+	unsigned resolve_intervals; /* quiet bins before a resolve */
+	unsigned warmup;	    /* bins of history before an account can fire: a new
+				     * account has no baseline to exceed */
 };
 
 int hw_volume_create(struct hw_detector *d, const struct hw_volume_cfg *cfg);

@@ -15,9 +15,9 @@
 #include "detect.h"
 #include "hll.h"
 
-#define NS 1000000000ULL
-#define BASELINE_ALPHA 0.2f /* weight of the newest bin in the baseline */
-#define MAX_CATCHUP_BINS 60 /* after a longer gap in time, bins are skipped */
+#define NS		 1000000000ULL
+#define BASELINE_ALPHA	 0.2f /* weight of the newest bin in the baseline */
+#define MAX_CATCHUP_BINS 60   /* after a longer gap in time, bins are skipped */
 
 struct volume_state {
 	struct hw_volume_cfg cfg;
@@ -34,8 +34,7 @@ static uint32_t bin_of(const struct volume_state *s, uint64_t ns)
 	return (uint32_t)(ns / ((uint64_t)s->cfg.interval_s * NS));
 }
 
-static void on_exchange(struct hw_detector *d, struct hw_account *a, const char *id,
-			uint64_t ts_ns)
+static void on_exchange(struct hw_detector *d, struct hw_account *a, const char *id, uint64_t ts_ns)
 {
 	uint32_t bin = bin_of(d->state, ts_ns);
 
@@ -82,7 +81,7 @@ static void account_hex(const uint8_t *key, char *out)
 
 static void prefix_text(const uint8_t *p, char *out, size_t len)
 {
-	static const uint8_t v4mapped[12] = { [10] = 0xff, [11] = 0xff };
+	static const uint8_t v4mapped[12] = {[10] = 0xff, [11] = 0xff};
 
 	if (!memcmp(p, v4mapped, 12))
 		snprintf(out, len, "%u.%u.%u.%u", p[12], p[13], p[14], p[15]);
@@ -120,8 +119,8 @@ static void fire(struct volume_state *s, struct hw_alerts *alerts, const struct 
 		if (a->last_fp[k][0])
 			json_array_append_new(json_object_get(group, "fingerprints"),
 					      json_pack("{s:s, s:s}", "kind",
-							hw_fp_kind_name((enum hw_fp_kind)k), "value",
-							a->last_fp[k]));
+							hw_fp_kind_name((enum hw_fp_kind)k),
+							"value", a->last_fp[k]));
 	prefix_text(a->last_prefix, prefix, sizeof(prefix));
 	json_array_append_new(json_object_get(group, "prefixes"), json_string(prefix));
 	ev = json_object_get(alert, "evidence");
@@ -129,14 +128,13 @@ static void fire(struct volume_state *s, struct hw_alerts *alerts, const struct 
 			    json_pack("{s:I, s:I, s:i}", "start_ns", (json_int_t)start, "end_ns",
 				      (json_int_t)(start + (uint64_t)s->cfg.interval_s * NS),
 				      "seconds", (int)s->cfg.interval_s));
-	json_object_set_new(ev, "statistics",
-			    json_pack("{s:i, s:f, s:f, s:i, s:f, s:f, s:i, s:f}", "exchanges",
-				      (int)count, "population_median", pop->median,
-				      "population_mad", pop->mad, "population_size", (int)pop->n,
-				      "own_baseline", (double)a->v_mean, "own_stddev",
-				      sqrt((double)a->v_var), "own_history_bins", (int)a->v_history,
-				      "distinct_addresses",
-				      hw_hll_estimate(a->addrs, HW_ACCOUNT_HLL_P)));
+	json_object_set_new(
+	    ev, "statistics",
+	    json_pack("{s:i, s:f, s:f, s:i, s:f, s:f, s:i, s:f}", "exchanges", (int)count,
+		      "population_median", pop->median, "population_mad", pop->mad,
+		      "population_size", (int)pop->n, "own_baseline", (double)a->v_mean,
+		      "own_stddev", sqrt((double)a->v_var), "own_history_bins", (int)a->v_history,
+		      "distinct_addresses", hw_hll_estimate(a->addrs, HW_ACCOUNT_HLL_P)));
 	json_object_set_new(ev, "thresholds",
 			    json_pack("{s:i, s:f, s:f, s:f, s:f}", "min_exchanges",
 				      (int)s->cfg.min_count, "population_threshold", pop->threshold,
@@ -197,7 +195,8 @@ static void evaluate(struct volume_state *s, struct hw_agg *agg, uint32_t bin,
 	     a = hw_table_next(&agg->accounts, a)) {
 		uint32_t c = count_in(a, bin);
 		double own = s->cfg.own_factor * (a->v_history && a->v_mean > 1 ? a->v_mean : 1);
-		bool loud = compare && c >= s->cfg.min_count && c > pop.threshold && c > own;
+		bool loud = compare && a->v_history >= s->cfg.warmup && c >= s->cfg.min_count &&
+			    c > pop.threshold && c > own;
 		char id[HW_ACCOUNT_LEN + 1], aid[64];
 
 		if (!c && !a->v_firing && !a->v_history)

@@ -208,7 +208,7 @@ unsigned hw_bpf_prog_stats(const struct hw_bpf *b, const char **names, __u64 *ru
 	progs[1] = b->skel->progs.hw_egress;
 	progs[2] = b->skel->progs.hw_sockops;
 	for (unsigned i = 0; i < HW_BPF_PROGS; i++) {
-		struct bpf_prog_info info = { 0 };
+		struct bpf_prog_info info = {0};
 		__u32 len = sizeof(info);
 
 		if (bpf_obj_get_info_by_fd(bpf_program__fd(progs[i]), &info, &len))

@@ -33,8 +33,7 @@ void hw_bpf_stop(struct hw_bpf *b);
 int hw_bpf_read_counters(const struct hw_bpf *b, __u64 *out);
 /* run time and count per program (zero unless BPF stats are on); names
  * are the programs' own. Returns how many were filled. */
-unsigned hw_bpf_prog_stats(const struct hw_bpf *b, const char **names, __u64 *run_ns,
-			   __u64 *runs);
+unsigned hw_bpf_prog_stats(const struct hw_bpf *b, const char **names, __u64 *run_ns, __u64 *runs);
 /* true when the kernel is collecting run-time statistics */
 bool hw_bpf_stats_enabled(const struct hw_bpf *b);
 

@@ -17,7 +17,7 @@ static void on_signal(int sig)
 int main(int argc, char **argv)
 {
 	static struct hw_agent a;
-	struct sigaction sa = { .sa_handler = on_signal };
+	struct sigaction sa = {.sa_handler = on_signal};
 	char err[512];
 	int rc;
 
@@ -38,8 +38,9 @@ int main(int argc, char **argv)
 
 	if (!a.cfg.read_path[0] && !a.cfg.cgroup[0] &&
 	    hw_cgroup2_mount(a.cfg.cgroup, sizeof(a.cfg.cgroup))) {
-		pr_warn("cgroup v2 is not mounted: mount -t cgroup2 none /sys/fs/cgroup/unified, or "
-			"pass --cgroup DIR\n");
+		pr_warn(
+		    "cgroup v2 is not mounted: mount -t cgroup2 none /sys/fs/cgroup/unified, or "
+		    "pass --cgroup DIR\n");
 		return 1;
 	}
 	sigaction(SIGINT, &sa, NULL);

@@ -49,9 +49,10 @@ static void slot_remove(struct hw_topk *s, const char *key)
 		j = (j + 1) & (s->nslots - 1);
 		if (!s->index[j])
 			return;
-		home = (uint32_t)hw_hash64(s->items[s->index[j] - 1].key,
-					   strnlen(s->items[s->index[j] - 1].key, HW_TOPK_KEY_MAX)) &
-		       (s->nslots - 1);
+		home =
+		    (uint32_t)hw_hash64(s->items[s->index[j] - 1].key,
+					strnlen(s->items[s->index[j] - 1].key, HW_TOPK_KEY_MAX)) &
+		    (s->nslots - 1);
 		/* move j back to i if i lies cyclically between home and j */
 		if ((j > i && (home <= i || home > j)) || (j < i && home <= i && home > j)) {
 			s->index[i] = s->index[j];

@@ -27,7 +27,8 @@ static json_t *to_am(const struct hw_am *am, const json_t *alert)
 {
 	const char *rule = json_string_value(json_object_get(alert, "rule"));
 	const char *state = json_string_value(json_object_get(alert, "state"));
-	json_t *group = json_object_get(alert, "group"), *members = json_object_get(group, "members");
+	json_t *group = json_object_get(alert, "group"),
+	       *members = json_object_get(group, "members");
 	char name[64], size[24], *evidence;
 	json_t *out, *labels, *ann, *m;
 	size_t i;
@@ -50,8 +51,9 @@ static json_t *to_am(const struct hw_am *am, const json_t *alert)
 	snprintf(size, sizeof(size), "%" JSON_INTEGER_FORMAT,
 		 json_integer_value(json_object_get(group, "size")));
 	/* annotations are strings only */
-	ann = json_pack("{s:O, s:s, s:s, s:s}", "summary", json_object_get(alert, "summary"),
-			"members", list, "evidence", evidence ? evidence : "{}", "group_size", size);
+	ann =
+	    json_pack("{s:O, s:s, s:s, s:s}", "summary", json_object_get(alert, "summary"),
+		      "members", list, "evidence", evidence ? evidence : "{}", "group_size", size);
 	out = json_pack("{s:o, s:o, s:O}", "labels", labels, "annotations", ann, "startsAt",
 			json_object_get(alert, "starts_at"));
 	if (state && !strcmp(state, "resolved"))
@@ -162,8 +164,8 @@ static void *sender(void *arg)
 		if (backoff > HW_AM_BACKOFF_MAX_S)
 			backoff = HW_AM_BACKOFF_MAX_S;
 		if (am->st.failures == 1 || backoff == HW_AM_BACKOFF_MAX_S)
-			pr_warn("Alertmanager at %s did not take alerts; retrying in %us\n", am->url,
-				backoff);
+			pr_warn("Alertmanager at %s did not take alerts; retrying in %us\n",
+				am->url, backoff);
 		{
 			struct timespec until;
 

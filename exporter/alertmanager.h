@@ -8,9 +8,9 @@
 #include <jansson.h>
 #include <stdint.h>
 
-#define HW_AM_QUEUE_MAX 4096   /* alerts waiting; the oldest is dropped past it */
-#define HW_AM_BATCH_MAX 256    /* alerts per POST */
-#define HW_AM_BACKOFF_MAX_S 60 /* retry interval cap */
+#define HW_AM_QUEUE_MAX	    4096 /* alerts waiting; the oldest is dropped past it */
+#define HW_AM_BATCH_MAX	    256	 /* alerts per POST */
+#define HW_AM_BACKOFF_MAX_S 60	 /* retry interval cap */
 
 struct hw_am_stats {
 	uint64_t sent;	   /* alerts Alertmanager accepted */

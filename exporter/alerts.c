@@ -51,8 +51,8 @@ json_t *hw_alert_new(const char *rule, const char *severity, const char *group_k
 			 "s:{}}",
 			 "id", id, "rule", rule, "severity", severity, "state", "firing",
 			 "starts_at", ts, "ends_at", "starts_ns", (json_int_t)starts_ns, "ends_ns",
-			 "summary", summary, "group", "size", 0, "members", "fingerprints", "prefixes",
-			 "evidence");
+			 "summary", summary, "group", "size", 0, "members", "fingerprints",
+			 "prefixes", "evidence");
 }
 
 static void count_fired(struct hw_alerts *a, const char *rule, const char *severity)
@@ -81,7 +81,8 @@ static void emit(struct hw_alerts *a, json_t *alert)
 		if (fprintf(a->ndjson, "%s\n", line) < 0 || fflush(a->ndjson)) {
 			a->ndjson_lost++;
 			if (!a->ndjson_failed)
-				pr_warn("writing the alert stream failed; lost lines are counted\n");
+				pr_warn(
+				    "writing the alert stream failed; lost lines are counted\n");
 			a->ndjson_failed = true;
 		}
 	}
@@ -149,8 +150,7 @@ void hw_alerts_tick(struct hw_alerts *a, uint64_t now_ns)
 		return;
 	a->last_resend_ns = now_ns;
 	/* Alertmanager forgets an alert that is not re-sent: keep them fresh */
-	json_object_foreach(a->firing, id, alert)
-		hw_am_enqueue(a->am, alert);
+	json_object_foreach(a->firing, id, alert) hw_am_enqueue(a->am, alert);
 }
 
 char *hw_alerts_render(const struct hw_alerts *a)
@@ -160,8 +160,7 @@ char *hw_alerts_render(const struct hw_alerts *a)
 	json_t *alert;
 	char *s;
 
-	json_object_foreach(a->firing, id, alert)
-		json_array_append(firing, alert);
+	json_object_foreach(a->firing, id, alert) json_array_append(firing, alert);
 	/* newest first */
 	for (unsigned i = 0; i < a->recent_count; i++) {
 		unsigned idx = (a->recent_head + HW_ALERTS_RECENT - 1 - i) % HW_ALERTS_RECENT;

@@ -12,8 +12,8 @@
 #include <stdio.h>
 
 #define HW_ALERTS_MAX_FIRING 4096 /* beyond it new alerts are dropped and counted */
-#define HW_ALERTS_RECENT 256	  /* lines kept for /alerts */
-#define HW_ALERT_RULES_MAX 16
+#define HW_ALERTS_RECENT     256  /* lines kept for /alerts */
+#define HW_ALERT_RULES_MAX   16
 
 struct hw_am;
 

@@ -103,10 +103,11 @@ static void process_metrics(struct buf *b)
 	DIR *d;
 
 	getrusage(RUSAGE_SELF, &ru);
-	family(b, "process_cpu_seconds_total", "counter", "User and system CPU time spent in seconds.");
+	family(b, "process_cpu_seconds_total", "counter",
+	       "User and system CPU time spent in seconds.");
 	out(b, "process_cpu_seconds_total %.6f\n",
 	    (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
-		    ru.ru_stime.tv_usec / 1e6);
+		ru.ru_stime.tv_usec / 1e6);
 	f = fopen("/proc/self/statm", "re");
 	if (f) {
 		if (fscanf(f, "%lu %lu", &vsize, &rss) != 2)
@@ -120,8 +121,9 @@ static void process_metrics(struct buf *b)
 	f = fopen("/proc/self/stat", "re");
 	if (f) {
 		/* field 22 is the start time in clock ticks since boot */
-		if (fscanf(f, "%*d %*s %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d "
-			      "%*d %*d %*d %*d %lu",
+		if (fscanf(f,
+			   "%*d %*s %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d "
+			   "%*d %*d %*d %*d %lu",
 			   &start) != 1)
 			start = 0;
 		fclose(f);
@@ -157,11 +159,15 @@ static void fingerprint_metrics(struct buf *b, const struct hw_agg *a, uint64_t 
 	for (int k = 0; k < HW_FP_KINDS; k++) {
 		for (uint32_t i = 0; i < a->n_exported[k]; i++) {
 			hw_metrics_escape(a->exported[k][i].key, esc, sizeof(esc));
-			out(b, "hydrawatch_fingerprint_exchanges_total{kind=\"%s\",fingerprint=\"%s\"} %llu\n",
+			out(b,
+			    "hydrawatch_fingerprint_exchanges_total{kind=\"%s\",fingerprint=\"%s\"}"
+			    " %llu\n",
 			    hw_fp_kind_name((enum hw_fp_kind)k), esc,
 			    (unsigned long long)a->exported[k][i].exchanges);
 		}
-		out(b, "hydrawatch_fingerprint_exchanges_total{kind=\"%s\",fingerprint=\"other\"} %llu\n",
+		out(b,
+		    "hydrawatch_fingerprint_exchanges_total{kind=\"%s\",fingerprint=\"other\"} "
+		    "%llu\n",
 		    hw_fp_kind_name((enum hw_fp_kind)k), (unsigned long long)a->other_exchanges[k]);
 	}
 	family(b, "hydrawatch_fingerprint_accounts", "gauge",
@@ -171,22 +177,26 @@ static void fingerprint_metrics(struct buf *b, const struct hw_agg *a, uint64_t 
 		const struct hw_table *t = &a->fps[k];
 
 		for (uint32_t i = 0; i < a->n_exported[k]; i++) {
-			char key[HW_FP_KEY] = { 0 };
+			char key[HW_FP_KEY] = {0};
 			const struct hw_group *g;
 
 			memcpy(key, a->exported[k][i].key, HW_FP_KEY);
 			g = hw_table_peek(t, key);
 			hw_metrics_escape(key, esc, sizeof(esc));
-			out(b, "hydrawatch_fingerprint_accounts{kind=\"%s\",fingerprint=\"%s\"} %.0f\n",
+			out(b,
+			    "hydrawatch_fingerprint_accounts{kind=\"%s\",fingerprint=\"%s\"} "
+			    "%.0f\n",
 			    hw_fp_kind_name((enum hw_fp_kind)k), esc,
 			    g ? hw_group_accounts(g, now) : 0.0);
 		}
 		{
-			struct hw_group other = { 0 };
+			struct hw_group other = {0};
 
 			other.hll_hour = a->other_hour[k];
 			memcpy(other.hll, a->other_hll[k], sizeof(other.hll));
-			out(b, "hydrawatch_fingerprint_accounts{kind=\"%s\",fingerprint=\"other\"} %.0f\n",
+			out(b,
+			    "hydrawatch_fingerprint_accounts{kind=\"%s\",fingerprint=\"other\"} "
+			    "%.0f\n",
 			    hw_fp_kind_name((enum hw_fp_kind)k), hw_group_accounts(&other, now));
 		}
 	}
@@ -194,8 +204,8 @@ static void fingerprint_metrics(struct buf *b, const struct hw_agg *a, uint64_t 
 
 static void table_metrics(struct buf *b, const struct hw_agg *a, const struct hw_metrics_src *s)
 {
-	const struct hw_table *tables[] = { &a->accounts, &a->prefixes, &a->fps[0], &a->fps[1],
-					    &a->fps[2] };
+	const struct hw_table *tables[] = {&a->accounts, &a->prefixes, &a->fps[0], &a->fps[1],
+					   &a->fps[2]};
 
 	family(b, "hydrawatch_table_entries", "gauge", "Entries in each bounded table.");
 	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++)
@@ -204,7 +214,8 @@ static void table_metrics(struct buf *b, const struct hw_agg *a, const struct hw
 	out(b, "hydrawatch_table_entries{table=\"connections\"} %u\n", s->conns_tracked);
 	family(b, "hydrawatch_table_capacity", "gauge", "The hard cap of each bounded table.");
 	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++)
-		out(b, "hydrawatch_table_capacity{table=\"%s\"} %u\n", tables[i]->name, tables[i]->cap);
+		out(b, "hydrawatch_table_capacity{table=\"%s\"} %u\n", tables[i]->name,
+		    tables[i]->cap);
 	family(b, "hydrawatch_table_evictions_total", "counter",
 	       "Entries evicted (least recently used) because a table was full.");
 	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++)
@@ -220,13 +231,14 @@ static void table_metrics(struct buf *b, const struct hw_agg *a, const struct hw
 static void pipeline_metrics(struct buf *b, const struct hw_metrics_src *s)
 {
 	const struct hw_stats *st = s->stats;
-	static const char *const drops[] = { "storage_fail", "hdr_unparsed", "seq_jump",
-					     "capture_fail", "syn_missing" };
-	static const unsigned drop_idx[] = { HW_CNT_STORAGE_FAIL, HW_CNT_HDR_UNPARSED,
-					     HW_CNT_SEQ_JUMP, HW_CNT_CAPTURE_FAIL,
-					     HW_CNT_SYN_MISSING };
+	static const char *const drops[] = {"storage_fail", "hdr_unparsed", "seq_jump",
+					    "capture_fail", "syn_missing"};
+	static const unsigned drop_idx[] = {HW_CNT_STORAGE_FAIL, HW_CNT_HDR_UNPARSED,
+					    HW_CNT_SEQ_JUMP, HW_CNT_CAPTURE_FAIL,
+					    HW_CNT_SYN_MISSING};
 
-	family(b, "hydrawatch_events_total", "counter", "Kernel (or capture) events decoded, by type.");
+	family(b, "hydrawatch_events_total", "counter",
+	       "Kernel (or capture) events decoded, by type.");
 	for (unsigned t = 1; t < HW_EV_TYPE_MAX; t++)
 		out(b, "hydrawatch_events_total{type=\"%s\"} %llu\n", hw_event_type_name(t),
 		    (unsigned long long)st->events[t]);
@@ -255,14 +267,15 @@ static void pipeline_metrics(struct buf *b, const struct hw_metrics_src *s)
 	family(b, "hydrawatch_capture_gaps_total", "counter",
 	       "Captured request bytes that arrived out of order and were not parsed.");
 	out(b, "hydrawatch_capture_gaps_total %llu\n", (unsigned long long)st->capture_gaps);
-	family(b, "hydrawatch_trace_lost_total", "counter", "Trace lines that could not be written.");
+	family(b, "hydrawatch_trace_lost_total", "counter",
+	       "Trace lines that could not be written.");
 	out(b, "hydrawatch_trace_lost_total %llu\n", (unsigned long long)st->trace_lost);
 }
 
 static void alert_metrics(struct buf *b, const struct hw_metrics_src *s)
 {
 	const struct hw_alerts *al = s->alerts;
-	struct hw_am_stats am = { 0 };
+	struct hw_am_stats am = {0};
 	char r[64], sev[32];
 
 	family(b, "hydrawatch_alerts_total", "counter", "Alerts fired, by rule and severity.");
@@ -278,7 +291,8 @@ static void alert_metrics(struct buf *b, const struct hw_metrics_src *s)
 	out(b, "hydrawatch_alerts_firing %zu\n", al ? json_object_size(al->firing) : (size_t)0);
 	family(b, "hydrawatch_alerts_dropped_total", "counter",
 	       "Alerts not raised because too many were already firing.");
-	out(b, "hydrawatch_alerts_dropped_total %llu\n", (unsigned long long)(al ? al->dropped : 0));
+	out(b, "hydrawatch_alerts_dropped_total %llu\n",
+	    (unsigned long long)(al ? al->dropped : 0));
 	family(b, "hydrawatch_alert_stream_lost_total", "counter",
 	       "Alert lines that could not be written to the --alerts stream.");
 	out(b, "hydrawatch_alert_stream_lost_total %llu\n",
@@ -293,14 +307,15 @@ static void alert_metrics(struct buf *b, const struct hw_metrics_src *s)
 	family(b, "hydrawatch_alertmanager_dropped_total", "counter",
 	       "Alerts given up on: the queue to Alertmanager was full.");
 	out(b, "hydrawatch_alertmanager_dropped_total %llu\n", (unsigned long long)am.dropped);
-	family(b, "hydrawatch_alertmanager_queue_length", "gauge", "Alerts waiting for Alertmanager.");
+	family(b, "hydrawatch_alertmanager_queue_length", "gauge",
+	       "Alerts waiting for Alertmanager.");
 	out(b, "hydrawatch_alertmanager_queue_length %llu\n", (unsigned long long)am.queued);
 }
 
 char *hw_metrics_render(const struct hw_metrics_src *s, size_t *len)
 {
 	const struct hw_agg *a = s->agg;
-	struct buf b = { 0 };
+	struct buf b = {0};
 
 	family(&b, "hydrawatch_build_info", "gauge", "hydrawatch version and mode; always 1.");
 	out(&b, "hydrawatch_build_info{version=\"%s\",revision=\"%s\",mode=\"%s\"} 1\n", HW_VERSION,
@@ -310,8 +325,9 @@ char *hw_metrics_render(const struct hw_metrics_src *s, size_t *len)
 	out(&b, "hydrawatch_connections_opened_total %llu\n", (unsigned long long)a->conns_opened);
 	family(&b, "hydrawatch_connections_active", "gauge", "Watched TCP connections open now.");
 	out(&b, "hydrawatch_connections_active %llu\n",
-	    (unsigned long long)(a->conns_opened > a->conns_closed ? a->conns_opened - a->conns_closed
-								   : 0));
+	    (unsigned long long)(a->conns_opened > a->conns_closed
+				     ? a->conns_opened - a->conns_closed
+				     : 0));
 	family(&b, "hydrawatch_exchanges_total", "counter", "Request/response exchanges finished.");
 	out(&b, "hydrawatch_exchanges_total %llu\n", (unsigned long long)a->exchanges);
 	family(&b, "hydrawatch_exchanges_without_account_total", "counter",
@@ -319,7 +335,8 @@ char *hw_metrics_render(const struct hw_metrics_src *s, size_t *len)
 	       "absent).");
 	out(&b, "hydrawatch_exchanges_without_account_total %llu\n",
 	    (unsigned long long)a->exchanges_without_account);
-	histogram(&b, "hydrawatch_request_bytes", "Client payload bytes per exchange.", &a->req_bytes);
+	histogram(&b, "hydrawatch_request_bytes", "Client payload bytes per exchange.",
+		  &a->req_bytes);
 	histogram(&b, "hydrawatch_response_bytes", "Server payload bytes per exchange.",
 		  &a->resp_bytes);
 	histogram(&b, "hydrawatch_time_to_first_byte_seconds",

@@ -37,7 +37,7 @@ static enum MHD_Result reply(struct MHD_Connection *c, unsigned code, const char
 			     const char *body, size_t len)
 {
 	struct MHD_Response *r =
-		MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
+	    MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
 	enum MHD_Result ret;
 
 	if (!r)
@@ -61,10 +61,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		return reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain", "GET only\n", 9);
 	if (!strcmp(url, "/metrics")) {
 		pthread_mutex_lock(&h->lock);
-		ret = h->metrics ? reply(c, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8",
-					 h->metrics, h->metrics_len)
-				 : reply(c, MHD_HTTP_SERVICE_UNAVAILABLE, "text/plain",
-					 "starting\n", 9);
+		ret = h->metrics
+			  ? reply(c, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8",
+				  h->metrics, h->metrics_len)
+			  : reply(c, MHD_HTTP_SERVICE_UNAVAILABLE, "text/plain", "starting\n", 9);
 		pthread_mutex_unlock(&h->lock);
 		return ret;
 	}
@@ -81,8 +81,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 
 		if (hb && mono_ns() - hb < HEALTH_STALE_NS)
 			return reply(c, MHD_HTTP_OK, "text/plain", "ok\n", 3);
-		return reply(c, MHD_HTTP_SERVICE_UNAVAILABLE, "text/plain",
-			     "event loop stalled\n", 19);
+		return reply(c, MHD_HTTP_SERVICE_UNAVAILABLE, "text/plain", "event loop stalled\n",
+			     19);
 	}
 	if (!strcmp(url, "/"))
 		return reply(c, MHD_HTTP_OK, "text/plain",
@@ -131,8 +131,8 @@ static int parse_addr(const char *s, struct sockaddr_storage *ss, char *err, siz
 	}
 	return 0;
 bad:
-	snprintf(err, errlen, "--listen %s: want ADDR:PORT, e.g. 127.0.0.1:9477, [::1]:9477 or :9477",
-		 s);
+	snprintf(err, errlen,
+		 "--listen %s: want ADDR:PORT, e.g. 127.0.0.1:9477, [::1]:9477 or :9477", s);
 	return -1;
 }
 
@@ -149,15 +149,16 @@ struct hw_http *hw_http_start(const char *addr, char *err, size_t errlen)
 		return NULL;
 	pthread_mutex_init(&h->lock, NULL);
 	h->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
-					(ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
+				    (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
 				0, NULL, NULL, handle, h, MHD_OPTION_SOCK_ADDR, &ss,
-				MHD_OPTION_CONNECTION_LIMIT, 64u, MHD_OPTION_CONNECTION_TIMEOUT, 10u,
-				MHD_OPTION_END);
+				MHD_OPTION_CONNECTION_LIMIT, 64u, MHD_OPTION_CONNECTION_TIMEOUT,
+				10u, MHD_OPTION_END);
 	if (!h->d) {
-		snprintf(err, errlen,
-			 "--listen %s: cannot listen there (in use, or not an address of this host); "
-			 "pick another with --listen, or --listen off",
-			 addr);
+		snprintf(
+		    err, errlen,
+		    "--listen %s: cannot listen there (in use, or not an address of this host); "
+		    "pick another with --listen, or --listen off",
+		    addr);
 		pthread_mutex_destroy(&h->lock);
 		free(h);
 		return NULL;

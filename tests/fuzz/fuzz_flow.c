@@ -9,7 +9,7 @@
 #include "flow.h"
 #include "pipeline.h"
 
-static const int dlts[] = { DLT_EN10MB, DLT_RAW, DLT_LINUX_SLL, DLT_LINUX_SLL2, DLT_NULL };
+static const int dlts[] = {DLT_EN10MB, DLT_RAW, DLT_LINUX_SLL, DLT_LINUX_SLL2, DLT_NULL};
 
 static void sink(void *ctx, const void *rec, size_t len)
 {
@@ -20,7 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct hw_pipeline p;
 	static int ready;
-	struct hw_flow_cfg cfg = { NULL, 256, 8 };
+	struct hw_flow_cfg cfg = {NULL, 256, 8};
 	struct hw_flow_tracker t;
 	size_t pos = 1;
 	uint64_t ts = 0;

@@ -7,9 +7,11 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct hw_identity id = { .kind = HW_ID_HEADER, .header = "x-api-key",
-					 .key = "fuzz-key-0123456789", .keylen = 19 };
-	static const uint8_t addr[16] = { [10] = 0xff, [11] = 0xff, 127, 0, 0, 1 };
+	static struct hw_identity id = {.kind = HW_ID_HEADER,
+					.header = "x-api-key",
+					.key = "fuzz-key-0123456789",
+					.keylen = 19};
+	static const uint8_t addr[16] = {[10] = 0xff, [11] = 0xff, 127, 0, 0, 1};
 	struct hw_http_request r;
 	char fp[HW_HTTP_FP_LEN + 1], acct[HW_ACCOUNT_LEN + 1];
 

@@ -39,21 +39,24 @@ def start_agent(stack, tmp, *args):
 
 def keepalive_workload(addr, port, sources, conns_per_source, reqs_per_conn, rng):
     """Opens the connections, then runs the requests interleaved across them.
-    Returns {client_port: {"src": addr, "exchanges": [(req, resp), ...]}}."""
+    Returns {(client_ip, client_port): {"src": addr, "exchanges": [(req, resp), ...]}}:
+    the address is part of the key, as two source addresses may share a port."""
     conns = {}
     socks = []
+    src_of = {}
     for src in sources:
         for _ in range(conns_per_source):
             s = connect(addr, port, src)
             socks.append(s)
-            conns[s.getsockname()[1]] = {"src": src, "exchanges": []}
+            src_of[s] = src
+            conns[(src, s.getsockname()[1])] = {"src": src, "exchanges": []}
     for _ in range(reqs_per_conn):
         for s in socks:
             body = b"p" * rng.choice([0, 1, 17, 300, 1400, 5000, 70000])
             method = "POST" if body or rng.random() < 0.5 else "GET"
             resp_n = rng.choice([0, 1, 100, 1448, 4000, 65536, 200000])
             req_b, resp_b, _ = http_request(s, method, "/bytes?n=%d" % resp_n, body)
-            conns[s.getsockname()[1]]["exchanges"].append((req_b, resp_b))
+            conns[(src_of[s], s.getsockname()[1])]["exchanges"].append((req_b, resp_b))
     for s in socks:
         s.close()
     return conns
@@ -68,24 +71,24 @@ def assert_trace_matches(trace, conns, server_port, syn=("saved", "parked")):
     check(len(opens) == len(conns), "conn_open lines: want %d, got %d", len(conns), len(opens))
     check(len(closes) == len(conns), "conn_close lines: want %d, got %d", len(conns), len(closes))
     for o in opens:
-        c = conns.get(o["client_port"])
-        check(c is not None, "conn_open for unknown client port %d", o["client_port"])
+        c = conns.get((o["client_ip"], o["client_port"]))
+        check(c is not None, "conn_open for an unknown client %s:%d", o["client_ip"], o["client_port"])
         check(o["client_ip"] == c["src"], "client_ip %s, want %s", o["client_ip"], c["src"])
         check(o["server_port"] == server_port, "server_port %d", o["server_port"])
         check(o["syn"] in syn, "conn_open SYN header %s, want %s", o["syn"], syn)
     seen = {}
     for e in exch:
-        c = conns[e["client_port"]]
+        c = conns[(e["client_ip"], e["client_port"])]
         check(e["client_ip"] == c["src"], "exchange client_ip %s, want %s", e["client_ip"], c["src"])
         want = c["exchanges"][e["index"] - 1]
         got = (e["req_bytes"], e["resp_bytes"])
         check(got == want, "conn %d exchange %d: (req, resp) = %s, want %s",
               e["client_port"], e["index"], got, want)
         check(e["ttfb_us"] <= e["duration_us"], "ttfb %d > duration %d", e["ttfb_us"], e["duration_us"])
-        seen[(e["client_port"], e["index"])] = True
+        seen[(e["client_ip"], e["client_port"], e["index"])] = True
     check(len(seen) == total, "duplicate exchange lines")
     for cl in closes:
-        c = conns[cl["client_port"]]
+        c = conns[(cl["client_ip"], cl["client_port"])]
         check(cl["exchanges"] == len(c["exchanges"]), "close: exchanges %d, want %d",
               cl["exchanges"], len(c["exchanges"]))
         check(cl["bytes_in"] == sum(x[0] for x in c["exchanges"]), "close: bytes_in %d", cl["bytes_in"])

@@ -22,12 +22,13 @@ def need(*tools):
 
 
 def by_conn(trace):
-    """client_port -> {"open": line, "exchanges": [lines], "close": line}"""
+    """(client_ip, client_port) -> {"open": line, "exchanges": [lines], "close": line}"""
     conns = {}
     for l in trace:
         if "client_port" not in l:
             continue
-        c = conns.setdefault(l["client_port"], {"open": None, "exchanges": [], "close": None})
+        c = conns.setdefault((l["client_ip"], l["client_port"]),
+                             {"open": None, "exchanges": [], "close": None})
         if l["type"] == "conn_open":
             c["open"] = l
         elif l["type"] == "exchange":
@@ -46,18 +47,18 @@ def assert_live_equals_offline(live, offline):
     check(set(lc) == set(oc), "connections differ: live %s offline %s", sorted(lc), sorted(oc))
     for port, l in lc.items():
         o = oc[port]
-        check(l["open"] and o["open"], "conn %d: missing conn_open", port)
+        check(l["open"] and o["open"], "conn %s: missing conn_open", port)
         for k in ("client_ip", "server_port", "ja4t", "ttl"):
-            check(l["open"].get(k) == o["open"].get(k), "conn %d %s: live %r offline %r",
+            check(l["open"].get(k) == o["open"].get(k), "conn %s %s: live %r offline %r",
                   port, k, l["open"].get(k), o["open"].get(k))
-        check(len(l["exchanges"]) == len(o["exchanges"]), "conn %d: %d live vs %d offline exchanges",
+        check(len(l["exchanges"]) == len(o["exchanges"]), "conn %s: %d live vs %d offline exchanges",
               port, len(l["exchanges"]), len(o["exchanges"]))
         for le, oe in zip(l["exchanges"], o["exchanges"]):
             for k in EXCHANGE_KEYS:
-                check(le.get(k) == oe.get(k), "conn %d exchange %d %s: live %r offline %r",
+                check(le.get(k) == oe.get(k), "conn %s exchange %d %s: live %r offline %r",
                       port, le["index"], k, le.get(k), oe.get(k))
         for k in ("bytes_in", "bytes_out", "exchanges"):
-            check(l["close"][k] == o["close"][k], "conn %d close %s: live %r offline %r",
+            check(l["close"][k] == o["close"][k], "conn %s close %s: live %r offline %r",
                   port, k, l["close"][k], o["close"][k])
 
 
@@ -269,7 +270,7 @@ def test_offline_ipv6_and_midstream(tmp):
         st.callback(lambda: mid.proc.poll() is None and mid.stop())
         want = {}
         for s in socks:
-            want[s.getsockname()[1]] = [http_request(s, "GET", "/bytes?n=%d" % n)[:2]
+            want[("::1", s.getsockname()[1])] = [http_request(s, "GET", "/bytes?n=%d" % n)[:2]
                                         for n in (10, 70000, 200000)]
         for s in socks:
             s.close()
@@ -282,7 +283,7 @@ def test_offline_ipv6_and_midstream(tmp):
     for port_, c in conns.items():
         check(c["open"].get("adopted") and "ja4t" not in c["open"], "mid-stream open: %s", c["open"])
         got = [(e["req_bytes"], e["resp_bytes"]) for e in c["exchanges"]]
-        check(got == want[port_], "mid-stream conn %d: %s, want %s", port_, got, want[port_])
+        check(got == want[port_], "mid-stream conn %s: %s, want %s", port_, got, want[port_])
 
 
 def vlan_tag_pcap(src, dst, vids):

@@ -1,0 +1,298 @@
+#!/usr/bin/env python3
+"""The exporter and the alert sinks against real peers: Prometheus scrapes
+the agent, promtool lints the exposition, Alertmanager receives a volume
+alert and its resolve, memory stays bounded at a million accounts, and a
+scrape during heavy ingest is never torn."""
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from contextlib import ExitStack
+
+sys.path.insert(0, os.path.dirname(__file__))
+from hwtest import (BUILD, HWLOAD, Skip, check, connect, free_port, http_request,  # noqa: E402
+                    lines_of, make_key, run)
+from test_dataplane import start_agent, start_server, world  # noqa: E402
+from test_fingerprints import need  # noqa: E402
+
+
+def get(url, timeout=5):
+    with urllib.request.urlopen(url, timeout=timeout) as r:
+        return r.status, r.read().decode()
+
+
+def wait_for(pred, timeout, what):
+    deadline = time.time() + timeout
+    last = None
+    while time.time() < deadline:
+        try:
+            last = pred()
+            if last:
+                return last
+        except (OSError, urllib.error.URLError, ValueError, KeyError) as e:
+            last = e
+        time.sleep(0.25)
+    raise AssertionError("timed out waiting for %s (last: %r)" % (what, last))
+
+
+def daemon(st, cmd, tmp, name):
+    log = open(os.path.join(tmp, name + ".log"), "w")
+    p = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
+    st.callback(log.close)
+    st.callback(p.wait)
+    st.callback(p.kill)
+    return p
+
+
+def test_prometheus_scrapes_and_promtool_is_clean(tmp):
+    """Debian's Prometheus scrapes the agent; its query API sees exactly the
+    exchanges the test made; promtool check metrics prints nothing."""
+    need("prometheus", "promtool")
+    with ExitStack() as st:
+        cg = world(st, "hw-prom")
+        port, mport, pport = free_port(), free_port(), free_port()
+        start_server(st, "127.0.0.1", port, cg)
+        start_agent(st, tmp, "--cgroup", cg.path, "--ports", str(port),
+                    "--listen", "127.0.0.1:%d" % mport)
+        cfg = os.path.join(tmp, "prometheus.yml")
+        with open(cfg, "w") as f:
+            f.write("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
+                    "scrape_configs:\n  - job_name: hydrawatch\n    static_configs:\n"
+                    "      - targets: ['127.0.0.1:%d']\n" % mport)
+        daemon(st, ["prometheus", "--config.file=" + cfg, "--storage.tsdb.path=" + os.path.join(tmp, "tsdb"),
+                    "--web.listen-address=127.0.0.1:%d" % pport], tmp, "prometheus")
+        wait_for(lambda: get("http://127.0.0.1:%d/-/ready" % pport)[0] == 200, 30, "prometheus ready")
+        requests = 137
+        for i in range(requests // 10 + 1):
+            s = connect("127.0.0.1", port, "127.0.0.%d" % (i + 2))
+            for _ in range(min(10, requests - 10 * i)):
+                http_request(s, "GET", "/bytes?n=300")
+            s.close()
+
+        def scraped():
+            _, body = get("http://127.0.0.1:%d/api/v1/query?query=hydrawatch_exchanges_total" % pport)
+            res = json.loads(body)["data"]["result"]
+            return res and int(float(res[0]["value"][1])) == requests and res
+        res = wait_for(scraped, 30, "Prometheus to see %d exchanges" % requests)
+        print("    Prometheus: hydrawatch_exchanges_total = %s" % res[0]["value"][1])
+        status, text = get("http://127.0.0.1:%d/metrics" % mport)
+        check(status == 200, "metrics status %d", status)
+        r = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True, text=True)
+        check(r.returncode == 0 and not r.stdout.strip() and not r.stderr.strip(),
+              "promtool check metrics: rc %d: %s %s", r.returncode, r.stdout, r.stderr)
+        for family in ("hydrawatch_build_info", "hydrawatch_connections_opened_total",
+                       "hydrawatch_connections_active", "hydrawatch_request_bytes_bucket",
+                       "hydrawatch_response_bytes_bucket", "hydrawatch_time_to_first_byte_seconds_bucket",
+                       "hydrawatch_exchange_duration_seconds_bucket", "hydrawatch_accounts_active",
+                       "hydrawatch_fingerprint_exchanges_total{kind=", "hydrawatch_fingerprint_accounts{kind=",
+                       "hydrawatch_events_total{type=", "hydrawatch_events_lost_total",
+                       "hydrawatch_parse_errors_total{parser=", "hydrawatch_table_entries{table=",
+                       "hydrawatch_table_evictions_total{table=", "hydrawatch_bpf_run_seconds_total{program=",
+                       "hydrawatch_bpf_runs_total{program=", "hydrawatch_alerts_total{rule=",
+                       "process_cpu_seconds_total", "process_resident_memory_bytes"):
+            check(("\n" + family) in text, "family %s missing from /metrics", family)
+        check('fingerprint="other"' in text, "no other bucket")
+        status, body = get("http://127.0.0.1:%d/healthz" % mport)
+        check(status == 200 and body == "ok\n", "healthz %d %r", status, body)
+
+
+def am_alerts(amport):
+    _, body = get("http://127.0.0.1:%d/api/v2/alerts" % amport)
+    return json.loads(body)
+
+
+def test_volume_alert_reaches_alertmanager_and_resolves(tmp):
+    """One account bursts far above its own past and above everyone else:
+    the NDJSON stream and a real Alertmanager get it firing, then resolved.
+    The steady accounts, one of them busy all along, never fire."""
+    # the bursting account is one of the steady ones until it bursts
+    need("prometheus-alertmanager")
+    with ExitStack() as st:
+        cg = world(st, "hw-am")
+        port, mport, amport = free_port(), free_port(), free_port()
+        start_server(st, "127.0.0.1", port, cg)
+        cfg = os.path.join(tmp, "am.yml")
+        with open(cfg, "w") as f:
+            f.write("route:\n  receiver: sink\n  group_wait: 1s\n  group_interval: 1s\n"
+                    "receivers:\n  - name: sink\n")
+        daemon(st, ["prometheus-alertmanager", "--config.file=" + cfg,
+                    "--storage.path=" + os.path.join(tmp, "am"), "--cluster.listen-address=",
+                    "--web.listen-address=127.0.0.1:%d" % amport], tmp, "alertmanager")
+        wait_for(lambda: get("http://127.0.0.1:%d/-/ready" % amport)[0] == 200, 30, "alertmanager ready")
+        alerts_path = os.path.join(tmp, "alerts.ndjson")
+        agent = start_agent(st, tmp, "--cgroup", cg.path, "--ports", str(port),
+                            "--identity", "header:x-api-key", "--identity-key", make_key(tmp),
+                            "--listen", "127.0.0.1:%d" % mport, "--alerts", alerts_path,
+                            "--alertmanager", "http://127.0.0.1:%d" % amport,
+                            "--volume-interval", "1", "--volume-min", "20", "--volume-resolve", "2")
+        stop = threading.Event()
+        errors = []
+
+        def steady(key, per_second):
+            try:
+                s = connect("127.0.0.1", port)
+                while not stop.is_set():
+                    t0 = time.time()
+                    for _ in range(per_second):
+                        http_request(s, "GET", "/bytes?n=200", extra_headers=["x-api-key: " + key])
+                    time.sleep(max(0, 1 - (time.time() - t0)))
+                s.close()
+            except Exception as e:  # noqa: BLE001
+                errors.append(e)
+        burst_stop = threading.Event()
+
+        def steady_then_stop(key, per_second):
+            s = connect("127.0.0.1", port)
+            while not burst_stop.is_set():
+                t0 = time.time()
+                for _ in range(per_second):
+                    http_request(s, "GET", "/bytes?n=200", extra_headers=["x-api-key: " + key])
+                time.sleep(max(0, 1 - (time.time() - t0)))
+            s.close()
+        threads = [threading.Thread(target=steady, args=("steady-%d" % i, 3)) for i in range(6)]
+        threads.append(threading.Thread(target=steady_then_stop, args=("burst-key", 3)))
+        # a heavy but constant user: its baseline is its own rate
+        threads.append(threading.Thread(target=steady, args=("batch-user", 40)))
+        for t in threads:
+            t.start()
+        time.sleep(6)
+        burst_stop.set()
+        s = connect("127.0.0.1", port)
+        t0 = time.time()
+        while time.time() - t0 < 3:
+            http_request(s, "GET", "/bytes?n=200", extra_headers=["x-api-key: burst-key"])
+            time.sleep(0.005)
+        s.close()
+
+        def firing_in_am():
+            mine = [a for a in am_alerts(amport) if a["labels"].get("alertname") == "hydrawatch_volume"]
+            return mine
+        listed = wait_for(firing_in_am, 20, "the volume alert in Alertmanager")
+        check(len(listed) == 1, "want one volume alert in Alertmanager, got %s", listed)
+        alert_id = listed[0]["labels"]["alert_id"]
+        print("    Alertmanager lists %s (%s)" % (alert_id, listed[0]["annotations"]["summary"]))
+        # quiet: the burst account stops; resolve after two quiet bins
+        wait_for(lambda: not firing_in_am(), 30, "Alertmanager to drop the resolved alert")
+        stop.set()
+        for t in threads:
+            t.join()
+        check(not errors, "clients failed: %s", errors)
+        _, mtext = get("http://127.0.0.1:%d/metrics" % mport)
+        agent.stop()
+
+    with open(alerts_path) as f:
+        lines = [json.loads(l) for l in f if l.strip()]
+    mine = [l for l in lines if l["id"] == alert_id]
+    check([l["state"] for l in mine] == ["firing", "resolved"], "NDJSON for %s: %s", alert_id, mine)
+    check(len(lines) == 2, "only the burst account may fire: %s", [l["summary"] for l in lines])
+    a = mine[0]
+    for k in ("id", "rule", "severity", "state", "starts_at", "ends_at", "summary", "group", "evidence"):
+        check(k in a, "alert lacks %s: %s", k, a)
+    check(a["rule"] == "volume" and a["group"]["size"] == 1 and len(a["group"]["members"]) == 1,
+          "alert group: %s", a["group"])
+    ev = a["evidence"]
+    check(ev["statistics"]["exchanges"] >= 20 and ev["thresholds"]["min_exchanges"] == 20 and
+          ev["window"]["seconds"] == 1, "evidence: %s", ev)
+    check(ev["statistics"]["exchanges"] > ev["thresholds"]["population_threshold"] and
+          ev["statistics"]["exchanges"] > ev["thresholds"]["own_threshold"], "thresholds not exceeded: %s", ev)
+    check(mine[1]["ends_at"] and mine[1]["evidence"]["resolution"]["reason"] == "quiet", "resolve: %s", mine[1])
+    check('hydrawatch_alerts_total{rule="volume",severity="warning"} 1' in mtext, "alerts_total metric")
+    check("hydrawatch_alertmanager_sent_total 0" not in mtext, "nothing reached Alertmanager per metrics")
+
+
+def test_memory_bounded_at_a_million_accounts(tmp):
+    """1,000,000 distinct accounts through the real pipeline with
+    --max-accounts 100000: RSS within the documented bound, evictions
+    counted, /metrics small and fast."""
+    synth = os.path.join(BUILD, "tools", "hwsynth")
+    mport = free_port()
+    p = subprocess.Popen([synth, "--listen", "127.0.0.1:%d" % mport, "--max-accounts", "100000",
+                          "--identity", "header:x-api-key", "--", "1000000", "60"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = p.stdout.readline()
+        check(line.startswith("{"), "hwsynth: %s %s", line, p.stderr.read() if p.poll() is not None else "")
+        res = json.loads(line)
+        t0 = time.time()
+        status, text = get("http://127.0.0.1:%d/metrics" % mport)
+        elapsed = time.time() - t0
+        with open("/proc/%d/status" % p.pid) as f:
+            rss = int(re.search(r"VmRSS:\s+(\d+) kB", f.read()).group(1)) * 1024
+    finally:
+        p.terminate()
+        p.wait(timeout=30)
+    bound = res["table_memory_bytes"] + 24 * 1024 * 1024
+    print("    RSS %.1f MiB (bound %.1f MiB), evictions %d, /metrics %d bytes in %.1f ms" % (
+        rss / 2**20, bound / 2**20, res["evictions"], len(text), elapsed * 1000))
+    check(res["fed"] == 1000000 and res["accounts"] == 100000, "synth: %s", res)
+    check(rss <= bound, "RSS %d above the documented bound %d", rss, bound)
+    check(res["evictions"] == 900000, "evictions %d", res["evictions"])
+    check('hydrawatch_table_evictions_total{table="accounts"} 900000' in text, "evictions not exported")
+    check(len(text.encode()) < 1 << 20, "/metrics is %d bytes", len(text))
+    check(elapsed < 0.5, "/metrics took %.3fs", elapsed)
+    active = float(re.search(r"\nhydrawatch_accounts_active (\S+)", text).group(1))
+    check(abs(active - 1e6) / 1e6 < 0.05, "accounts_active %f, want ~1e6", active)
+
+
+SAMPLE = re.compile(r'^[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\]|\\.)*",?)*\})? '
+                    r'[-+]?([0-9.]+([eE][-+]?[0-9]+)?|Inf|NaN)$')
+
+
+def test_metrics_never_torn_under_load(tmp):
+    """Scrapes while 5,000 exchanges/s stream in: every response is a whole
+    exposition (every family, histograms consistent, counters monotonic)."""
+    with ExitStack() as st:
+        cg = world(st, "hw-torn")
+        port, mport = free_port(), free_port()
+        start_server(st, "127.0.0.1", port, cg)
+        agent = start_agent(st, tmp, "--cgroup", cg.path, "--ports", str(port),
+                            "--listen", "127.0.0.1:%d" % mport)
+        load = subprocess.Popen([HWLOAD, "127.0.0.1", str(port), "8", "5000", "6", "100"],
+                                stdout=subprocess.PIPE, text=True)
+        time.sleep(0.5)
+        scrapes, last = [], -1
+        while load.poll() is None:
+            _, text = get("http://127.0.0.1:%d/metrics" % mport)
+            scrapes.append(text)
+            time.sleep(0.05)
+        load.wait()
+        agent.stop()
+    check(len(scrapes) > 20, "only %d scrapes", len(scrapes))
+    families = None
+    for text in scrapes:
+        check(text.endswith("\n") and "\nprocess_open_fds " in text, "scrape cut short: %r", text[-200:])
+        fams = re.findall(r"^# TYPE (\S+)", text, re.M)
+        check(len(fams) == len(set(fams)), "a family twice")
+        families = families or fams
+        check(fams == families, "families changed between scrapes")
+        for line in text.splitlines():
+            if not line.startswith("#"):
+                check(SAMPLE.match(line), "malformed sample line %r", line)
+        for h in ("hydrawatch_request_bytes", "hydrawatch_exchange_duration_seconds"):
+            inf = re.search(r'\n%s_bucket\{le="\+Inf"\} (\d+)' % h, text).group(1)
+            cnt = re.search(r"\n%s_count (\d+)" % h, text).group(1)
+            check(inf == cnt, "%s: +Inf bucket %s != count %s", h, inf, cnt)
+        ex = int(re.search(r"\nhydrawatch_exchanges_total (\d+)", text).group(1))
+        hist = int(re.search(r"\nhydrawatch_request_bytes_count (\d+)", text).group(1))
+        check(ex == hist, "exchanges_total %d != request_bytes_count %d in one scrape", ex, hist)
+        check(ex >= last, "exchanges_total went backwards")
+        last = ex
+    print("    %d scrapes during load, last exchanges_total %d" % (len(scrapes), last))
+
+
+TESTS = [
+    test_prometheus_scrapes_and_promtool_is_clean,
+    test_volume_alert_reaches_alertmanager_and_resolves,
+    test_memory_bounded_at_a_million_accounts,
+    test_metrics_never_torn_under_load,
+]
+
+if __name__ == "__main__":
+    p, f, s = run(TESTS)
+    print("integration: %d passed, %d failed, %d skipped" % (p, f, s))
+    sys.exit(1 if f else 0)
