@@ -26,22 +26,27 @@ void hw_topk_free(struct hw_topk *s)
 	s->index = NULL;
 }
 
+static uint32_t home_of(const struct hw_topk *s, const char *key)
+{
+	return (uint32_t)hw_hash64(key, strnlen(key, HW_TOPK_KEY_MAX)) & (s->nslots - 1);
+}
+
+/* the index slot holding key, or the empty slot where it would go */
 static uint32_t slot_of(const struct hw_topk *s, const char *key)
 {
-	uint32_t i = (uint32_t)hw_hash64(key, strnlen(key, HW_TOPK_KEY_MAX)) & (s->nslots - 1);
+	uint32_t i = home_of(s, key);
 
 	while (s->index[i] && strncmp(s->items[s->index[i] - 1].key, key, HW_TOPK_KEY_MAX))
 		i = (i + 1) & (s->nslots - 1);
 	return i;
 }
 
-/* removes the index slot of key, re-seating the probe chain behind it */
-static void slot_remove(struct hw_topk *s, const char *key)
+/* empties slot i, shifting back the probe chain behind it (linear probing
+ * deletion without tombstones) */
+static void slot_remove(struct hw_topk *s, uint32_t i)
 {
-	uint32_t i = slot_of(s, key), j = i;
+	uint32_t j = i;
 
-	if (!s->index[i])
-		return;
 	s->index[i] = 0;
 	for (;;) {
 		uint32_t home;
@@ -49,13 +54,11 @@ static void slot_remove(struct hw_topk *s, const char *key)
 		j = (j + 1) & (s->nslots - 1);
 		if (!s->index[j])
 			return;
-		home =
-		    (uint32_t)hw_hash64(s->items[s->index[j] - 1].key,
-					strnlen(s->items[s->index[j] - 1].key, HW_TOPK_KEY_MAX)) &
-		    (s->nslots - 1);
-		/* move j back to i if i lies cyclically between home and j */
+		home = home_of(s, s->items[s->index[j] - 1].key);
+		/* j's entry may move to i if i lies cyclically in [home, j) */
 		if ((j > i && (home <= i || home > j)) || (j < i && home <= i && home > j)) {
 			s->index[i] = s->index[j];
+			s->items[s->index[i] - 1].slot = i;
 			s->index[j] = 0;
 			i = j;
 		}
@@ -68,8 +71,8 @@ static void swap_items(struct hw_topk *s, uint32_t a, uint32_t b)
 
 	s->items[a] = s->items[b];
 	s->items[b] = t;
-	s->index[slot_of(s, s->items[a].key)] = a + 1;
-	s->index[slot_of(s, s->items[b].key)] = b + 1;
+	s->index[s->items[a].slot] = a + 1;
+	s->index[s->items[b].slot] = b + 1;
 }
 
 static void sift_down(struct hw_topk *s, uint32_t i)
@@ -114,18 +117,20 @@ void hw_topk_add(struct hw_topk *s, const char *key, uint64_t inc)
 		memset(it, 0, sizeof(*it));
 		strncpy(it->key, key, HW_TOPK_KEY_MAX - 1);
 		it->count = inc;
+		it->slot = slot;
 		s->index[slot] = pos + 1;
 		sift_up(s, pos);
 		return;
 	}
 	/* replace the minimum: the newcomer inherits its count as error bound */
 	it = &s->items[0];
-	slot_remove(s, it->key);
+	slot_remove(s, it->slot);
 	it->err = it->count;
 	it->count += inc;
 	memset(it->key, 0, sizeof(it->key));
 	strncpy(it->key, key, HW_TOPK_KEY_MAX - 1);
-	s->index[slot_of(s, it->key)] = 1;
+	it->slot = slot_of(s, it->key);
+	s->index[it->slot] = 1;
 	sift_down(s, 0);
 }
 
@@ -157,4 +162,21 @@ uint32_t hw_topk_top(const struct hw_topk *s, struct hw_topk_item *out, uint32_t
 	memcpy(out, all, (size_t)n * sizeof(*out));
 	free(all);
 	return n;
+}
+
+int hw_topk_check(const struct hw_topk *s)
+{
+	uint32_t used = 0;
+
+	for (uint32_t i = 0; i < s->size; i++) {
+		if (s->index[s->items[i].slot] != i + 1)
+			return -1;
+		if (slot_of(s, s->items[i].key) != s->items[i].slot)
+			return -1;
+		if (i && s->items[(i - 1) / 2].count > s->items[i].count)
+			return -1;
+	}
+	for (uint32_t j = 0; j < s->nslots; j++)
+		used += s->index[j] != 0;
+	return used == s->size ? 0 : -1;
 }

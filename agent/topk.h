@@ -14,6 +14,7 @@ struct hw_topk_item {
 	char key[HW_TOPK_KEY_MAX];
 	uint64_t count;
 	uint64_t err;
+	uint32_t slot; /* its place in the index */
 };
 
 struct hw_topk {
@@ -28,6 +29,8 @@ void hw_topk_free(struct hw_topk *s);
 void hw_topk_add(struct hw_topk *s, const char *key, uint64_t inc);
 /* the k largest, count descending, into out[]; returns how many */
 uint32_t hw_topk_top(const struct hw_topk *s, struct hw_topk_item *out, uint32_t k);
+/* 0 when the heap order and the index agree (tests call it) */
+int hw_topk_check(const struct hw_topk *s);
 /* the count of key if monitored, else 0 */
 uint64_t hw_topk_count(const struct hw_topk *s, const char *key);
 

@@ -23,7 +23,7 @@ trap 'rm -f "$log"' EXIT
 echo "== unit tests"
 for t in "$build"/tests/test_*; do
 	[ -x "$t" ] || continue
-	out=$("$t" 2>&1)
+	out=$(timeout 300 "$t" 2>&1)
 	rc=$?
 	echo "$out"
 	n=$(grep -oE '[0-9]+ test\(s\) run' <<<"$out" | grep -oE '^[0-9]+' || echo 0)

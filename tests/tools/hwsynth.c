@@ -108,8 +108,9 @@ int main(int argc, char **argv)
 		n = snprintf((char *)start.data, sizeof(start.data),
 			     "POST /v1/chat/completions HTTP/1.1\r\nHost: api\r\n"
 			     "x-api-key: sk-synthetic-%u\r\nUser-Agent: OpenAI/Python 1.40.0\r\n"
+			     "X-Tool-%u: 1\r\n"
 			     "Content-Type: application/json\r\n\r\n{\"model\":\"m%u\"}",
-			     i, i % 7);
+			     i, i % 3000, i % 7);
 		start.s.index = 1;
 		start.s.cap_len = (uint16_t)n;
 		start.s.seg_len = (uint32_t)n;

@@ -1,0 +1,384 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* Unit tests for aggregation and detection: HyperLogLog accuracy,
+ * Space-Saving recall, the bounded LRU table, sliding windows, the volume
+ * detector's decisions, alert state, label escaping and config files. */
+#include <jansson.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include "aggregate.h"
+#include "alerts.h"
+#include "config.h"
+#include "detect.h"
+#include "hll.h"
+#include "metrics.h"
+#include "table.h"
+#include "topk.h"
+
+static void test_hll_accuracy(void **state)
+{
+	static uint8_t big[1 << 12], a[1 << 8], b[1 << 8];
+	double e;
+
+	(void)state;
+	for (uint64_t i = 0; i < 100000; i++)
+		hw_hll_add(big, 12, hw_hash64(&i, sizeof(i)));
+	e = hw_hll_estimate(big, 12);
+	assert_true(fabs(e - 100000) / 100000 < 0.05);
+	/* duplicates change nothing */
+	for (uint64_t i = 0; i < 100000; i++)
+		hw_hll_add(big, 12, hw_hash64(&i, sizeof(i)));
+	assert_true(hw_hll_estimate(big, 12) == e);
+	/* small cardinalities: linear counting is near exact */
+	for (uint64_t i = 0; i < 10; i++)
+		hw_hll_add(a, 8, hw_hash64(&i, sizeof(i)));
+	assert_true(fabs(hw_hll_estimate(a, 8) - 10) < 1);
+	/* a merge is the union */
+	for (uint64_t i = 5; i < 25; i++)
+		hw_hll_add(b, 8, hw_hash64(&i, sizeof(i)));
+	hw_hll_merge(a, b, 8);
+	assert_true(fabs(hw_hll_estimate(a, 8) - 25) < 2);
+}
+
+static void test_topk_finds_heavy_hitters(void **state)
+{
+	struct hw_topk s;
+	struct hw_topk_item top[5];
+	char key[32];
+	uint32_t n;
+
+	(void)state;
+	assert_int_equal(hw_topk_init(&s, 64), 0);
+	/* 5 heavy items (1000 each) buried in 20,000 distinct light ones */
+	for (int round = 0; round < 1000; round++) {
+		for (int h = 0; h < 5; h++) {
+			snprintf(key, sizeof(key), "heavy-%d", h);
+			hw_topk_add(&s, key, 1);
+		}
+		for (int l = 0; l < 20; l++) {
+			snprintf(key, sizeof(key), "light-%d", round * 20 + l);
+			hw_topk_add(&s, key, 1);
+		}
+	}
+	n = hw_topk_top(&s, top, 5);
+	assert_int_equal(n, 5);
+	for (uint32_t i = 0; i < n; i++) {
+		assert_memory_equal(top[i].key, "heavy-", 6);
+		/* Space-Saving overestimates by at most err, err <= N/m */
+		assert_true(top[i].count >= 1000);
+		assert_true(top[i].count - top[i].err <= 1000);
+		assert_true(top[i].err <= s.total / s.cap);
+	}
+	assert_int_equal(s.size, 64);
+	hw_topk_free(&s);
+}
+
+static void test_topk_index_stays_consistent(void **state)
+{
+	struct hw_topk s;
+	char key[32];
+	unsigned seed = 7;
+
+	(void)state;
+	assert_int_equal(hw_topk_init(&s, 32), 0);
+	for (int i = 0; i < 20000; i++) {
+		seed = seed * 1103515245 + 12345;
+		/* a skewed key space, far larger than the summary */
+		snprintf(key, sizeof(key), "k%u", (seed >> 16) % (1 + (seed >> 8) % 500));
+		hw_topk_add(&s, key, 1 + (seed & 3));
+		if (i % 97 == 0)
+			assert_int_equal(hw_topk_check(&s), 0);
+	}
+	assert_int_equal(hw_topk_check(&s), 0);
+	hw_topk_free(&s);
+}
+
+static void test_table_bounded_lru(void **state)
+{
+	struct hw_table t;
+	uint32_t key, *v;
+	bool created;
+	size_t bound;
+
+	(void)state;
+	assert_int_equal(hw_table_init(&t, "t", sizeof(key), sizeof(uint32_t), 4), 0);
+	bound = hw_table_bytes(&t);
+	for (key = 0; key < 4; key++) {
+		v = hw_table_upsert(&t, &key, &created);
+		assert_true(created);
+		*v = key * 10;
+	}
+	key = 0;
+	assert_non_null(hw_table_find(&t, &key)); /* 0 is now the most recent */
+	for (key = 4; key < 6; key++)
+		hw_table_upsert(&t, &key, &created);
+	assert_int_equal(t.count, 4);
+	assert_int_equal(t.evictions, 2);
+	key = 1;
+	assert_null(hw_table_peek(&t, &key)); /* the two least recent went */
+	key = 2;
+	assert_null(hw_table_peek(&t, &key));
+	key = 0;
+	v = hw_table_peek(&t, &key);
+	assert_non_null(v);
+	assert_int_equal(*v, 0);
+	key = 3;
+	assert_int_equal(*(uint32_t *)hw_table_peek(&t, &key), 30);
+	/* delete and reuse keep within the cap */
+	hw_table_delete(&t, hw_table_peek(&t, &key));
+	assert_int_equal(t.count, 3);
+	for (key = 100; key < 200; key++)
+		hw_table_upsert(&t, &key, &created);
+	assert_int_equal(t.count, 4);
+	assert_int_equal(hw_table_bytes(&t), bound); /* memory is the cap's, not the traffic's */
+	hw_table_free(&t);
+}
+
+static void test_window_sums(void **state)
+{
+	struct hw_window w = { 0 };
+	const uint64_t m = HW_NS_PER_MIN, base = 1000 * m;
+
+	(void)state;
+	/* 10 exchanges in each of minutes 1000..1060 */
+	for (int i = 0; i <= 60; i++) {
+		w.head = (uint32_t)(1000 + i);
+		w.bins[(1000 + i) % HW_WINDOW_BINS] = 10;
+	}
+	/* half-way through minute 1060: the current minute plus half of 1059 */
+	assert_true(fabs(hw_window_sum(&w, base + 60 * m + m / 2, 1) - 15) < 1e-9);
+	assert_true(fabs(hw_window_sum(&w, base + 60 * m + m / 2, 10) - 105) < 1e-9);
+	assert_true(hw_window_sum(&w, base + 60 * m + m / 2, 60) <= 600);
+	/* an hour later nothing is left */
+	assert_true(hw_window_sum(&w, base + 125 * m, 60) == 0);
+}
+
+/* --- the volume detector ------------------------------------------------ */
+
+struct world {
+	struct hw_agg agg;
+	struct hw_alerts alerts;
+	struct hw_detector det;
+	FILE *ndjson;
+	char path[64];
+};
+
+static void world_init(struct world *w, unsigned warmup)
+{
+	struct hw_agg_cfg ac = { 1000, 64, 64, 5, 24, 48 };
+	struct hw_volume_cfg vc = { 10, 20, 5, 6, 5, 2, warmup };
+	int fd;
+
+	memset(w, 0, sizeof(*w));
+	assert_int_equal(hw_agg_init(&w->agg, &ac), 0);
+	assert_int_equal(hw_alerts_init(&w->alerts), 0);
+	assert_int_equal(hw_volume_create(&w->det, &vc), 0);
+	strcpy(w->path, "/tmp/hwalertsXXXXXX");
+	fd = mkstemp(w->path);
+	assert_true(fd >= 0);
+	w->ndjson = fdopen(fd, "w+");
+	w->alerts.ndjson = w->ndjson;
+}
+
+static void world_free(struct world *w)
+{
+	w->det.destroy(&w->det);
+	hw_alerts_free(&w->alerts);
+	hw_agg_free(&w->agg);
+	fclose(w->ndjson);
+	unlink(w->path);
+}
+
+/* n exchanges for account id (hex) at time t */
+static void charge(struct world *w, const char *hex, uint64_t t, unsigned n)
+{
+	uint8_t key[12];
+	struct hw_account *a;
+	bool created;
+
+	for (int i = 0; i < 12; i++) {
+		unsigned v;
+
+		sscanf(hex + 2 * i, "%2x", &v);
+		key[i] = (uint8_t)v;
+	}
+	a = hw_table_upsert(&w->agg.accounts, key, &created);
+	for (unsigned i = 0; i < n; i++)
+		w->det.exchange(&w->det, a, hex, t);
+}
+
+static int lines_with(struct world *w, const char *needle)
+{
+	char line[8192];
+	int n = 0;
+
+	fflush(w->ndjson);
+	rewind(w->ndjson);
+	while (fgets(line, sizeof(line), w->ndjson))
+		n += strstr(line, needle) != NULL;
+	return n;
+}
+
+#define SEC 1000000000ULL
+
+static void run_bins(struct world *w, unsigned from, unsigned to, unsigned burst_from,
+		     unsigned burst_to)
+{
+	static const char *const steady[] = { "000000000000000000000001", "000000000000000000000002",
+					      "000000000000000000000003", "000000000000000000000004",
+					      "000000000000000000000005", "000000000000000000000006" };
+
+	for (unsigned bin = from; bin < to; bin++) {
+		uint64_t t = (uint64_t)bin * 10 * SEC + SEC;
+
+		for (int i = 0; i < 6; i++)
+			charge(w, steady[i], t, 4);
+		/* a heavy but constant customer */
+		charge(w, "0000000000000000000000bb", t, 300);
+		/* the burster: 4 per bin, 200 in the burst bins */
+		charge(w, "0000000000000000000000aa", t,
+		       bin >= burst_from && bin < burst_to ? 200 : 4);
+		w->det.tick(&w->det, &w->agg, t, &w->alerts);
+	}
+	w->det.tick(&w->det, &w->agg, (uint64_t)to * 10 * SEC + 5 * SEC, &w->alerts);
+}
+
+static void test_volume_fires_and_resolves(void **state)
+{
+	struct world w;
+
+	(void)state;
+	world_init(&w, 3);
+	run_bins(&w, 100, 110, 106, 108); /* burst in bins 106 and 107 */
+	assert_int_equal(lines_with(&w, "\"state\":\"firing\""), 1);
+	assert_int_equal(lines_with(&w, "0000000000000000000000aa"), 2); /* fired, resolved */
+	assert_int_equal(lines_with(&w, "\"state\":\"resolved\""), 1);
+	/* the heavy-but-constant customer is never reported */
+	assert_int_equal(lines_with(&w, "0000000000000000000000bb"), 0);
+	assert_int_equal(lines_with(&w, "\"population_threshold\""), 2);
+	world_free(&w);
+}
+
+static void test_volume_warmup_spares_new_accounts(void **state)
+{
+	struct world w;
+
+	(void)state;
+	/* the burst starts in the very first bins: no baseline to exceed yet */
+	world_init(&w, 3);
+	run_bins(&w, 100, 106, 100, 102);
+	assert_int_equal(lines_with(&w, "\"state\":\"firing\""), 0);
+	world_free(&w);
+	/* without warm-up a new heavy account is (wrongly) an outlier */
+	world_init(&w, 0);
+	run_bins(&w, 100, 106, 200, 200);
+	assert_true(lines_with(&w, "0000000000000000000000bb") > 0);
+	world_free(&w);
+}
+
+static void test_alerts_state(void **state)
+{
+	struct world w;
+	json_t *al;
+	char *s;
+
+	(void)state;
+	world_init(&w, 3);
+	al = hw_alert_new("test", "critical", "group-1", 5 * SEC, "a test");
+	assert_non_null(al);
+	hw_alerts_fire(&w.alerts, json_deep_copy(al));
+	hw_alerts_fire(&w.alerts, al); /* the same id again: nothing new */
+	assert_int_equal(lines_with(&w, "\"state\":\"firing\""), 1);
+	assert_int_equal(json_object_size(w.alerts.firing), 1);
+	assert_int_equal(w.alerts.counts[0].fired, 1);
+	hw_alerts_resolve(&w.alerts, "nonexistent", 6 * SEC, NULL);
+	assert_int_equal(lines_with(&w, "resolved"), 0);
+	s = hw_alerts_render(&w.alerts);
+	assert_non_null(strstr(s, "\"firing\":[{"));
+	free(s);
+	{
+		json_t *fired = json_object_iter_value(json_object_iter(w.alerts.firing));
+		char id[64];
+
+		snprintf(id, sizeof(id), "%s", json_string_value(json_object_get(fired, "id")));
+		hw_alerts_resolve(&w.alerts, id, 6 * SEC, json_pack("{s:s}", "reason", "test"));
+	}
+	assert_int_equal(lines_with(&w, "\"state\":\"resolved\""), 1);
+	assert_int_equal(lines_with(&w, "\"reason\":\"test\""), 1);
+	assert_int_equal(json_object_size(w.alerts.firing), 0);
+	world_free(&w);
+}
+
+static void test_label_escaping(void **state)
+{
+	char out[64];
+
+	(void)state;
+	hw_metrics_escape("a\"b\\c\nd", out, sizeof(out));
+	assert_string_equal(out, "a\\\"b\\\\c\\nd");
+	hw_metrics_escape("t13d1516h2_8daaf6152771_e5627efa2ab1", out, sizeof(out));
+	assert_string_equal(out, "t13d1516h2_8daaf6152771_e5627efa2ab1");
+}
+
+static void test_config_file(void **state)
+{
+	static struct hw_config c;
+	char path[] = "/tmp/hwcfgXXXXXX", err[512];
+	int fd = mkstemp(path);
+	FILE *f = fdopen(fd, "w");
+
+	(void)state;
+	fputs("# hydrawatch config\n\nports = 8000,8001\n  volume-min = 50  \nbpf-stats\n"
+	      "identity = header:authorization\n",
+	      f);
+	fclose(f);
+	hw_config_defaults(&c);
+	assert_int_equal(hw_config_load_file(&c, path, err, sizeof(err)), 0);
+	assert_false(c.watch_all_ports);
+	assert_true(hw_ports_has(&c.ports, 8001));
+	assert_int_equal(c.volume_min, 50);
+	assert_true(c.bpf_stats);
+	assert_string_equal(c.identity, "header:authorization");
+
+	f = fopen(path, "w");
+	fputs("volume-min = lots\n", f);
+	fclose(f);
+	assert_int_equal(hw_config_load_file(&c, path, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, ":1:"));
+	f = fopen(path, "w");
+	fputs("ports = 80\nno-such-option = 1\n", f);
+	fclose(f);
+	assert_int_equal(hw_config_load_file(&c, path, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, ":2: unknown option"));
+	f = fopen(path, "w");
+	fputs("listen\n", f);
+	fclose(f);
+	assert_int_equal(hw_config_load_file(&c, path, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "needs a value"));
+	unlink(path);
+	assert_int_equal(hw_config_load_file(&c, path, err, sizeof(err)), -1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_hll_accuracy),
+		cmocka_unit_test(test_topk_finds_heavy_hitters),
+		cmocka_unit_test(test_topk_index_stays_consistent),
+		cmocka_unit_test(test_table_bounded_lru),
+		cmocka_unit_test(test_window_sums),
+		cmocka_unit_test(test_volume_fires_and_resolves),
+		cmocka_unit_test(test_volume_warmup_spares_new_accounts),
+		cmocka_unit_test(test_alerts_state),
+		cmocka_unit_test(test_label_escaping),
+		cmocka_unit_test(test_config_file),
+	};
+	return cmocka_run_group_tests_name("aggregate", tests, NULL, NULL);
+}
