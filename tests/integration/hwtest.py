@@ -9,6 +9,7 @@ a closing 'N passed, N failed, N skipped' line.
 import json
 import os
 import random
+import re
 import signal
 import socket
 import subprocess
@@ -136,7 +137,7 @@ class Tcpdump:
         self.path = path
         self.err_path = path + ".stderr"
         # "or (vlan and ...)": a filter only looks inside 802.1Q tags when told
-        cmd = ["tcpdump", "-i", iface, "-w", path, "-s", "0", "-U", "--immediate-mode",
+        cmd = ["tcpdump", "-i", iface, "-w", path, "-s", "0", "-U", "--immediate-mode", "-B", "16384",
                "tcp port %d or (vlan and tcp port %d)" % (port, port)]
         if netns:
             cmd = ["ip", "netns", "exec", netns] + cmd
@@ -153,10 +154,24 @@ class Tcpdump:
         raise RuntimeError("tcpdump did not start: " + open(self.err_path).read())
 
     def stop(self):
-        time.sleep(0.3)  # let the last packets reach the file
+        # tcpdump drops what it has not read yet when interrupted: wait until
+        # the file stops growing, then stop it
+        last, stable_since, deadline = -1, time.time(), time.time() + 10
+        while time.time() < deadline:
+            size = os.path.getsize(self.path) if os.path.exists(self.path) else 0
+            if size != last:
+                last, stable_since = size, time.time()
+            elif time.time() - stable_since > 0.7:
+                break
+            time.sleep(0.1)
         self.proc.send_signal(signal.SIGINT)
         self.proc.wait(timeout=10)
         self.err.close()
+        with open(self.err_path) as f:
+            stats = f.read()
+        dropped = re.search(r"(\d+) packets dropped by kernel", stats)
+        if dropped and int(dropped.group(1)):
+            raise AssertionError("tcpdump dropped packets: %s" % stats)
         return self.path
 
 

@@ -143,7 +143,7 @@ static void test_table_bounded_lru(void **state)
 
 static void test_window_sums(void **state)
 {
-	struct hw_window w = { 0 };
+	struct hw_window w = {0};
 	const uint64_t m = HW_NS_PER_MIN, base = 1000 * m;
 
 	(void)state;
@@ -172,8 +172,8 @@ struct world {
 
 static void world_init(struct world *w, unsigned warmup)
 {
-	struct hw_agg_cfg ac = { 1000, 64, 64, 5, 24, 48 };
-	struct hw_volume_cfg vc = { 10, 20, 5, 6, 5, 2, warmup };
+	struct hw_agg_cfg ac = {1000, 64, 64, 5, 24, 48};
+	struct hw_volume_cfg vc = {10, 20, 5, 6, 5, 2, warmup};
 	int fd;
 
 	memset(w, 0, sizeof(*w));
@@ -231,9 +231,9 @@ static int lines_with(struct world *w, const char *needle)
 static void run_bins(struct world *w, unsigned from, unsigned to, unsigned burst_from,
 		     unsigned burst_to)
 {
-	static const char *const steady[] = { "000000000000000000000001", "000000000000000000000002",
-					      "000000000000000000000003", "000000000000000000000004",
-					      "000000000000000000000005", "000000000000000000000006" };
+	static const char *const steady[] = {
+	    "000000000000000000000001", "000000000000000000000002", "000000000000000000000003",
+	    "000000000000000000000004", "000000000000000000000005", "000000000000000000000006"};
 
 	for (unsigned bin = from; bin < to; bin++) {
 		uint64_t t = (uint64_t)bin * 10 * SEC + SEC;
@@ -369,16 +369,16 @@ static void test_config_file(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_hll_accuracy),
-		cmocka_unit_test(test_topk_finds_heavy_hitters),
-		cmocka_unit_test(test_topk_index_stays_consistent),
-		cmocka_unit_test(test_table_bounded_lru),
-		cmocka_unit_test(test_window_sums),
-		cmocka_unit_test(test_volume_fires_and_resolves),
-		cmocka_unit_test(test_volume_warmup_spares_new_accounts),
-		cmocka_unit_test(test_alerts_state),
-		cmocka_unit_test(test_label_escaping),
-		cmocka_unit_test(test_config_file),
+	    cmocka_unit_test(test_hll_accuracy),
+	    cmocka_unit_test(test_topk_finds_heavy_hitters),
+	    cmocka_unit_test(test_topk_index_stays_consistent),
+	    cmocka_unit_test(test_table_bounded_lru),
+	    cmocka_unit_test(test_window_sums),
+	    cmocka_unit_test(test_volume_fires_and_resolves),
+	    cmocka_unit_test(test_volume_warmup_spares_new_accounts),
+	    cmocka_unit_test(test_alerts_state),
+	    cmocka_unit_test(test_label_escaping),
+	    cmocka_unit_test(test_config_file),
 	};
 	return cmocka_run_group_tests_name("aggregate", tests, NULL, NULL);
 }
