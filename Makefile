@@ -47,7 +47,7 @@ TOOL_SRCS := $(wildcard tests/tools/*.c)
 TOOL_BINS := $(patsubst tests/tools/%.c,$(OUTPUT)/tools/%,$(TOOL_SRCS))
 
 .PHONY: all deps run test unit-test integration-test install clean format format-check \
-	fuzz fuzz-smoke
+	fuzz fuzz-smoke bench
 
 all: $(OUTPUT)/hydrawatch $(TOOL_BINS)
 
@@ -69,14 +69,14 @@ $(OUTPUT)/vmlinux.h: | $(OUTPUT)/.deps $(OUTPUT)
 	$(Q)test -r $(VMLINUX_BTF) || { echo "no kernel BTF at $(VMLINUX_BTF): pass VMLINUX_BTF=path (CONFIG_DEBUG_INFO_BTF=y kernels have it)" >&2; exit 1; }
 	$(Q)$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@
 
-$(OUTPUT)/hydrawatch.bpf.o: bpf/hydrawatch.bpf.c bpf/hydrawatch.h bpf/hydrawatch.bpf.h $(OUTPUT)/vmlinux.h
+$(OUTPUT)/%.bpf.o: bpf/%.bpf.c bpf/hydrawatch.h bpf/hydrawatch.bpf.h $(OUTPUT)/vmlinux.h
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 	$(Q)llvm-strip -g $@ 2>/dev/null || true
 
-$(OUTPUT)/hydrawatch.skel.h: $(OUTPUT)/hydrawatch.bpf.o
+$(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
-	$(Q)$(BPFTOOL) gen skeleton $< name hydrawatch_bpf > $@
+	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@
 
 $(OUTPUT)/%.o: %.c $(wildcard agent/*.h exporter/*.h) bpf/hydrawatch.h $(OUTPUT)/hydrawatch.skel.h | $(OUTPUT)/.deps
 	$(call msg,CC,$@)
@@ -129,6 +129,15 @@ fuzz: $(FUZZ_BINS)
 # the short pass `make test` runs: every seed, then a few seconds each
 fuzz-smoke: $(FUZZ_BINS)
 	$(Q)./tests/fuzz/run.sh $(OUTPUT) $(FUZZ_SMOKE_SECONDS) $(FUZZERS)
+
+# benchmarks: their own target, minutes long, results in tests/bench/RESULTS.md
+BENCH_BINS := $(OUTPUT)/tools/hwempty
+$(OUTPUT)/tools/hwempty: tests/bench/hwempty.c $(OUTPUT)/empty.skel.h | $(OUTPUT)/tools
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(AGENT_CFLAGS) $< -o $@ -lbpf -lelf -lz
+
+bench: all $(BENCH_BINS)
+	$(Q)python3 tests/bench/run.py $(OUTPUT) $(BENCH_ARGS)
 
 run: all
 	./$(OUTPUT)/hydrawatch --trace - $(RUN_ARGS)

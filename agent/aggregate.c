@@ -47,35 +47,61 @@ void hw_hist_observe(struct hw_hist *h, double v)
 
 static void window_add(struct hw_window *w, uint32_t minute, uint32_t n)
 {
-	if (minute > w->head) {
-		uint32_t gap = minute - w->head;
+	uint32_t ten = minute / 10, head_ten = w->minute / 10;
 
-		for (uint32_t i = 1; i <= gap && i <= HW_WINDOW_BINS; i++)
-			w->bins[(w->head + i) % HW_WINDOW_BINS] = 0;
-		w->head = minute;
-	} else if (w->head - minute >= HW_WINDOW_BINS) {
-		return; /* older than the window */
+	if (minute > w->minute) {
+		for (uint32_t m = w->minute + 1; m <= minute && m <= w->minute + HW_WINDOW_MINUTES;
+		     m++)
+			w->minutes[m % HW_WINDOW_MINUTES] = 0;
+		for (uint32_t t = head_ten + 1; t <= ten && t <= head_ten + HW_WINDOW_TENS; t++)
+			w->tens[t % HW_WINDOW_TENS] = 0;
+		w->minute = minute;
 	}
-	w->bins[minute % HW_WINDOW_BINS] += n;
+	if (w->minute - minute < HW_WINDOW_MINUTES) {
+		uint32_t v = w->minutes[minute % HW_WINDOW_MINUTES] + n;
+
+		w->minutes[minute % HW_WINDOW_MINUTES] = v > UINT16_MAX ? UINT16_MAX : (uint16_t)v;
+	}
+	if (w->minute / 10 - ten < HW_WINDOW_TENS)
+		w->tens[ten % HW_WINDOW_TENS] += n;
 }
 
 double hw_window_sum(const struct hw_window *w, uint64_t now_ns, unsigned minutes)
 {
 	uint32_t now = (uint32_t)(now_ns / HW_NS_PER_MIN);
-	double frac = (double)(now_ns % HW_NS_PER_MIN) / (double)HW_NS_PER_MIN, sum = 0;
+	double sum = 0;
 
-	if (minutes > HW_WINDOW_BINS)
-		minutes = HW_WINDOW_BINS;
-	/* bins at minutes now, now-1, ..., now-minutes: the oldest weighted */
-	for (uint32_t age = 0; age <= minutes; age++) {
-		uint32_t m = now - age;
-		double weight = age == minutes ? 1.0 - frac : 1.0;
+	if (minutes <= HW_WINDOW_MINUTES - 1) {
+		double frac = (double)(now_ns % HW_NS_PER_MIN) / (double)HW_NS_PER_MIN;
 
-		if (m > w->head || w->head - m >= HW_WINDOW_BINS)
-			continue;
-		sum += weight * w->bins[m % HW_WINDOW_BINS];
+		/* minutes now-minutes .. now, the oldest weighted by what is left of it */
+		for (uint32_t age = 0; age <= minutes; age++) {
+			uint32_t m = now - age;
+
+			if (m > w->minute || w->minute - m >= HW_WINDOW_MINUTES)
+				continue;
+			sum +=
+			    (age == minutes ? 1.0 - frac : 1.0) * w->minutes[m % HW_WINDOW_MINUTES];
+		}
+		return sum;
 	}
-	return sum;
+	{
+		/* in ten-minute bins */
+		uint64_t ten_ns = 10 * HW_NS_PER_MIN;
+		uint32_t now10 = (uint32_t)(now_ns / ten_ns), tens = (minutes + 9) / 10;
+		double frac = (double)(now_ns % ten_ns) / (double)ten_ns;
+
+		if (tens > HW_WINDOW_TENS - 1)
+			tens = HW_WINDOW_TENS - 1;
+		for (uint32_t age = 0; age <= tens; age++) {
+			uint32_t t = now10 - age;
+
+			if (t > w->minute / 10 || w->minute / 10 - t >= HW_WINDOW_TENS)
+				continue;
+			sum += (age == tens ? 1.0 - frac : 1.0) * w->tens[t % HW_WINDOW_TENS];
+		}
+		return sum;
+	}
 }
 
 /* accounts per group in hourly sketches: add to this hour's */
@@ -237,8 +263,15 @@ static struct hw_exported *exported_find(struct hw_agg *a, int k, const char *ke
 	return NULL;
 }
 
-static void charge_fingerprint(struct hw_agg *a, int k, const char *fp, uint64_t ts_ns,
-			       uint64_t account_hash, bool has_account)
+const char *hw_agg_fp_of(const struct hw_agg *a, enum hw_fp_kind k, const struct hw_fp_ref *ref)
+{
+	if (!ref->index || k >= HW_FP_KINDS)
+		return NULL;
+	return hw_table_key_at(&a->fps[k], ref->index - 1, ref->hash);
+}
+
+static struct hw_group *charge_fingerprint(struct hw_agg *a, int k, const char *fp, uint64_t ts_ns,
+					   uint64_t account_hash, bool has_account)
 {
 	char key[HW_FP_KEY] = {0};
 	struct hw_exported *x;
@@ -268,6 +301,7 @@ static void charge_fingerprint(struct hw_agg *a, int k, const char *fp, uint64_t
 		if (has_account)
 			group_add_account(&a->other_hour[k], a->other_hll[k], ts_ns, account_hash);
 	}
+	return g;
 }
 
 void hw_agg_refresh_exported(struct hw_agg *a)
@@ -349,22 +383,27 @@ struct hw_account *hw_agg_exchange(struct hw_agg *a, uint64_t ts_ns,
 		acct = hw_table_upsert(&a->accounts, key, &created);
 		if (acct) {
 			if (created)
-				acct->first_ns = ts_ns;
+				acct->first_s = (uint32_t)(ts_ns / 1000000000ULL);
 			window_add(&acct->w, minute, 1);
-			acct->last_ns = ts_ns;
+			acct->last_s = (uint32_t)(ts_ns / 1000000000ULL);
 			hw_hll_add(acct->addrs, HW_ACCOUNT_HLL_P, hw_hash64(c->client_addr, 16));
-			for (int k = 0; k < HW_FP_KINDS; k++)
-				if (fps[k])
-					snprintf(acct->last_fp[k], HW_LAST_FP, "%s", fps[k]);
 		}
 		active_add(a, ts_ns, account_hash);
 	} else {
 		a->exchanges_without_account++;
 	}
 
-	for (int k = 0; k < HW_FP_KINDS; k++)
-		if (fps[k])
-			charge_fingerprint(a, k, fps[k], ts_ns, account_hash, has_account);
+	for (int k = 0; k < HW_FP_KINDS; k++) {
+		struct hw_group *g;
+
+		if (!fps[k])
+			continue;
+		g = charge_fingerprint(a, k, fps[k], ts_ns, account_hash, has_account);
+		if (acct && g) {
+			acct->last_fp[k].index = hw_table_index(&a->fps[k], g) + 1;
+			acct->last_fp[k].hash = hw_table_hash_of(&a->fps[k], g);
+		}
+	}
 
 	/* the client prefix */
 	{

@@ -14,31 +14,41 @@
 #include "table.h"
 #include "topk.h"
 
-#define HW_WINDOW_BINS 60 /* one-minute bins: the last hour */
-#define HW_NS_PER_MIN  (60ULL * 1000000000ULL)
+#define HW_NS_PER_MIN	  (60ULL * 1000000000ULL)
+#define HW_WINDOW_MINUTES 10 /* one-minute bins: the last 10 minutes */
+#define HW_WINDOW_TENS	  7  /* ten-minute bins: the last hour and then some */
 
-/* counts per minute; head is the minute number of the newest bin */
+/* counts over the last hour in two resolutions, 52 bytes: minutes for the
+ * 1 and 10 minute windows, ten-minute bins for the hour */
 struct hw_window {
-	uint32_t head;
-	uint32_t bins[HW_WINDOW_BINS];
+	uint32_t minute;		     /* minute number of the newest bin */
+	uint16_t minutes[HW_WINDOW_MINUTES]; /* saturating */
+	uint32_t tens[HW_WINDOW_TENS];
 };
 
 enum hw_fp_kind { HW_FP_JA4 = 0, HW_FP_JA4T, HW_FP_HTTP, HW_FP_KINDS };
 
-#define HW_ACCOUNT_HLL_P  6  /* addresses per account: 64 registers, ~13% error */
+#define HW_ACCOUNT_HLL_P  5  /* addresses per account: 32 registers, ~18% error */
 #define HW_FP_HLL_P	  8  /* accounts per fingerprint or prefix: ~6.5% error */
 #define HW_ACTIVE_HLL_P	  12 /* accounts active fleet-wide: ~1.6% error */
 #define HW_ACTIVE_MINUTES 10
 #define HW_FP_KEY	  64
-#define HW_LAST_FP	  40 /* fingerprint characters an account remembers */
 
-/* an account; the volume detector's state lives here too */
+/* a reference to a fingerprint table entry that may since have been evicted:
+ * valid while the entry at index still has the same key hash */
+struct hw_fp_ref {
+	uint32_t index; /* + 1; 0: none */
+	uint32_t hash;
+};
+
+/* an account, ~150 bytes + 40 of table overhead: a million fit in 200 MiB.
+ * The volume detector's state lives here too. */
 struct hw_account {
 	struct hw_window w;
 	uint8_t addrs[1 << HW_ACCOUNT_HLL_P];
-	uint64_t first_ns, last_ns;
+	uint32_t first_s, last_s; /* Unix seconds */
 	uint8_t last_prefix[16];
-	char last_fp[HW_FP_KINDS][HW_LAST_FP];
+	struct hw_fp_ref last_fp[HW_FP_KINDS];
 	/* volume detector */
 	uint32_t v_bin;	     /* bin of v_count */
 	uint32_t v_count;    /* exchanges in bin v_bin */
@@ -115,6 +125,8 @@ void hw_agg_refresh_exported(struct hw_agg *a);
 double hw_window_sum(const struct hw_window *w, uint64_t now_ns, unsigned minutes);
 double hw_group_accounts(const struct hw_group *g, uint64_t now_ns);
 double hw_agg_active_accounts(const struct hw_agg *a, uint64_t now_ns);
+/* the fingerprint an account last used, or NULL if it left the table */
+const char *hw_agg_fp_of(const struct hw_agg *a, enum hw_fp_kind k, const struct hw_fp_ref *ref);
 const char *hw_fp_kind_name(enum hw_fp_kind k);
 void hw_hist_observe(struct hw_hist *h, double v);
 size_t hw_agg_bytes(const struct hw_agg *a); /* memory bound of the tables */

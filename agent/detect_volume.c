@@ -95,9 +95,9 @@ struct population {
 	double median, mad, threshold;
 };
 
-static void fire(struct volume_state *s, struct hw_alerts *alerts, const struct hw_account *a,
-		 const char *id, uint32_t bin, uint32_t count, const struct population *pop,
-		 double own_threshold)
+static void fire(struct volume_state *s, struct hw_alerts *alerts, const struct hw_agg *agg,
+		 const struct hw_account *a, const char *id, uint32_t bin, uint32_t count,
+		 const struct population *pop, double own_threshold)
 {
 	uint64_t start = (uint64_t)bin * s->cfg.interval_s * NS;
 	char summary[256], key[64], prefix[48];
@@ -115,12 +115,15 @@ static void fire(struct volume_state *s, struct hw_alerts *alerts, const struct 
 	group = json_object_get(alert, "group");
 	json_object_set_new(group, "size", json_integer(1));
 	json_array_append_new(json_object_get(group, "members"), json_string(id));
-	for (int k = 0; k < HW_FP_KINDS; k++)
-		if (a->last_fp[k][0])
+	for (int k = 0; k < HW_FP_KINDS; k++) {
+		const char *fp = hw_agg_fp_of(agg, (enum hw_fp_kind)k, &a->last_fp[k]);
+
+		if (fp)
 			json_array_append_new(json_object_get(group, "fingerprints"),
 					      json_pack("{s:s, s:s}", "kind",
 							hw_fp_kind_name((enum hw_fp_kind)k),
-							"value", a->last_fp[k]));
+							"value", fp));
+	}
 	prefix_text(a->last_prefix, prefix, sizeof(prefix));
 	json_array_append_new(json_object_get(group, "prefixes"), json_string(prefix));
 	ev = json_object_get(alert, "evidence");
@@ -208,7 +211,7 @@ static void evaluate(struct volume_state *s, struct hw_agg *agg, uint32_t bin,
 		if (loud) {
 			a->v_quiet = 0;
 			if (!a->v_firing) {
-				fire(s, alerts, a, id, bin, c, &pop, own);
+				fire(s, alerts, agg, a, id, bin, c, &pop, own);
 				a->v_firing = hw_alerts_is_firing(alerts, aid);
 			}
 		} else if (a->v_firing && ++a->v_quiet >= s->cfg.resolve_intervals) {

@@ -176,3 +176,26 @@ void *hw_table_next(struct hw_table *t, void *value)
 
 	return n ? value_of(t, (struct hw_table_entry *)n) : NULL;
 }
+
+uint32_t hw_table_index(const struct hw_table *t, const void *value)
+{
+	return index_of(t, entry_of(t, value));
+}
+
+uint32_t hw_table_hash_of(const struct hw_table *t, const void *value)
+{
+	return entry_of(t, value)->hash;
+}
+
+const void *hw_table_key_at(const struct hw_table *t, uint32_t index, uint32_t hash)
+{
+	struct hw_table_entry *e;
+
+	if (index >= t->free_next)
+		return NULL;
+	e = entry_at(t, index);
+	/* a freed slot is off the LRU list: prev/next NULL unless it is the only entry */
+	if (e->hash != hash || (!e->lru.prev && !e->lru.next && t->lru.head != &e->lru))
+		return NULL;
+	return key_of(t, e);
+}

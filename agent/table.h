@@ -47,5 +47,10 @@ const void *hw_table_key(const struct hw_table *t, const void *value);
 void *hw_table_first(struct hw_table *t);
 void *hw_table_next(struct hw_table *t, void *value);
 size_t hw_table_bytes(const struct hw_table *t); /* the bound: slab + buckets */
+/* stable slot numbers, for references that must survive eviction checks */
+uint32_t hw_table_index(const struct hw_table *t, const void *value);
+/* the key at slot index if it is in use and hashes to hash, else NULL */
+const void *hw_table_key_at(const struct hw_table *t, uint32_t index, uint32_t hash);
+uint32_t hw_table_hash_of(const struct hw_table *t, const void *value);
 
 #endif

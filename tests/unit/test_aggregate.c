@@ -144,20 +144,37 @@ static void test_table_bounded_lru(void **state)
 static void test_window_sums(void **state)
 {
 	struct hw_window w = {0};
-	const uint64_t m = HW_NS_PER_MIN, base = 1000 * m;
+	const uint64_t m = HW_NS_PER_MIN;
+	struct hw_agg a;
+	struct hw_agg_cfg cfg = {16, 16, 16, 2, 24, 48};
+	struct hw_exchange_end e = {0};
+	struct hw_conn_info c = {0};
 
 	(void)state;
-	/* 10 exchanges in each of minutes 1000..1060 */
-	for (int i = 0; i <= 60; i++) {
-		w.head = (uint32_t)(1000 + i);
-		w.bins[(1000 + i) % HW_WINDOW_BINS] = 10;
+	(void)w;
+	assert_int_equal(hw_agg_init(&a, &cfg), 0);
+	/* 10 exchanges in each of minutes 1000..1060, through the account path */
+	c.ex.index = e.index = 1;
+	c.ex.has_account = true;
+	strcpy(c.ex.account, "00112233445566778899aabb");
+	for (uint64_t i = 0; i <= 60; i++)
+		for (int k = 0; k < 10; k++)
+			hw_agg_exchange(&a, (1000 + i) * m + 1, &e, &c);
+	{
+		struct hw_account *acct = hw_table_first(&a.accounts);
+		uint64_t now = 1060 * m + m / 2;
+
+		assert_non_null(acct);
+		/* half-way through minute 1060: the current minute plus half of 1059 */
+		assert_true(fabs(hw_window_sum(&acct->w, now, 1) - 15) < 1e-9);
+		assert_true(fabs(hw_window_sum(&acct->w, now, 9) - 95) < 1e-9);
+		/* the hour, in ten-minute bins: 1060 is the first minute of its bin */
+		assert_true(fabs(hw_window_sum(&acct->w, now, 60) - 605) < 1e-6);
+		/* an hour and more later nothing is left */
+		assert_true(hw_window_sum(&acct->w, 1140 * m, 60) == 0);
+		assert_true(hw_window_sum(&acct->w, 1140 * m, 1) == 0);
 	}
-	/* half-way through minute 1060: the current minute plus half of 1059 */
-	assert_true(fabs(hw_window_sum(&w, base + 60 * m + m / 2, 1) - 15) < 1e-9);
-	assert_true(fabs(hw_window_sum(&w, base + 60 * m + m / 2, 10) - 105) < 1e-9);
-	assert_true(hw_window_sum(&w, base + 60 * m + m / 2, 60) <= 600);
-	/* an hour later nothing is left */
-	assert_true(hw_window_sum(&w, base + 125 * m, 60) == 0);
+	hw_agg_free(&a);
 }
 
 /* --- the volume detector ------------------------------------------------ */

@@ -1,0 +1,392 @@
+#!/usr/bin/env python3
+"""make bench: hydrawatch's overhead, measured side by side in one run.
+
+Configurations are interleaved over rounds (the order rotates each round) so
+that drift on the machine hits all of them alike; every figure is a median
+over rounds with its spread (min-max). Results go to tests/bench/RESULTS.md
+with the machine, the kernel and the exact commands.
+
+  python3 tests/bench/run.py BUILD [--rounds N] [--seconds S] [--quick]
+"""
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "integration"))
+from hwtest import Cgroup, free_port  # noqa: E402
+
+COMMANDS = []  # every load command, for the report
+
+
+def sh(cmd, **kw):
+    return subprocess.run(cmd, capture_output=True, text=True, **kw)
+
+
+def cpu_seconds(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class Nginx:
+    def __init__(self, tmp, port, cg):
+        conf = os.path.join(tmp, "nginx.conf")
+        with open(conf, "w") as f:
+            f.write("""
+worker_processes 1;
+daemon off;
+pid %s/nginx.pid;
+error_log /dev/null crit;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  keepalive_requests 1000000;
+  server {
+    listen 127.0.0.1:%d reuseport;
+    location / { return 200 "ok"; }
+  }
+}
+""" % (tmp, port))
+        self.proc = subprocess.Popen(["nginx", "-c", conf, "-p", tmp], preexec_fn=cg.enter_fn(),
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_port(port)
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait()
+
+
+class Hwserve:
+    def __init__(self, build, port, cg):
+        self.proc = subprocess.Popen([os.path.join(build, "tools", "hwserve"), "127.0.0.1", str(port)],
+                                     preexec_fn=cg.enter_fn(), stdout=subprocess.PIPE)
+        self.proc.stdout.readline()
+
+    def stop(self):
+        self.proc.kill()
+        self.proc.wait()
+
+
+def wait_port(port):
+    import socket
+    for _ in range(200):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError("nothing listens on %d" % port)
+
+
+class Sensor:
+    """One configuration under test: started before a load run, stopped after."""
+
+    def __init__(self, name, build, cg, port, tmp, bpf_stats=False):
+        self.name, self.build, self.cg, self.port, self.tmp = name, build, cg, port, tmp
+        self.bpf_stats = bpf_stats
+        self.proc = None
+
+    def start(self):
+        if self.name == "none":
+            return
+        if self.name == "empty":
+            cmd = [os.path.join(self.build, "tools", "hwempty"), self.cg.path]
+        elif self.name == "hydrawatch":
+            cmd = [os.path.join(self.build, "hydrawatch"), "--cgroup", self.cg.path, "--ports",
+                   str(self.port), "--listen", "off"] + (["--bpf-stats"] if self.bpf_stats else [])
+        elif self.name == "tcpdump":
+            cmd = ["tcpdump", "-i", "lo", "-s", "0", "-w", "/dev/null", "-B", "16384",
+                   "tcp port %d" % self.port]
+        self.err_path = os.path.join(self.tmp, "%s.stderr" % self.name)
+        self.err = open(self.err_path, "w")
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=self.err, text=True)
+        marker = {"empty": "attached", "hydrawatch": "watching", "tcpdump": "listening"}[self.name]
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            with open(self.err_path) as f:
+                if marker in f.read():
+                    break
+            if self.name == "empty" and self.proc.stdout.readline().strip() == "attached":
+                break
+            time.sleep(0.05)
+        else:
+            raise RuntimeError("%s did not start" % self.name)
+        time.sleep(0.3)
+        self.cpu0 = cpu_seconds(self.proc.pid)
+
+    def stop(self):
+        """Returns (cpu seconds used, stderr text)."""
+        if not self.proc:
+            return 0.0, ""
+        cpu = cpu_seconds(self.proc.pid) - self.cpu0
+        self.proc.send_signal(signal.SIGINT)
+        self.proc.wait(timeout=30)
+        self.err.close()
+        with open(self.err_path) as f:
+            text = f.read()
+        self.proc = None
+        return cpu, text
+
+
+def wrk(url, seconds, conns=32):
+    cmd = ["wrk", "-t1", "-c%d" % conns, "-d%ds" % seconds, "--latency", url]
+    if cmd[:5] not in [c[:5] for c in COMMANDS]:
+        COMMANDS.append(cmd)
+    out = sh(cmd).stdout
+
+    def latency(p):
+        m = re.search(r"^\s+%s%%\s+([\d.]+)(us|ms|s)" % p, out, re.M)
+        v = float(m.group(1))
+        return v * {"us": 1, "ms": 1e3, "s": 1e6}[m.group(2)]
+    return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+            "requests": int(re.search(r"(\d+) requests in", out).group(1)),
+            "p50_us": latency("50"), "p99_us": latency("99")}
+
+
+def interleaved(configs, rounds, run_one):
+    """{config: [result per round]}, order rotated each round."""
+    results = {c: [] for c in configs}
+    for r in range(rounds):
+        order = configs[r % len(configs):] + configs[:r % len(configs)]
+        for c in order:
+            results[c].append(run_one(c))
+    return results
+
+
+def med(xs):
+    return statistics.median(xs)
+
+
+def spread(xs):
+    return "%.3g–%.3g" % (min(xs), max(xs))
+
+
+def path_bench(name, build, cg, port, url, tmp, rounds, seconds):
+    sensors = {c: Sensor(c, build, cg, port, tmp) for c in ("none", "empty", "hydrawatch", "tcpdump")}
+    agent_cpu = []
+
+    def run_one(c):
+        s = sensors[c]
+        s.start()
+        res = wrk(url, seconds)
+        cpu, err = s.stop()
+        res["cpu"] = cpu
+        if c == "hydrawatch":
+            agent_cpu.append(cpu / res["requests"] * 1e6)
+            lost = re.search(r'"events_lost":(\d+)', err)
+            res["lost"] = int(lost.group(1)) if lost else -1
+        return res
+    res = interleaved(list(sensors), rounds, run_one)
+    rows = {}
+    base = res["none"]
+    for c in sensors:
+        ratios = [r["rps"] / b["rps"] for r, b in zip(res[c], base)]
+        p99d = [r["p99_us"] - b["p99_us"] for r, b in zip(res[c], base)]
+        rows[c] = {"rps": med([r["rps"] for r in res[c]]), "ratio": med(ratios), "ratio_spread": spread(ratios),
+                   "p50": med([r["p50_us"] for r in res[c]]), "p99": med([r["p99_us"] for r in res[c]]),
+                   "p99_delta": med(p99d), "p99_spread": spread(p99d)}
+    lost = [r.get("lost", 0) for r in res["hydrawatch"]]
+    return rows, {"cpu_s_per_million": med(agent_cpu), "cpu_spread": spread(agent_cpu), "lost": lost}
+
+
+def bpf_prog_stats(names):
+    out = json.loads(sh(["bpftool", "-j", "prog", "show"]).stdout)
+    return {p["name"]: (p.get("run_time_ns", 0), p.get("run_cnt", 0)) for p in out if p.get("name") in names}
+
+
+def kernel_cost(build, cg, port, url, tmp, seconds):
+    """ns per program run with bpf_stats on: hydrawatch and the empty floor."""
+    rows = {}
+    for c, names in (("hydrawatch", ("hw_ingress", "hw_egress", "hw_sockops")),
+                     ("empty", ("empty_ingress", "empty_egress", "empty_sockops"))):
+        sh(["sysctl", "-qw", "kernel.bpf_stats_enabled=1"])
+        s = Sensor(c, build, cg, port, tmp)
+        s.start()
+        before = bpf_prog_stats(names)
+        wrk(url, seconds)
+        after = bpf_prog_stats(names)
+        s.stop()
+        sh(["sysctl", "-qw", "kernel.bpf_stats_enabled=0"])
+        for n in names:
+            dt = after[n][0] - before[n][0]
+            dc = after[n][1] - before[n][1]
+            rows[n] = (dt / dc if dc else 0.0, dc)
+    return rows
+
+
+def loss_vs_rate(build, cg, port, tmp, seconds):
+    rows = []
+    for rate in (10000, 25000, 50000, 100000):
+        s = Sensor("hydrawatch", build, cg, port, tmp)
+        s.start()
+        cmd = [os.path.join(build, "tools", "hwload"), "127.0.0.1", str(port), "32", str(rate), str(seconds), "0"]
+        COMMANDS.append(cmd) if rate == 10000 else None
+        out = json.loads(sh(cmd).stdout or "{}")
+        cpu, err = s.stop()
+        lost = re.search(r'"events_lost":(\d+)', err)
+        ex = re.search(r'"exchange_end":(\d+)', err)
+        rows.append({"target": rate, "achieved": out.get("requests", 0) / seconds,
+                     "lost": int(lost.group(1)) if lost else -1,
+                     "exchanges": int(ex.group(1)) if ex else -1,
+                     "requests": out.get("requests", 0),
+                     "cpu_pct": 100 * cpu / seconds})
+    return rows
+
+
+def memory(build):
+    rows = []
+    for n in (10000, 100000, 1000000):
+        cmd = [os.path.join(build, "tools", "hwsynth"), "--listen", "off", "--max-accounts", str(n),
+               "--", str(n)]
+        out = json.loads(sh(cmd).stdout.splitlines()[0])
+        rows.append({"accounts": n, "rss": out["rss_bytes"], "bound": out["table_memory_bytes"],
+                     "detect_ms": out["detect_tick_cpu_ms"]})
+    COMMANDS.append(cmd)
+    return rows
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("build")
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--seconds", type=int, default=5)
+    ap.add_argument("--quick", action="store_true", help="1 round of 2 s: a smoke run, not a result")
+    ap.add_argument("--out", default=os.path.join(HERE, "RESULTS.md"))
+    args = ap.parse_args()
+    if args.quick:
+        args.rounds, args.seconds = 1, 2
+    if os.geteuid() != 0:
+        sys.exit("make bench needs root (BPF programs, cgroups)")
+    for tool in ("nginx", "wrk", "tcpdump", "bpftool"):
+        if not shutil.which(tool):
+            sys.exit("%s is not installed: run make deps" % tool)
+    tmp = tempfile.mkdtemp(prefix="hwbench-")
+    cg = Cgroup("hwbench")
+    nport, sport = free_port(), free_port()
+    nginx = Nginx(tmp, nport, cg)
+    hws = Hwserve(args.build, sport, cg)
+    try:
+        t0 = time.time()
+        print("request path (nginx, wrk) ...", flush=True)
+        req, req_agent = path_bench("request", args.build, cg, nport, "http://127.0.0.1:%d/" % nport, tmp,
+                                    args.rounds, args.seconds)
+        print("streaming path (hwserve SSE, 64 chunks per response) ...", flush=True)
+        stream_url = "http://127.0.0.1:%d/stream?chunks=64&interval_ms=0&size=24" % sport
+        strm, strm_agent = path_bench("stream", args.build, cg, sport, stream_url, tmp, args.rounds, args.seconds)
+        print("kernel cost (bpf_stats) ...", flush=True)
+        kcost = kernel_cost(args.build, cg, nport, "http://127.0.0.1:%d/" % nport, tmp, args.seconds)
+        print("loss against rate ...", flush=True)
+        loss = loss_vs_rate(args.build, cg, nport, tmp, max(args.seconds, 5))
+        print("memory and detection ...", flush=True)
+        mem = memory(args.build)
+        elapsed = time.time() - t0
+    finally:
+        nginx.stop()
+        hws.stop()
+        cg.remove()
+    write_report(args, req, req_agent, strm, strm_agent, kcost, loss, mem, elapsed)
+    print("wrote %s" % args.out)
+
+
+def met(ok):
+    return "met" if ok else "**not met**"
+
+
+def write_report(args, req, req_agent, strm, strm_agent, kcost, loss, mem, elapsed):
+    cpu = ""
+    with open("/proc/cpuinfo") as f:
+        m = re.search(r"model name\s*:\s*(.*)", f.read())
+        cpu = m.group(1) if m else platform.processor()
+    L = []
+    L.append("# hydrawatch benchmark results\n")
+    L.append("Written by `make bench` (`tests/bench/run.py`); %d interleaved rounds of %d s per "
+             "configuration, order rotated each round; medians with the min–max spread across "
+             "rounds. Total %.0f s.\n" % (args.rounds, args.seconds, elapsed))
+    L.append("- machine: %s, %d CPUs, %.1f GiB" % (cpu, os.cpu_count(),
+                                                   os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30))
+    L.append("- kernel: %s" % platform.release())
+    L.append("- configurations: `none` (nothing attached), `empty` (empty cgroup_skb ingress/egress "
+             "and sockops programs attached the same way: the floor), `hydrawatch` (the agent, "
+             "`--ports P --listen off`), `tcpdump` (`tcpdump -i lo -w /dev/null`, a pcap sensor "
+             "as reference). Server, load generator and sensor share the two cores.\n")
+    L.append("Commands:\n")
+    for c in COMMANDS:
+        L.append("    " + " ".join(c))
+    L.append("")
+
+    def path_table(title, rows, agent):
+        L.append("## %s\n" % title)
+        L.append("| config | req/s | vs none | spread | p50 µs | p99 µs | p99 Δ µs | spread |")
+        L.append("|---|---|---|---|---|---|---|---|")
+        for c, r in rows.items():
+            L.append("| %s | %.0f | %.3f | %s | %.0f | %.0f | %+.0f | %s |" % (
+                c, r["rps"], r["ratio"], r["ratio_spread"], r["p50"], r["p99"], r["p99_delta"], r["p99_spread"]))
+        L.append("\nAgent CPU: %.2f s per million exchanges (spread %s); events lost per run: %s.\n" % (
+            agent["cpu_s_per_million"], agent["cpu_spread"], agent["lost"]))
+    path_table("Request path: nginx, tiny keep-alive responses, wrk (worst case)", req, req_agent)
+    path_table("Streaming path: hwserve, 64 SSE chunks per response", strm, strm_agent)
+
+    L.append("## Kernel cost per program run (bpf_stats on, separate runs)\n")
+    L.append("| program | ns per run | runs |")
+    L.append("|---|---|---|")
+    for n, (ns, cnt) in kcost.items():
+        L.append("| %s | %.0f | %d |" % (n, ns, cnt))
+    L.append("")
+    L.append("## Events lost against exchange rate (hwload, nginx)\n")
+    L.append("| target/s | achieved/s | exchanges seen | requests made | events lost | agent CPU % of a core |")
+    L.append("|---|---|---|---|---|---|")
+    for r in loss:
+        L.append("| %d | %.0f | %d | %d | %d | %.1f |" % (r["target"], r["achieved"], r["exchanges"],
+                                                         r["requests"], r["lost"], r["cpu_pct"]))
+    L.append("")
+    L.append("## Memory and detection (hwsynth: the real pipeline, synthetic exchanges)\n")
+    L.append("| accounts tracked | RSS MiB | table bound MiB | volume detector, one bin over all accounts (CPU ms) |")
+    L.append("|---|---|---|---|")
+    for r in mem:
+        L.append("| %d | %.1f | %.1f | %.1f |" % (r["accounts"], r["rss"] / 2**20, r["bound"] / 2**20, r["detect_ms"]))
+    L.append("")
+
+    floor = req["empty"]["ratio"]
+    hw = req["hydrawatch"]["ratio"]
+    ns_runs = [v[0] for k, v in kcost.items() if k.startswith("hw_") and k != "hw_sockops"]
+    ten_k = next((r for r in loss if r["target"] == 10000), None)
+    first_loss = next((r["target"] for r in loss if r["lost"] > 0), None)
+    no_loss_50k = all(r["lost"] == 0 for r in loss if r["target"] <= 50000)
+    mem_1m = next((r for r in mem if r["accounts"] == 1000000), None)
+    L.append("## Targets\n")
+    L.append("| target | result | |")
+    L.append("|---|---|---|")
+    L.append("| throughput loss ≤ 1.5 pp above the empty-program floor (request path) | floor %.1f %% loss, "
+             "hydrawatch %.1f %% loss: %+.1f pp | %s |" % ((1 - floor) * 100, (1 - hw) * 100, (floor - hw) * 100,
+                                                         met(floor - hw <= 0.015)))
+    L.append("| ≤ 5 µs added p99 (request path) | %+.0f µs | %s |" % (
+        req["hydrawatch"]["p99_delta"], met(req["hydrawatch"]["p99_delta"] <= 5)))
+    L.append("| ≤ 1 %% loss on the streaming path | %.1f %% | %s |" % (
+        (1 - strm["hydrawatch"]["ratio"]) * 100, met(strm["hydrawatch"]["ratio"] >= 0.99)))
+    L.append("| ≤ 80 ns per cgroup_skb run (bpf_stats on) | %s (empty: %s) | %s |" % (
+        ", ".join("%.0f" % x for x in ns_runs),
+        ", ".join("%.0f" % v[0] for k, v in kcost.items() if k.startswith("empty_") and k != "empty_sockops"),
+        met(all(x <= 80 for x in ns_runs))))
+    L.append("| 0 events lost up to 50,000 exchanges/s | first loss at %s | %s |" % (
+        "%d/s" % first_loss if first_loss else "none up to the highest rate tried", met(no_loss_50k)))
+    if ten_k:
+        L.append("| ≤ 5 %% of a core at 10,000 exchanges/s | %.1f %% | %s |" % (ten_k["cpu_pct"], met(ten_k["cpu_pct"] <= 5)))
+    if mem_1m:
+        L.append("| ≤ 256 MiB resident at 1,000,000 tracked accounts | %.0f MiB | %s |" % (
+            mem_1m["rss"] / 2**20, met(mem_1m["rss"] <= 256 * 2**20)))
+    with open(args.out, "w") as f:
+        f.write("\n".join(L) + "\n")
+
+
+if __name__ == "__main__":
+    main()
