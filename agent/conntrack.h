@@ -44,6 +44,12 @@ struct hw_conn_info {
 	char sni[HW_SNI_MAX + 1];
 	char alpn[HW_ALPN_MAX + 1];
 	struct hw_exchange_info ex;
+	/* the last account derived on this connection, and a 64-bit hash of the
+	 * identity value it came from: the keyed HMAC runs once per distinct
+	 * value per connection, not once per exchange */
+	bool acct_valid;
+	uint64_t acct_src;
+	char acct[HW_ACCOUNT_LEN + 1];
 	/* table links */
 	struct hw_conn_info *hnext;
 	struct hw_lru_node lru;

@@ -99,8 +99,6 @@ int hw_bpf_start(struct hw_bpf *b, const struct hw_config *cfg, ring_buffer_samp
 	skel->rodata->capture_bytes = cfg->capture_bytes;
 	skel->rodata->watch_all_ports = cfg->watch_all_ports;
 	memcpy((void *)skel->rodata->port_bits, cfg->ports.bits, sizeof(cfg->ports.bits));
-	/* wake the agent early when a quarter of the ring is backlogged */
-	skel->rodata->wakeup_bytes = cfg->ring_bytes / 4;
 	err = bpf_map__set_max_entries(skel->maps.events, cfg->ring_bytes);
 	if (err) {
 		pr_warn("sizing the ring buffer to %u bytes: %s\n", cfg->ring_bytes,

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "alerts.h"
+#include "hll.h"
 #include "log.h"
 #include "pipeline.h"
 #include "trace.h"
@@ -52,6 +53,40 @@ static void copy_clean(char *dst, size_t cap, const char *src, size_t n)
 	dst[o] = '\0';
 }
 
+/* the account of this exchange, reusing the connection's last one when the
+ * identity value is the same */
+static bool account_for(struct hw_pipeline *p, struct hw_conn_info *c,
+			const struct hw_http_request *req, char *out)
+{
+	struct hw_str v = {0};
+	uint64_t src;
+
+	switch (p->identity.kind) {
+	case HW_ID_HEADER:
+		if (req)
+			v = req->ident;
+		break;
+	case HW_ID_XFF:
+		if (req)
+			v = req->xff;
+		break;
+	default:
+		v = (struct hw_str){(const char *)c->client_addr, sizeof(c->client_addr)};
+		break;
+	}
+	if (!v.p || !v.n)
+		return false;
+	src = hw_hash64(v.p, v.n);
+	if (!c->acct_valid || c->acct_src != src) {
+		if (hw_identity_account(&p->identity, req, c->client_addr, c->acct))
+			return false;
+		c->acct_valid = true;
+		c->acct_src = src;
+	}
+	memcpy(out, c->acct, sizeof(c->acct));
+	return true;
+}
+
 static void take_http(struct hw_pipeline *p, struct hw_conn_info *c,
 		      const struct hw_http_request *req)
 {
@@ -67,8 +102,7 @@ static void take_http(struct hw_pipeline *p, struct hw_conn_info *c,
 	ex->ua_family = hw_ua_family(req->user_agent.p, req->user_agent.n);
 	if (req->model.p)
 		copy_clean(ex->model, sizeof(ex->model), req->model.p, req->model.n);
-	if (!hw_identity_account(&p->identity, req, c->client_addr, ex->account))
-		ex->has_account = true;
+	ex->has_account = account_for(p, c, req, ex->account);
 }
 
 /* Parses the exchange's capture once it suffices (or, final, with whatever
@@ -109,9 +143,8 @@ static void analyze(struct hw_pipeline *p, struct hw_conn_info *c, bool final)
 		else if (res == HW_PARSE_ERROR)
 			p->stats.parse_errors[HW_PARSER_HTTP]++;
 	}
-	if (!ex->has_account && !hw_identity_needs_http(&p->identity) &&
-	    !hw_identity_account(&p->identity, NULL, c->client_addr, ex->account))
-		ex->has_account = true;
+	if (!ex->has_account && !hw_identity_needs_http(&p->identity))
+		ex->has_account = account_for(p, c, NULL, ex->account);
 	ex->parsed = true;
 	hw_exchange_release(ex);
 }
