@@ -370,11 +370,11 @@ struct hw_account *hw_agg_exchange(struct hw_agg *a, uint64_t ts_ns,
 	if (ts_ns > a->now_ns)
 		a->now_ns = ts_ns;
 	a->exchanges++;
-	hw_hist_observe(&a->req_bytes, (double)e->req_bytes);
-	hw_hist_observe(&a->resp_bytes, (double)e->resp_bytes);
-	if (e->ttfb_ns)
-		hw_hist_observe(&a->ttfb, (double)e->ttfb_ns / 1e9);
-	hw_hist_observe(&a->duration, (double)e->duration_ns / 1e9);
+	hw_hist_observe(&a->req_bytes, (double)e->t.req_bytes);
+	hw_hist_observe(&a->resp_bytes, (double)e->t.resp_bytes);
+	if (e->t.ttfb_ns)
+		hw_hist_observe(&a->ttfb, (double)e->t.ttfb_ns / 1e9);
+	hw_hist_observe(&a->duration, (double)e->t.duration_ns / 1e9);
 	if (!c)
 		return NULL;
 
@@ -382,11 +382,11 @@ struct hw_account *hw_agg_exchange(struct hw_agg *a, uint64_t ts_ns,
 		fps[HW_FP_JA4] = c->ja4;
 	if (c->has_syn && c->ja4t[0])
 		fps[HW_FP_JA4T] = c->ja4t;
-	if (c->ex.index == e->index && c->ex.http && c->ex.http_fp[0] &&
+	if (c->ex.index == e->t.index && c->ex.http && c->ex.http_fp[0] &&
 	    strcmp(c->ex.http_fp, "partial"))
 		fps[HW_FP_HTTP] = c->ex.http_fp;
 
-	if (c->ex.index == e->index && c->ex.has_account &&
+	if (c->ex.index == e->t.index && c->ex.has_account &&
 	    !hex_key(c->ex.account, key, sizeof(key))) {
 		has_account = true;
 		memcpy(&account_hash, key, sizeof(account_hash)); /* HMAC output: uniform */

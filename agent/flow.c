@@ -211,18 +211,24 @@ static void emit_open(struct hw_flow_tracker *t, struct hw_flow *f, uint64_t ts)
 	t->sink(t->ctx, &e, sizeof(e));
 }
 
+static void totals_fill(struct hw_exchange_totals *e, const struct hw_flow *f)
+{
+	memset(e, 0, sizeof(*e));
+	e->index = f->exchanges;
+	e->start_ns = f->exch_start_ns;
+	e->ttfb_ns = f->exch_first_resp_ns ? f->exch_first_resp_ns - f->exch_start_ns : 0;
+	e->duration_ns = f->exch_last_ns - f->exch_start_ns;
+	e->req_bytes = f->exch_req;
+	e->resp_bytes = f->exch_resp;
+}
+
 static void emit_exchange_end(struct hw_flow_tracker *t, const struct hw_flow *f, uint64_t ts)
 {
 	struct hw_exchange_end e;
 
 	memset(&e, 0, sizeof(e));
 	hdr_fill(f, &e.hdr, HW_EV_EXCHANGE_END, sizeof(e), ts);
-	e.index = f->exchanges;
-	e.start_ns = f->exch_start_ns;
-	e.ttfb_ns = f->exch_first_resp_ns ? f->exch_first_resp_ns - f->exch_start_ns : 0;
-	e.duration_ns = f->exch_last_ns - f->exch_start_ns;
-	e.req_bytes = f->exch_req;
-	e.resp_bytes = f->exch_resp;
+	totals_fill(&e.t, f);
 	t->sink(t->ctx, &e, sizeof(e));
 }
 
@@ -246,7 +252,8 @@ static void emit_close(struct hw_flow_tracker *t, struct hw_flow *f, uint64_t ts
 }
 
 static void emit_bytes(struct hw_flow_tracker *t, const struct hw_flow *f, const struct cpkt *p,
-		       uint8_t type, uint32_t offset, size_t n, uint64_t ts)
+		       uint8_t type, uint32_t offset, size_t n, uint64_t ts,
+		       const struct hw_exchange_totals *prev)
 {
 	static __thread struct {
 		struct hw_exchange_start s;
@@ -263,6 +270,8 @@ static void emit_bytes(struct hw_flow_tracker *t, const struct hw_flow *f, const
 	e.s.cap_len = (uint16_t)n;
 	e.s.seg_len = p->plen;
 	e.s.offset = offset;
+	if (prev)
+		e.s.prev = *prev;
 	memcpy(e.data, p->payload, n);
 	t->sink(t->ctx, &e, sizeof(e.s) + n);
 }
@@ -325,9 +334,11 @@ static void client_data(struct hw_flow_tracker *t, struct hw_flow *f, const stru
 	f->bytes_in += d;
 	if (f->phase != PH_REQ) {
 		uint64_t budget = t->cfg.capture_bytes, n;
+		struct hw_exchange_totals prev = {0};
 
+		/* as in the kernel: the previous exchange's totals ride along */
 		if (f->phase == PH_RESP)
-			emit_exchange_end(t, f, ts);
+			totals_fill(&prev, f);
 		f->exchanges++;
 		f->phase = PH_REQ;
 		f->exch_start_ns = ts;
@@ -343,7 +354,7 @@ static void client_data(struct hw_flow_tracker *t, struct hw_flow *f, const stru
 		n = p->plen < budget ? p->plen : budget;
 		f->exch_seq0 = p->seq;
 		f->cap_left = (uint32_t)(budget - n);
-		emit_bytes(t, f, p, HW_EV_EXCHANGE_START, 0, n, ts);
+		emit_bytes(t, f, p, HW_EV_EXCHANGE_START, 0, n, ts, &prev);
 	} else if (f->cap_left) {
 		uint32_t offset = p->seq - f->exch_seq0;
 		uint32_t n = p->plen < f->cap_left ? p->plen : f->cap_left;
@@ -352,7 +363,7 @@ static void client_data(struct hw_flow_tracker *t, struct hw_flow *f, const stru
 			f->cap_left = 0;
 		} else {
 			f->cap_left -= n;
-			emit_bytes(t, f, p, HW_EV_EXCHANGE_DATA, offset, n, ts);
+			emit_bytes(t, f, p, HW_EV_EXCHANGE_DATA, offset, n, ts, NULL);
 		}
 	}
 	f->exch_req += d;

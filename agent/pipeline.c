@@ -244,6 +244,16 @@ static struct hw_conn_info *conn_for(struct hw_pipeline *p, const struct hw_even
 	return c;
 }
 
+static void exchange_end(struct hw_pipeline *p, const struct hw_event *ev)
+{
+	struct hw_conn_info *c = hw_conntrack_get(&p->conns, ev->hdr->cookie);
+
+	if (c && c->ex.index == ev->end->t.index)
+		analyze(p, c, true);
+	trace_line(p, ev, c);
+	charge(p, ev, c);
+}
+
 void hw_pipeline_record(struct hw_pipeline *p, const void *data, size_t len)
 {
 	struct hw_event ev;
@@ -263,6 +273,16 @@ void hw_pipeline_record(struct hw_pipeline *p, const void *data, size_t len)
 			hw_agg_conn_open(p->agg, ev.hdr->ts_ns + (uint64_t)p->mono_to_real_ns);
 		break;
 	case HW_EV_EXCHANGE_START:
+		if (ev.start->prev.index) {
+			/* the previous exchange ended where this one began */
+			struct hw_exchange_end end = {.hdr = *ev.hdr, .t = ev.start->prev};
+			struct hw_event eev = {.hdr = &end.hdr, .end = &end};
+
+			end.hdr.type = HW_EV_EXCHANGE_END;
+			end.hdr.size = sizeof(end);
+			p->stats.events[HW_EV_EXCHANGE_END]++;
+			exchange_end(p, &eev);
+		}
 		c = conn_for(p, &ev);
 		if (!c)
 			break;
@@ -283,11 +303,7 @@ void hw_pipeline_record(struct hw_pipeline *p, const void *data, size_t len)
 		analyze(p, c, false);
 		break;
 	case HW_EV_EXCHANGE_END:
-		c = hw_conntrack_get(&p->conns, ev.hdr->cookie);
-		if (c && c->ex.index == ev.end->index)
-			analyze(p, c, true);
-		trace_line(p, &ev, c);
-		charge(p, &ev, c);
+		exchange_end(p, &ev);
 		break;
 	case HW_EV_CONN_CLOSE:
 		c = hw_conntrack_get(&p->conns, ev.hdr->cookie);

@@ -119,11 +119,11 @@ int hw_trace_format(const struct hw_event *ev, const struct hw_conn_info *conn,
 		put(&o,
 		    ",\"index\":%u,\"start_ns\":%llu,\"req_bytes\":%llu,\"resp_bytes\":%llu,"
 		    "\"ttfb_us\":%llu,\"duration_us\":%llu",
-		    e->index, e->start_ns + (unsigned long long)mono_to_real_ns,
-		    (unsigned long long)e->req_bytes, (unsigned long long)e->resp_bytes,
-		    (unsigned long long)(e->ttfb_ns / NS_PER_US),
-		    (unsigned long long)(e->duration_ns / NS_PER_US));
-		if (conn && conn->ex.index == e->index)
+		    e->t.index, e->t.start_ns + (unsigned long long)mono_to_real_ns,
+		    (unsigned long long)e->t.req_bytes, (unsigned long long)e->t.resp_bytes,
+		    (unsigned long long)(e->t.ttfb_ns / NS_PER_US),
+		    (unsigned long long)(e->t.duration_ns / NS_PER_US));
+		if (conn && conn->ex.index == e->t.index)
 			put_exchange_fields(&o, conn);
 		return finish(&o);
 	}

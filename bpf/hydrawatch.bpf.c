@@ -148,6 +148,8 @@ static __always_inline bool port_listening(__u32 port)
 	return bits && ((*bits >> (port & 63)) & 1);
 }
 
+static const struct hw_exchange_totals no_totals;
+
 /* never wake the agent: it drains the ring every 10 ms (HW_POLL_MS), and a
  * wakeup per event costs more than the event; an 8 MiB ring absorbs
  * 800 MB/s between drains. No query of the ring's fill on the hot path. */
@@ -174,6 +176,17 @@ static __always_inline void hdr_fill(struct hw_event_hdr *h, __u8 type, __u16 si
 	h->tuple = c->tuple;
 }
 
+static __always_inline void totals_fill(struct hw_exchange_totals *t, const struct conn *c)
+{
+	t->index = c->exchanges;
+	t->_pad = 0;
+	t->start_ns = c->exch_start_ns;
+	t->ttfb_ns = c->exch_first_resp_ns ? c->exch_first_resp_ns - c->exch_start_ns : 0;
+	t->duration_ns = c->exch_last_ns - c->exch_start_ns;
+	t->req_bytes = c->exch_req;
+	t->resp_bytes = c->exch_resp;
+}
+
 static __always_inline void emit_exchange_end(const struct conn *c, __u64 now)
 {
 	struct hw_exchange_end *e = rb_reserve(sizeof(*e));
@@ -181,13 +194,7 @@ static __always_inline void emit_exchange_end(const struct conn *c, __u64 now)
 	if (!e)
 		return;
 	hdr_fill(&e->hdr, HW_EV_EXCHANGE_END, sizeof(*e), c, now);
-	e->index = c->exchanges;
-	e->_pad = 0;
-	e->start_ns = c->exch_start_ns;
-	e->ttfb_ns = c->exch_first_resp_ns ? c->exch_first_resp_ns - c->exch_start_ns : 0;
-	e->duration_ns = c->exch_last_ns - c->exch_start_ns;
-	e->req_bytes = c->exch_req;
-	e->resp_bytes = c->exch_resp;
+	totals_fill(&e->t, c);
 	bpf_ringbuf_submit(e, RB_FLAGS);
 }
 
@@ -219,7 +226,7 @@ static __always_inline void emit_conn_close(struct conn *c, __u64 now, __u32 srt
 #define DEFINE_EMIT_BYTES(name, cap)                                                               \
 	static __always_inline void name(struct __sk_buff *skb, const struct conn *c,              \
 					 const struct pkt *p, __u8 type, __u32 offset, __u64 n,    \
-					 __u64 now)                                                \
+					 __u64 now, const struct hw_exchange_totals *prev)         \
 	{                                                                                          \
 		struct {                                                                           \
 			struct hw_exchange_start s;                                                \
@@ -232,6 +239,7 @@ static __always_inline void emit_conn_close(struct conn *c, __u64 now, __u32 srt
 		e->s._pad = 0;                                                                     \
 		e->s.seg_len = p->plen;                                                            \
 		e->s.offset = offset;                                                              \
+		e->s.prev = *prev;                                                                 \
 		barrier_var(n);                                                                    \
 		if (n > (cap))                                                                     \
 			n = (cap);                                                                 \
@@ -252,18 +260,18 @@ DEFINE_EMIT_BYTES(emit_bytes_max, HW_CAPTURE_MAX)
 /* capture bytes: n of them from the segment's payload, 0 for none */
 static __always_inline void emit_bytes(struct __sk_buff *skb, const struct conn *c,
 				       const struct pkt *p, __u8 type, __u32 offset, __u64 n,
-				       __u64 now)
+				       __u64 now, const struct hw_exchange_totals *prev)
 {
 	struct hw_exchange_start *e;
 
 	if (n > HW_CAPTURE_LARGE) {
-		emit_bytes_max(skb, c, p, type, offset, n, now);
+		emit_bytes_max(skb, c, p, type, offset, n, now, prev);
 	} else if (n > HW_CAPTURE_MEDIUM) {
-		emit_bytes_large(skb, c, p, type, offset, n, now);
+		emit_bytes_large(skb, c, p, type, offset, n, now, prev);
 	} else if (n > HW_CAPTURE_SMALL) {
-		emit_bytes_medium(skb, c, p, type, offset, n, now);
+		emit_bytes_medium(skb, c, p, type, offset, n, now, prev);
 	} else if (n > 0) {
-		emit_bytes_small(skb, c, p, type, offset, n, now);
+		emit_bytes_small(skb, c, p, type, offset, n, now, prev);
 	} else {
 		e = rb_reserve(sizeof(*e));
 		if (!e)
@@ -274,6 +282,7 @@ static __always_inline void emit_bytes(struct __sk_buff *skb, const struct conn 
 		e->_pad = 0;
 		e->seg_len = p->plen;
 		e->offset = offset;
+		e->prev = *prev;
 		bpf_ringbuf_submit(e, RB_FLAGS);
 	}
 }
@@ -298,7 +307,8 @@ static __always_inline int first_payload_byte(struct __sk_buff *skb, const struc
 /* Opens the capture of a new exchange: decides its budget and emits
  * exchange_start with the segment's first bytes. */
 static __always_inline void emit_exchange_start(struct __sk_buff *skb, struct conn *c,
-						const struct pkt *p, __u64 now)
+						const struct pkt *p, __u64 now,
+						const struct hw_exchange_totals *prev)
 {
 	/* 64-bit so the bounds the verifier checks are on the register passed */
 	__u64 budget = capture_bytes, n;
@@ -314,7 +324,7 @@ static __always_inline void emit_exchange_start(struct __sk_buff *skb, struct co
 	n = p->plen < budget ? p->plen : budget;
 	c->exch_seq0 = p->seq;
 	c->cap_left = budget - n;
-	emit_bytes(skb, c, p, HW_EV_EXCHANGE_START, 0, n, now);
+	emit_bytes(skb, c, p, HW_EV_EXCHANGE_START, 0, n, now, prev);
 }
 
 /* More client bytes of an open exchange while capture budget is left. */
@@ -329,7 +339,7 @@ static __always_inline void emit_exchange_data(struct __sk_buff *skb, struct con
 		return;
 	}
 	c->cap_left -= n;
-	emit_bytes(skb, c, p, HW_EV_EXCHANGE_DATA, offset, n, now);
+	emit_bytes(skb, c, p, HW_EV_EXCHANGE_DATA, offset, n, now, &no_totals);
 }
 
 /* Walks IPv6 extension headers up to TCP. IPv6 BIG TCP puts a hop-by-hop
@@ -436,16 +446,19 @@ static __always_inline void client_data(struct __sk_buff *skb, struct conn *c, c
 	now = bpf_ktime_get_ns();
 	c->bytes_in += d;
 	if (c->phase != PH_REQ) {
-		/* direction change: the previous exchange ends, a new one opens */
+		/* direction change: the previous exchange ends (its totals ride in
+		 * the new one's start event), a new one opens */
+		struct hw_exchange_totals prev = {};
+
 		if (c->phase == PH_RESP)
-			emit_exchange_end(c, now);
+			totals_fill(&prev, c);
 		c->exchanges++;
 		c->phase = PH_REQ;
 		c->exch_start_ns = now;
 		c->exch_first_resp_ns = 0;
 		c->exch_req = 0;
 		c->exch_resp = 0;
-		emit_exchange_start(skb, c, p, now);
+		emit_exchange_start(skb, c, p, now, &prev);
 	} else if (c->cap_left) {
 		emit_exchange_data(skb, c, p, now);
 	}

@@ -77,6 +77,20 @@ struct hw_conn_open {
  * first exchange (its ClientHello) may use HW_CAPTURE_MAX and its later,
  * encrypted exchanges capture nothing. Events are reserved in size classes
  * (HW_CAPTURE_*), so hdr.size may exceed what is valid. */
+/* what an exchange amounted to, reported when it ends */
+struct hw_exchange_totals {
+	__u32 index; /* exchange number on its connection, from 1; 0: none */
+	__u32 _pad;
+	__u64 start_ns;	   /* first client byte of the exchange */
+	__u64 ttfb_ns;	   /* first server byte - start; 0 if the server never answered */
+	__u64 duration_ns; /* last payload byte (either way) - start */
+	__u64 req_bytes;   /* client payload bytes, by sequence advance */
+	__u64 resp_bytes;  /* server payload bytes, by sequence advance */
+};
+
+/* A new exchange ends the previous one: its totals ride in `prev` (index 0
+ * if there was none), so a keep-alive connection costs one event per
+ * exchange, not two. exchange_data events leave prev empty. */
 struct hw_exchange_start {
 	struct hw_event_hdr hdr;
 	__u32 index;   /* exchange number on this connection, from 1 */
@@ -84,18 +98,14 @@ struct hw_exchange_start {
 	__u16 _pad;
 	__u32 seg_len; /* payload bytes of the segment they came from */
 	__u32 offset;  /* of the first capture byte from the exchange's first byte */
-		       /* __u8 data[] follows */
+	struct hw_exchange_totals prev;
+	/* __u8 data[] follows */
 };
 
+/* the last exchange of a connection ends with it (sent before conn_close) */
 struct hw_exchange_end {
 	struct hw_event_hdr hdr;
-	__u32 index;
-	__u32 _pad;
-	__u64 start_ns;	   /* first client byte of the exchange */
-	__u64 ttfb_ns;	   /* first server byte - start; 0 if the server never answered */
-	__u64 duration_ns; /* last payload byte (either way) - start */
-	__u64 req_bytes;   /* client payload bytes, by sequence advance */
-	__u64 resp_bytes;  /* server payload bytes, by sequence advance */
+	struct hw_exchange_totals t;
 };
 
 struct hw_conn_close {

@@ -116,14 +116,15 @@ int main(int argc, char **argv)
 		start.s.cap_len = (uint16_t)n;
 		start.s.seg_len = (uint32_t)n;
 		start.s.offset = 0;
+		memset(&start.s.prev, 0, sizeof(start.s.prev));
 		hw_pipeline_record(&a.pipe, &start, sizeof(start));
 		fill_hdr(&end.hdr, HW_EV_EXCHANGE_END, sizeof(end), i + 1, ts + 500, i);
-		end.index = 1;
-		end.start_ns = ts;
-		end.ttfb_ns = 200;
-		end.duration_ns = 400;
-		end.req_bytes = (uint64_t)n;
-		end.resp_bytes = 1000;
+		end.t = (struct hw_exchange_totals){.index = 1,
+						    .start_ns = ts,
+						    .ttfb_ns = 200,
+						    .duration_ns = 400,
+						    .req_bytes = (uint64_t)n,
+						    .resp_bytes = 1000};
 		hw_pipeline_record(&a.pipe, &end, sizeof(end));
 		fill_hdr(&close.hdr, HW_EV_CONN_CLOSE, sizeof(close), i + 1, ts + 600, i);
 		close.open_ns = ts;

@@ -176,12 +176,12 @@ static void test_trace_exchange(void **state)
 
 	(void)state;
 	fill_hdr(&end.hdr, HW_EV_EXCHANGE_END, sizeof(end));
-	end.index = 3;
-	end.start_ns = 1000;
-	end.ttfb_ns = 2500;
-	end.duration_ns = 1999999;
-	end.req_bytes = 120;
-	end.resp_bytes = 4096;
+	end.t = (struct hw_exchange_totals){.index = 3,
+					    .start_ns = 1000,
+					    .ttfb_ns = 2500,
+					    .duration_ns = 1999999,
+					    .req_bytes = 120,
+					    .resp_bytes = 4096};
 	assert_int_equal(hw_event_decode(&end, sizeof(end), &ev), HW_DECODE_OK);
 	n = hw_trace_format(&ev, NULL, 1000000000LL, line, sizeof(line));
 	assert_true(n > 0);

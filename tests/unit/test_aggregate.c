@@ -154,7 +154,7 @@ static void test_window_sums(void **state)
 	(void)w;
 	assert_int_equal(hw_agg_init(&a, &cfg), 0);
 	/* 10 exchanges in each of minutes 1000..1060, through the account path */
-	c.ex.index = e.index = 1;
+	c.ex.index = e.t.index = 1;
 	c.ex.has_account = true;
 	strcpy(c.ex.account, "00112233445566778899aabb");
 	for (uint64_t i = 0; i <= 60; i++)

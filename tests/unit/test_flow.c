@@ -37,7 +37,17 @@ static void on_record(void *ctx, const void *data, size_t len)
 	struct rec *r;
 
 	assert_int_equal(hw_event_decode(data, len, &ev), HW_DECODE_OK);
-	assert_true(s->n < MAX_EVENTS);
+	assert_true(s->n + 1 < MAX_EVENTS);
+	if (ev.hdr->type == HW_EV_EXCHANGE_START && ev.start->prev.index) {
+		/* the previous exchange's end, carried by this start */
+		r = &s->r[s->n++];
+		memset(r, 0, sizeof(*r));
+		r->type = HW_EV_EXCHANGE_END;
+		r->index = ev.start->prev.index;
+		r->req = ev.start->prev.req_bytes;
+		r->resp = ev.start->prev.resp_bytes;
+		r->client_port = ev.hdr->tuple.client_port;
+	}
 	r = &s->r[s->n++];
 	memset(r, 0, sizeof(*r));
 	r->type = ev.hdr->type;
@@ -56,9 +66,9 @@ static void on_record(void *ctx, const void *data, size_t len)
 		r->cap0 = ev.capture_len ? ev.capture[0] : 0;
 		break;
 	case HW_EV_EXCHANGE_END:
-		r->index = ev.end->index;
-		r->req = ev.end->req_bytes;
-		r->resp = ev.end->resp_bytes;
+		r->index = ev.end->t.index;
+		r->req = ev.end->t.req_bytes;
+		r->resp = ev.end->t.resp_bytes;
 		break;
 	case HW_EV_CONN_CLOSE:
 		r->bytes_in = ev.close->bytes_in;
