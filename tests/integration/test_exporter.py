@@ -133,10 +133,10 @@ def test_volume_alert_reaches_alertmanager_and_resolves(tmp):
         stop = threading.Event()
         errors = []
 
-        def steady(key, per_second):
+        def steady(key, per_second, until):
             try:
                 s = connect("127.0.0.1", port)
-                while not stop.is_set():
+                while not until.is_set():
                     t0 = time.time()
                     for _ in range(per_second):
                         http_request(s, "GET", "/bytes?n=200", extra_headers=["x-api-key: " + key])
@@ -145,19 +145,10 @@ def test_volume_alert_reaches_alertmanager_and_resolves(tmp):
             except Exception as e:  # noqa: BLE001
                 errors.append(e)
         burst_stop = threading.Event()
-
-        def steady_then_stop(key, per_second):
-            s = connect("127.0.0.1", port)
-            while not burst_stop.is_set():
-                t0 = time.time()
-                for _ in range(per_second):
-                    http_request(s, "GET", "/bytes?n=200", extra_headers=["x-api-key: " + key])
-                time.sleep(max(0, 1 - (time.time() - t0)))
-            s.close()
-        threads = [threading.Thread(target=steady, args=("steady-%d" % i, 3)) for i in range(6)]
-        threads.append(threading.Thread(target=steady_then_stop, args=("burst-key", 3)))
+        threads = [threading.Thread(target=steady, args=("steady-%d" % i, 3, stop)) for i in range(6)]
+        threads.append(threading.Thread(target=steady, args=("burst-key", 3, burst_stop)))
         # a heavy but constant user: its baseline is its own rate
-        threads.append(threading.Thread(target=steady, args=("batch-user", 40)))
+        threads.append(threading.Thread(target=steady, args=("batch-user", 40, stop)))
         for t in threads:
             t.start()
         time.sleep(6)
