@@ -207,7 +207,9 @@ int hw_agent_run_live(struct hw_agent *a)
 	while (!hw_stop_requested) {
 		uint64_t mono;
 
-		err = ring_buffer__poll(a->bpf.rb, HW_POLL_MS);
+		/* the kernel never wakes us (a wakeup per event costs more than
+		 * the event): the ring is drained every --poll-ms */
+		err = ring_buffer__poll(a->bpf.rb, (int)a->cfg.poll_ms);
 		if (err == -EINTR)
 			continue;
 		if (err < 0) {

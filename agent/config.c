@@ -147,6 +147,7 @@ UINT_OPTION(opt_max_accounts, max_accounts, "max-accounts", 16, 64u << 20)
 UINT_OPTION(opt_max_fingerprints, max_fingerprints, "max-fingerprints", 16, 16u << 20)
 UINT_OPTION(opt_max_prefixes, max_prefixes, "max-prefixes", 16, 16u << 20)
 UINT_OPTION(opt_top_k, top_k, "top-k", 1, 1000)
+UINT_OPTION(opt_poll_ms, poll_ms, "poll-ms", 1, 1000)
 UINT_OPTION(opt_volume_interval, volume_interval, "volume-interval", 1, 86400)
 UINT_OPTION(opt_volume_min, volume_min, "volume-min", 1, 1u << 30)
 UINT_OPTION(opt_volume_min_population, volume_min_population, "volume-min-population", 1, 1u << 20)
@@ -260,6 +261,9 @@ const struct hw_option hw_options[] = {
      opt_volume_resolve},
     {"volume-warmup", 0, "N", "3",
      "volume detector: bins an account must have been seen before it can fire", opt_volume_warmup},
+    {"poll-ms", 0, "MS", "10",
+     "drain the ring buffer this often; shorter spreads the agent's work into smaller bursts",
+     opt_poll_ms},
     {"bpf-stats", 0, NULL, NULL,
      "enable kernel BPF run-time statistics for the bpf_run metrics (costs ~20 ns per run)",
      opt_bpf_stats},
@@ -289,6 +293,7 @@ void hw_config_defaults(struct hw_config *cfg)
 	cfg->volume_min_population = 5;
 	cfg->volume_resolve = 2;
 	cfg->volume_warmup = 3;
+	cfg->poll_ms = 10;
 	strcpy(cfg->identity, "client-ip");
 	cfg->ring_bytes = HW_RINGBUF_DEFAULT;
 }

@@ -28,6 +28,7 @@ struct hw_config {
 	unsigned volume_interval, volume_min, volume_min_population, volume_resolve, volume_warmup;
 	double volume_factor, volume_mad_k;
 	bool bpf_stats;
+	unsigned poll_ms;
 	int verbose;
 	bool show_help;
 	bool show_version;
