@@ -13,7 +13,9 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <time.h>
 #include "aggregate.h"
+#include "alertmanager.h"
 #include "alerts.h"
 #include "config.h"
 #include "detect.h"
@@ -333,6 +335,46 @@ static void test_alerts_state(void **state)
 	world_free(&w);
 }
 
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Alertmanager down: enqueueing never waits, failures are counted, alerts
+ * stay queued for the retry, and stopping takes bounded time */
+static void test_alertmanager_down_never_blocks(void **state)
+{
+	/* port 9 (discard) on loopback: nothing listens there in the test world */
+	struct hw_am *am = hw_am_start("http://127.0.0.1:9/", "test");
+	struct hw_am_stats st;
+	json_t *al = hw_alert_new("volume", "warning", "g", 1 * SEC, "down test");
+	double t0, t1;
+
+	(void)state;
+	assert_non_null(am);
+	t0 = now_s();
+	for (int i = 0; i < 100; i++)
+		hw_am_enqueue(am, al);
+	t1 = now_s();
+	assert_true(t1 - t0 < 0.5); /* no network wait on the caller's side */
+	for (int i = 0; i < 50; i++) {
+		hw_am_stats(am, &st);
+		if (st.failures)
+			break;
+		usleep(100000);
+	}
+	assert_true(st.failures >= 1);
+	assert_int_equal(st.sent, 0);
+	assert_int_equal(st.queued + st.dropped, 100); /* nothing vanished uncounted */
+	t0 = now_s();
+	hw_am_stop(am);
+	assert_true(now_s() - t0 < 10);
+	json_decref(al);
+}
+
 static void test_label_escaping(void **state)
 {
 	char out[64];
@@ -394,6 +436,7 @@ int main(void)
 	    cmocka_unit_test(test_volume_fires_and_resolves),
 	    cmocka_unit_test(test_volume_warmup_spares_new_accounts),
 	    cmocka_unit_test(test_alerts_state),
+	    cmocka_unit_test(test_alertmanager_down_never_blocks),
 	    cmocka_unit_test(test_label_escaping),
 	    cmocka_unit_test(test_config_file),
 	};
