@@ -466,7 +466,21 @@ static __always_inline void client_data(struct __sk_buff *skb, struct conn *c, c
 	c->exch_last_ns = now;
 }
 
-static __always_inline void server_data(struct conn *c, const struct pkt *p)
+/* A server segment's time. TCP stamps every segment it sends with its
+ * departure time (CLOCK_MONOTONIC, the clock bpf_ktime_get_ns reads), so a
+ * streamed response costs no clock read per segment; a stamp that is absent,
+ * or not within a second after the exchange began, falls back to the clock. */
+static __always_inline __u64 egress_time(struct __sk_buff *skb, const struct conn *c)
+{
+	__u64 t = skb->tstamp;
+
+	if (t >= c->exch_start_ns && t - c->exch_start_ns < HW_EGRESS_TSTAMP_SANE_NS &&
+	    t >= c->exch_last_ns)
+		return t;
+	return bpf_ktime_get_ns();
+}
+
+static __always_inline void server_data(struct __sk_buff *skb, struct conn *c, const struct pkt *p)
 {
 	__u32 d = seq_advance(c, &c->out_end, CF_OUT_SEEN, p);
 	__u64 now;
@@ -476,7 +490,9 @@ static __always_inline void server_data(struct conn *c, const struct pkt *p)
 	c->bytes_out += d;
 	if (c->phase == PH_IDLE) /* server speaks first: no exchange to charge */
 		return;
-	now = bpf_ktime_get_ns();
+	/* the first byte's time decides TTFB: read the clock; later ones may
+	 * use the segment's stamp */
+	now = c->phase == PH_REQ ? bpf_ktime_get_ns() : egress_time(skb, c);
 	if (c->phase == PH_REQ) {
 		c->phase = PH_RESP;
 		c->exch_first_resp_ns = now;
@@ -636,7 +652,7 @@ static __always_inline int on_packet(struct __sk_buff *skb, bool ingress)
 		if (ingress)
 			client_data(skb, c, &p);
 		else
-			server_data(c, &p);
+			server_data(skb, c, &p);
 	}
 	if ((c->flags & CF_ADOPTED) && (p.tcp_flags & (TCP_FL_FIN | TCP_FL_RST)))
 		adopted_flags(sk, c, &p, ingress);

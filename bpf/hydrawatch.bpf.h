@@ -31,4 +31,8 @@
  * largest scaled window is 1 GiB): such a segment is forged or garbage */
 #define HW_SEQ_ADVANCE_MAX (1u << 30)
 
+/* an egress timestamp further than this past the exchange's start, or
+ * before it, is not TCP's departure time: the clock is read instead (ns) */
+#define HW_EGRESS_TSTAMP_SANE_NS (3600ULL * 1000000000ULL)
+
 #endif /* HYDRAWATCH_BPF_H */
