@@ -272,3 +272,10 @@ def run(tests):
         passed += 1
         print("PASS %s (%.1fs)" % (t.__name__, time.time() - t0), flush=True)
     return passed, failed, skipped
+
+
+def main(tests):
+    """Runs tests and exits with the closing summary line."""
+    p, f, s = run(tests)
+    print("integration: %d passed, %d failed, %d skipped" % (p, f, s))
+    sys.exit(1 if f else 0)

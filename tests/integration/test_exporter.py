@@ -15,7 +15,7 @@ import urllib.request
 from contextlib import ExitStack
 
 sys.path.insert(0, os.path.dirname(__file__))
-from hwtest import (BUILD, HWLOAD, Skip, check, connect, free_port, http_request,  # noqa: E402
+from hwtest import (main, BUILD, HWLOAD, Skip, check, connect, free_port, http_request,  # noqa: E402
                     lines_of, make_key, run)
 from test_dataplane import start_agent, start_server, world  # noqa: E402
 from test_fingerprints import need  # noqa: E402
@@ -284,6 +284,4 @@ TESTS = [
 ]
 
 if __name__ == "__main__":
-    p, f, s = run(TESTS)
-    print("integration: %d passed, %d failed, %d skipped" % (p, f, s))
-    sys.exit(1 if f else 0)
+    main(TESTS)

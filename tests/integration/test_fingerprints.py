@@ -10,7 +10,7 @@ import time
 from contextlib import ExitStack
 
 sys.path.insert(0, os.path.dirname(__file__))
-from hwtest import (AGENT, Cgroup, Server, Skip, Tcpdump, check, connect, free_port,  # noqa: E402
+from hwtest import (main, AGENT, Cgroup, Server, Skip, Tcpdump, check, connect, free_port,  # noqa: E402
                     http_request, lines_of, make_key, run, run_offline)
 from test_dataplane import start_agent, start_server, world  # noqa: E402
 
@@ -390,6 +390,4 @@ TESTS = [
 ]
 
 if __name__ == "__main__":
-    p, f, s = run(TESTS)
-    print("integration: %d passed, %d failed, %d skipped" % (p, f, s))
-    sys.exit(1 if f else 0)
+    main(TESTS)
