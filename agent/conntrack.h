@@ -50,6 +50,10 @@ struct hw_conn_info {
 	bool acct_valid;
 	uint64_t acct_src;
 	char acct[HW_ACCOUNT_LEN + 1];
+	/* the last HTTP fingerprint and a hash of the header names it came from:
+	 * keep-alive clients send the same names each time */
+	uint64_t http_fp_src;
+	char http_fp[HW_HTTP_FP_LEN + 1];
 	/* table links */
 	struct hw_conn_info *hnext;
 	struct hw_lru_node lru;

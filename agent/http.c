@@ -169,10 +169,16 @@ void hw_http_fingerprint(const struct hw_http_request *r, char *out)
 		hw_sha256_hex12(names, o, hash);
 	else
 		strcpy(hash, "000000000000");
-	snprintf(out, HW_HTTP_FP_LEN + 1, "%c%c%02u%02u_%s",
-		 r->method.n > 0 ? tolower((unsigned char)r->method.p[0]) : '0',
-		 r->method.n > 1 ? tolower((unsigned char)r->method.p[1]) : '0', r->version,
-		 kept > 99 ? 99 : kept, hash);
+	/* by hand: snprintf here was a tenth of the agent's time */
+	out[0] = r->method.n > 0 ? (char)tolower((unsigned char)r->method.p[0]) : '0';
+	out[1] = r->method.n > 1 ? (char)tolower((unsigned char)r->method.p[1]) : '0';
+	out[2] = (char)('0' + r->version / 10);
+	out[3] = (char)('0' + r->version % 10);
+	kept = kept > 99 ? 99 : kept;
+	out[4] = (char)('0' + kept / 10);
+	out[5] = (char)('0' + kept % 10);
+	out[6] = '_';
+	memcpy(out + 7, hash, 13);
 }
 
 /* first match wins: more specific patterns before generic ones */

@@ -95,10 +95,24 @@ static void take_http(struct hw_pipeline *p, struct hw_conn_info *c,
 	ex->http = true;
 	copy_clean(ex->method, sizeof(ex->method), req->method.p, req->method.n);
 	copy_clean(ex->path, sizeof(ex->path), req->path.p, req->path.n);
-	if (req->head_complete)
-		hw_http_fingerprint(req, ex->http_fp);
-	else
+	if (req->head_complete) {
+		/* what the fingerprint depends on, cheaply hashed: compute it
+		 * (SHA-256) only when it changed on this connection */
+		uint64_t src = hw_hash64(req->method.p, req->method.n) ^ (uint64_t)req->version;
+		unsigned n =
+		    req->n_headers < HW_HTTP_MAX_HEADERS ? req->n_headers : HW_HTTP_MAX_HEADERS;
+
+		for (unsigned i = 0; i < n; i++)
+			src = src * 0x100000001b3ULL ^ hw_hash64(req->names[i].p, req->names[i].n);
+		src ^= req->n_headers;
+		if (!c->http_fp[0] || c->http_fp_src != src) {
+			hw_http_fingerprint(req, c->http_fp);
+			c->http_fp_src = src;
+		}
+		memcpy(ex->http_fp, c->http_fp, sizeof(ex->http_fp));
+	} else {
 		strcpy(ex->http_fp, "partial");
+	}
 	ex->ua_family = hw_ua_family(req->user_agent.p, req->user_agent.n);
 	if (req->model.p)
 		copy_clean(ex->model, sizeof(ex->model), req->model.p, req->model.n);
