@@ -155,7 +155,9 @@ test: all $(UNIT_BINS) $(FUZZ_BINS)
 install: $(OUTPUT)/hydrawatch
 	install -D -m 0755 $(OUTPUT)/hydrawatch $(DESTDIR)$(prefix)/sbin/hydrawatch
 	install -D -m 0644 deploy/hydrawatch.8 $(DESTDIR)$(prefix)/share/man/man8/hydrawatch.8
-	install -D -m 0644 deploy/hydrawatch.service $(DESTDIR)$(prefix)/lib/systemd/system/hydrawatch.service
+	install -d $(DESTDIR)$(prefix)/lib/systemd/system
+	sed 's|/usr/local/sbin|$(prefix)/sbin|' deploy/hydrawatch.service \
+		> $(DESTDIR)$(prefix)/lib/systemd/system/hydrawatch.service
 
 FORMAT_SRCS := $(wildcard bpf/*.c bpf/*.h agent/*.c agent/*.h exporter/*.c exporter/*.h \
 	tests/unit/*.c tests/tools/*.c tests/fuzz/*.c)
