@@ -160,7 +160,7 @@ install: $(OUTPUT)/hydrawatch
 		> $(DESTDIR)$(prefix)/lib/systemd/system/hydrawatch.service
 
 FORMAT_SRCS := $(wildcard bpf/*.c bpf/*.h agent/*.c agent/*.h exporter/*.c exporter/*.h \
-	tests/unit/*.c tests/tools/*.c tests/fuzz/*.c)
+	tests/unit/*.c tests/tools/*.c tests/fuzz/*.c tests/bench/*.c)
 format:
 	clang-format -i $(FORMAT_SRCS)
 format-check:
