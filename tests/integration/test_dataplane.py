@@ -258,12 +258,24 @@ def test_adopts_connections_that_predate_the_agent(tmp):
 def test_errors_name_the_fix(tmp):
     """Bad input and missing privileges: a clear message and a non-zero exit."""
     from hwtest import AGENT
+    junk = os.path.join(tmp, "not-a-capture")
+    with open(junk, "w") as f:
+        f.write("this is not a pcap file\n" * 10)
+    os.chmod(junk, 0o644)  # also a key file that others can read
     cases = [
         (["--ports", "80,abc"], 2, "bad port list"),
         (["--capture-bytes", "99999"], 2, "--capture-bytes"),
         (["--cgroup", "/proc"], 1, "not on cgroup v2"),
         (["--cgroup", "/nonexistent/cg"], 1, "cannot open cgroup"),
         (["--frobnicate"], 2, "unknown option"),
+        (["--read", "/nonexistent/capture.pcap"], 1, "--read /nonexistent/capture.pcap"),
+        (["--read", junk], 1, "--read " + junk),
+        (["--identity-key", junk], 1, "chmod 600"),
+        (["--identity", "cookie"], 2, "want header:NAME"),
+        (["--listen", "nowhere"], 2, "--listen nowhere"),
+        (["--alertmanager", "ftp://x"], 2, "--alertmanager"),
+        (["--config", "/nonexistent/hydrawatch.conf"], 2, "--config"),
+        (["--volume-factor", "-3"], 2, "--volume-factor"),
     ]
     for args, rc, text in cases:
         r = subprocess.run([AGENT] + args, capture_output=True, text=True, timeout=20)
