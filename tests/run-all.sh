@@ -38,6 +38,10 @@ echo "== docs"
 "$here/check-docs.sh" "$build" | tee "$log"
 add_counts "$log"
 
+echo "== Prometheus rules"
+"$here/check-rules.sh" | tee "$log"
+add_counts "$log"
+
 echo "== fuzz (short pass over the seed corpora)"
 "$here/fuzz/run.sh" "$build" "${FUZZ_SMOKE_SECONDS:-3}" http tls syn flow | tee "$log"
 add_counts "$log"
