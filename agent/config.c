@@ -216,86 +216,82 @@ static int opt_help(struct hw_config *cfg, const char *val, char *err, size_t er
 
 const struct hw_option hw_options[] = {
     {"cgroup", 0, "PATH", "the cgroup v2 root (from /proc/mounts)",
-     "cgroup v2 directory whose sockets are watched", opt_cgroup},
+     "cgroup v2 directory whose sockets are watched", opt_cgroup, false},
     {"ports", 'p', "LIST", "every passive TCP connection",
-     "local TCP ports to watch: 8000 or 80,443,8000-8099", opt_ports},
-    {"capture-bytes", 0, "N", "256",
-     "first bytes of each exchange's first client segment carried to the agent (0-2048, 0 "
+     "local TCP ports to watch: 8000 or 80,443,8000-8099", opt_ports, false},
+    {"capture-bytes", 0, "N", "1024",
+     "first client bytes of each exchange carried to the agent, across segments (0-2048, 0 "
      "disables); parsed in memory, never written out",
-     opt_capture_bytes},
+     opt_capture_bytes, true},
     {"trace", 't', "FILE|-", "off",
-     "append one JSON line per connection and exchange to FILE (- for stdout)", opt_trace},
+     "append one JSON line per connection and exchange to FILE (- for stdout)", opt_trace, false},
     {"ring-bytes", 0, "N", "8388608", "kernel-to-agent ring buffer size (power of two)",
-     opt_ring_bytes},
+     opt_ring_bytes, true},
     {"identity", 'i', "MODE", "client-ip",
-     "what an account is: header:NAME, client-ip, client-prefix[:/24,/48] or xff", opt_identity},
+     "what an account is: header:NAME, client-ip, client-prefix[:/24,/48] or xff", opt_identity,
+     true},
     {"identity-key", 'k', "FILE", "a random key per start",
      "HMAC-SHA256 key for account ids (at least 16 bytes; must not be group/other readable)",
-     opt_identity_key},
+     opt_identity_key, false},
     {"read", 'r', "FILE", NULL,
-     "offline: run the pipeline over a pcap/pcapng capture instead of the kernel", opt_read},
-    {"max-conns", 0, "N", "32768", "open connections the agent tracks (LRU beyond)", opt_max_conns},
+     "offline: run the pipeline over a pcap/pcapng capture instead of the kernel", opt_read, false},
+    {"max-conns", 0, "N", "32768", "open connections the agent tracks (LRU beyond)", opt_max_conns,
+     true},
     {"listen", 'l', "ADDR:PORT", "127.0.0.1:9477",
-     "serve /metrics, /alerts and /healthz there; off disables", opt_listen},
+     "serve /metrics, /alerts and /healthz there; off disables", opt_listen, true},
     {"alerts", 'a', "FILE|-", "off",
-     "append one JSON line per alert firing and resolving to FILE (- for stdout)", opt_alerts},
+     "append one JSON line per alert firing and resolving to FILE (- for stdout)", opt_alerts,
+     false},
     {"alertmanager", 0, "URL", "off",
-     "also push alerts to this Alertmanager (v2 API), e.g. http://127.0.0.1:9093",
-     opt_alertmanager},
-    {"max-accounts", 0, "N", "100000", "accounts tracked (LRU beyond, counted)", opt_max_accounts},
+     "also push alerts to this Alertmanager (v2 API), e.g. http://127.0.0.1:9093", opt_alertmanager,
+     false},
+    {"max-accounts", 0, "N", "100000", "accounts tracked (LRU beyond, counted)", opt_max_accounts,
+     true},
     {"max-fingerprints", 0, "N", "4096", "fingerprints tracked per kind (LRU beyond, counted)",
-     opt_max_fingerprints},
+     opt_max_fingerprints, true},
     {"max-prefixes", 0, "N", "16384", "client prefixes tracked (LRU beyond, counted)",
-     opt_max_prefixes},
-    {"top-k", 0, "N", "20", "fingerprints per kind exported as label values", opt_top_k},
-    {"volume-interval", 0, "SECONDS", "60", "volume detector: bin width", opt_volume_interval},
+     opt_max_prefixes, true},
+    {"top-k", 0, "N", "20", "fingerprints per kind exported as label values", opt_top_k, true},
+    {"volume-interval", 0, "SECONDS", "60", "volume detector: bin width", opt_volume_interval,
+     true},
     {"volume-min", 0, "N", "30", "volume detector: exchanges in a bin before an account can fire",
-     opt_volume_min},
+     opt_volume_min, true},
     {"volume-factor", 0, "X", "5", "volume detector: times the account's own baseline",
-     opt_volume_factor},
+     opt_volume_factor, true},
     {"volume-mad-k", 0, "K", "6",
-     "volume detector: population median + K robust standard deviations", opt_volume_mad_k},
+     "volume detector: population median + K robust standard deviations", opt_volume_mad_k, true},
     {"volume-min-population", 0, "N", "5",
-     "volume detector: active accounts needed to compare against", opt_volume_min_population},
+     "volume detector: active accounts needed to compare against", opt_volume_min_population, true},
     {"volume-resolve", 0, "N", "2", "volume detector: quiet bins before an alert resolves",
-     opt_volume_resolve},
+     opt_volume_resolve, true},
     {"volume-warmup", 0, "N", "3",
-     "volume detector: bins an account must have been seen before it can fire", opt_volume_warmup},
+     "volume detector: bins an account must have been seen before it can fire", opt_volume_warmup,
+     true},
     {"poll-ms", 0, "MS", "10",
      "drain the ring buffer this often; shorter spreads the agent's work into smaller bursts",
-     opt_poll_ms},
+     opt_poll_ms, true},
     {"bpf-stats", 0, NULL, NULL,
      "enable kernel BPF run-time statistics for the bpf_run metrics (costs ~20 ns per run)",
-     opt_bpf_stats},
+     opt_bpf_stats, false},
     {"config", 'c', "FILE", NULL,
-     "read options from FILE: name = value lines with the long option names", opt_config},
-    {"verbose", 'v', NULL, NULL, "more logging; twice shows libbpf debug output", opt_verbose},
-    {"version", 'V', NULL, NULL, "print the version and exit", opt_version},
-    {"help", 'h', NULL, NULL, "print this help and exit", opt_help},
+     "read options from FILE: name = value lines with the long option names", opt_config, false},
+    {"verbose", 'v', NULL, NULL, "more logging; twice shows libbpf debug output", opt_verbose,
+     false},
+    {"version", 'V', NULL, NULL, "print the version and exit", opt_version, false},
+    {"help", 'h', NULL, NULL, "print this help and exit", opt_help, false},
     {0},
 };
 
 void hw_config_defaults(struct hw_config *cfg)
 {
+	char err[256];
+
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->watch_all_ports = true;
-	cfg->capture_bytes = 1024;
-	cfg->max_conns = 32768;
-	strcpy(cfg->listen, "127.0.0.1:9477");
-	cfg->max_accounts = 100000;
-	cfg->max_fingerprints = 4096;
-	cfg->max_prefixes = 16384;
-	cfg->top_k = 20;
-	cfg->volume_interval = 60;
-	cfg->volume_min = 30;
-	cfg->volume_factor = 5;
-	cfg->volume_mad_k = 6;
-	cfg->volume_min_population = 5;
-	cfg->volume_resolve = 2;
-	cfg->volume_warmup = 3;
-	cfg->poll_ms = 10;
-	strcpy(cfg->identity, "client-ip");
-	cfg->ring_bytes = HW_RINGBUF_DEFAULT;
+	/* the table's defaults are the defaults: --help cannot disagree */
+	for (const struct hw_option *o = hw_options; o->name; o++)
+		if (o->def_is_value && o->apply(cfg, o->def, err, sizeof(err)))
+			abort(); /* a default that fails its own validation is a bug */
 }
 
 int hw_config_parse_args(struct hw_config *cfg, int argc, char **argv, char *err, size_t errlen)

@@ -41,6 +41,7 @@ struct hw_option {
 	const char *def; /* default, as --help prints it */
 	const char *help;
 	int (*apply)(struct hw_config *cfg, const char *val, char *err, size_t errlen);
+	bool def_is_value; /* def is applied by hw_config_defaults, not just shown */
 };
 
 extern const struct hw_option hw_options[];
