@@ -154,6 +154,55 @@ def test_stream_is_one_exchange(tmp):
               e["ttfb_us"], e["duration_us"])
 
 
+def big_exchange(sock, body_n, resp_n):
+    """One request with a body_n-byte body and a resp_n-byte response,
+    streamed through fixed buffers. Returns (request bytes, response bytes)."""
+    head = b"POST /bytes?n=%d HTTP/1.1\r\nHost: hwtest\r\nContent-Length: %d\r\n\r\n" % (resp_n, body_n)
+    sock.sendall(head)
+    block = b"b" * (1 << 20)
+    left = body_n
+    while left:
+        k = min(left, len(block))
+        sock.sendall(block[:k] if k < len(block) else block)
+        left -= k
+    buf = bytearray(1 << 22)
+    got = bytearray()
+    while b"\r\n\r\n" not in got:
+        n = sock.recv_into(buf)
+        check(n > 0, "server closed mid-head")
+        got += buf[:n]
+    hend = got.index(b"\r\n\r\n") + 4
+    left = hend + resp_n - len(got)
+    while left > 0:
+        n = sock.recv_into(buf, min(left, len(buf)))
+        check(n > 0, "server closed mid-body")
+        left -= n
+    return len(head) + body_n, hend + resp_n
+
+
+def test_exchanges_beyond_4_gib_exact(tmp):
+    """A 2.5 GiB request and a 4.5 GiB response, then a small exchange: the
+    kernel keeps per-exchange counts in 32 bits and folds them every 2 GiB,
+    so these cross both the fold and the 32-bit wrap."""
+    with ExitStack() as st:
+        cg = world(st, "hw-big")
+        port = free_port()
+        start_server(st, "127.0.0.1", port, cg)
+        agent = start_agent(st, tmp, "--cgroup", cg.path, "--ports", str(port))
+        s = connect("127.0.0.1", port, "127.0.0.1")
+        want = [big_exchange(s, 2560 << 20, 4608 << 20), big_exchange(s, 10, 100)]
+        s.close()
+        trace = agent.stop()
+        exch = sorted(lines_of(trace, "exchange"), key=lambda e: e["index"])
+        got = [(e["req_bytes"], e["resp_bytes"]) for e in exch]
+        check(got == want, "exchanges (req, resp) %s, want %s", got, want)
+        close = lines_of(trace, "conn_close")
+        check(len(close) == 1, "conn_close lines: %d", len(close))
+        check((close[0]["bytes_in"], close[0]["bytes_out"]) == tuple(map(sum, zip(*want))),
+              "close bytes (%d, %d), want %s", close[0]["bytes_in"], close[0]["bytes_out"],
+              tuple(map(sum, zip(*want))))
+
+
 def test_unwatched_port_and_foreign_cgroup(tmp):
     """Unwatched port, or a watched port served from outside the cgroup:
     no lines at all."""
@@ -336,6 +385,7 @@ TESTS = [
     test_keepalive_ipv4_exact,
     test_keepalive_ipv6_exact,
     test_stream_is_one_exchange,
+    test_exchanges_beyond_4_gib_exact,
     test_unwatched_port_and_foreign_cgroup,
     test_retransmissions_counted_once,
     test_adopts_connections_that_predate_the_agent,
