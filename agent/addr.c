@@ -11,6 +11,19 @@ bool hw_addr_is_v4mapped(const __u8 a[16])
 	return !memcmp(a, prefix, sizeof(prefix));
 }
 
+void hw_addr_prefix(const __u8 a[16], unsigned prefix4, unsigned prefix6, __u8 out[16])
+{
+	unsigned bits = hw_addr_is_v4mapped(a) ? 96 + prefix4 : prefix6;
+
+	if (bits > 128)
+		bits = 128;
+	memcpy(out, a, 16);
+	if (bits % 8)
+		out[bits / 8] &= (__u8)(0xff00u >> (bits % 8));
+	for (unsigned i = (bits + 7) / 8; i < 16; i++)
+		out[i] = 0;
+}
+
 const char *hw_addr_str(const __u8 a[16], char *buf, size_t len)
 {
 	const char *r;

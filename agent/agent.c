@@ -4,6 +4,7 @@
  * detectors, publish the exposition every second) or the offline read,
  * and takes it all down again. */
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -96,7 +97,7 @@ int hw_agent_setup(struct hw_agent *a)
 	char err[512];
 
 	a->live = !a->cfg.read_path[0];
-	if (setup_identity(a) || hw_pipeline_init(&a->pipe, a->cfg.max_conns))
+	if (hw_pipeline_init(&a->pipe, a->cfg.max_conns) || setup_identity(a))
 		return 1;
 	ac.prefix4 = a->pipe.identity.prefix4;
 	ac.prefix6 = a->pipe.identity.prefix6;
@@ -177,9 +178,26 @@ void hw_agent_publish(struct hw_agent *a)
 		free(alerts);
 }
 
+/* records drained between looks at the clock */
+#define HW_DRAIN_CHECK_EVERY 16
+
+/* A drain is a burst of work (one --poll-ms interval of events); on a busy
+ * host the agent would hold a CPU for all of it while the server's threads
+ * wait. Every --drain-slice-us it yields instead: the events wait in the
+ * ring, not the requests. */
 static int on_ring_record(void *ctx, void *data, size_t len)
 {
-	hw_pipeline_record(ctx, data, len);
+	struct hw_agent *a = ctx;
+
+	hw_pipeline_record(&a->pipe, data, len);
+	if (a->cfg.drain_slice_us && ++a->drained % HW_DRAIN_CHECK_EVERY == 0) {
+		uint64_t now = clock_ns(CLOCK_MONOTONIC);
+
+		if (now - a->slice_start_ns >= a->cfg.drain_slice_us * 1000ULL) {
+			sched_yield();
+			a->slice_start_ns = clock_ns(CLOCK_MONOTONIC);
+		}
+	}
 	return 0;
 }
 
@@ -197,7 +215,7 @@ int hw_agent_run_live(struct hw_agent *a)
 	int err, rc = 0;
 
 	a->pipe.mono_to_real_ns = mono_to_real_offset();
-	if (hw_bpf_start(&a->bpf, &a->cfg, on_ring_record, &a->pipe))
+	if (hw_bpf_start(&a->bpf, &a->cfg, on_ring_record, a))
 		return 1;
 	if (a->cfg.watch_all_ports)
 		pr_info("watching every passive TCP connection in cgroup %s\n", a->cfg.cgroup);
@@ -209,6 +227,7 @@ int hw_agent_run_live(struct hw_agent *a)
 
 		/* the kernel never wakes us (a wakeup per event costs more than
 		 * the event): the ring is drained every --poll-ms */
+		a->slice_start_ns = clock_ns(CLOCK_MONOTONIC);
 		err = ring_buffer__poll(a->bpf.rb, (int)a->cfg.poll_ms);
 		if (err == -EINTR)
 			continue;
@@ -218,6 +237,7 @@ int hw_agent_run_live(struct hw_agent *a)
 			break;
 		}
 		/* wakeups are suppressed: what arrived without one is read here */
+		a->slice_start_ns = clock_ns(CLOCK_MONOTONIC);
 		err = ring_buffer__consume(a->bpf.rb);
 		if (err < 0) {
 			pr_warn("reading the ring buffer: %s\n", strerror(-err));

@@ -28,6 +28,8 @@ struct hw_agent {
 	struct hw_am *am;
 	FILE *alerts_file;
 	uint64_t next_publish_mono;
+	uint64_t drained;	 /* records drained, live */
+	uint64_t slice_start_ns; /* CLOCK_MONOTONIC start of this drain slice */
 };
 
 extern volatile sig_atomic_t hw_stop_requested;

@@ -153,6 +153,7 @@ int hw_agg_init(struct hw_agg *a, const struct hw_agg_cfg *cfg)
 			  cfg->max_accounts) ||
 	    hw_table_init(&a->prefixes, "prefixes", 16, sizeof(struct hw_group), cfg->max_prefixes))
 		return -1;
+	a->accounts.key_is_uniform = true; /* keys are HMAC outputs */
 	for (int k = 0; k < HW_FP_KINDS; k++) {
 		static const char *const names[HW_FP_KINDS] = {
 		    "fingerprints_ja4", "fingerprints_ja4t", "fingerprints_http"};
@@ -265,10 +266,19 @@ static int hex_key(const char *hex, uint8_t *out, size_t n)
 	return 0;
 }
 
-static struct hw_exported *exported_find(struct hw_agg *a, int k, const char *key)
+/* a fingerprint key's hash, the same for its table, top-k and export set */
+static uint64_t fp_hash(const char *key)
+{
+	return hw_hash64(key, HW_FP_KEY);
+}
+
+_Static_assert(HW_FP_KEY == HW_TOPK_KEY_MAX, "fp_hash must equal hw_topk_hash");
+
+static struct hw_exported *exported_find(struct hw_agg *a, int k, const char *key, uint64_t hash)
 {
 	for (uint32_t i = 0; i < a->n_exported[k]; i++)
-		if (!strncmp(a->exported[k][i].key, key, HW_FP_KEY))
+		if (a->exported[k][i].hash == hash &&
+		    !strncmp(a->exported[k][i].key, key, HW_FP_KEY))
 			return &a->exported[k][i];
 	return NULL;
 }
@@ -280,28 +290,35 @@ const char *hw_agg_fp_of(const struct hw_agg *a, enum hw_fp_kind k, const struct
 	return hw_table_key_at(&a->fps[k], ref->index - 1, ref->hash);
 }
 
-static struct hw_group *charge_fingerprint(struct hw_agg *a, int k, const char *fp, uint64_t ts_ns,
-					   uint64_t account_hash, bool has_account)
+/* memo: the connection's hash of fp, 0 until computed */
+static struct hw_group *charge_fingerprint(struct hw_agg *a, int k, const char *fp, uint64_t *memo,
+					   uint64_t ts_ns, uint64_t account_hash, bool has_account)
 {
 	char key[HW_FP_KEY] = {0};
 	struct hw_exported *x;
 	struct hw_group *g;
+	uint64_t h;
 	bool created;
 
 	strncpy(key, fp, HW_FP_KEY - 1);
-	g = hw_table_upsert(&a->fps[k], key, &created);
+	/* once per connection and string, for the table, the top-k and the export set */
+	if (!*memo)
+		*memo = fp_hash(key);
+	h = *memo;
+	g = hw_table_upsert_hashed(&a->fps[k], key, h, &created);
 	if (g) {
 		window_add(&g->w, (uint32_t)(ts_ns / HW_NS_PER_MIN), 1);
 		g->last_ns = ts_ns;
 		if (has_account)
 			group_add_account(&g->hll_hour, g->hll, ts_ns, account_hash);
 	}
-	hw_topk_add(&a->top[k], key, 1);
-	x = exported_find(a, k, key);
+	hw_topk_add_hashed(&a->top[k], key, h, 1);
+	x = exported_find(a, k, key, h);
 	if (!x && a->n_exported[k] < 2 * a->cfg.top_k) {
 		/* room left: export from the first exchange, so small fleets are exact */
 		x = &a->exported[k][a->n_exported[k]++];
 		memcpy(x->key, key, HW_FP_KEY);
+		x->hash = h;
 	}
 	if (x) {
 		x->exchanges++;
@@ -326,7 +343,7 @@ void hw_agg_refresh_exported(struct hw_agg *a)
 		for (uint32_t i = 0; i < n; i++) {
 			uint32_t victim = UINT32_MAX;
 
-			if (exported_find(a, k, top[i].key))
+			if (exported_find(a, k, top[i].key, top[i].hash))
 				continue;
 			if (a->n_exported[k] < 2 * a->cfg.top_k) {
 				victim = a->n_exported[k]++;
@@ -338,8 +355,10 @@ void hw_agg_refresh_exported(struct hw_agg *a)
 					bool in_top = false;
 
 					for (uint32_t t = 0; t < n; t++)
-						in_top |= !strncmp(
-						    top[t].key, a->exported[k][j].key, HW_FP_KEY);
+						in_top |=
+						    top[t].hash == a->exported[k][j].hash &&
+						    !strncmp(top[t].key, a->exported[k][j].key,
+							     HW_FP_KEY);
 					if (!in_top && a->exported[k][j].last_ns < oldest) {
 						oldest = a->exported[k][j].last_ns;
 						victim = j;
@@ -350,14 +369,19 @@ void hw_agg_refresh_exported(struct hw_agg *a)
 			}
 			memset(&a->exported[k][victim], 0, sizeof(a->exported[k][victim]));
 			memcpy(a->exported[k][victim].key, top[i].key, HW_FP_KEY);
+			a->exported[k][victim].hash = top[i].hash;
 			a->exported[k][victim].last_ns = a->now_ns;
 		}
 	}
 	free(top);
 }
 
+_Static_assert(sizeof(((struct hw_conn_info *)0)->fp_hash) == HW_FP_KINDS * sizeof(uint64_t),
+	       "one memo per fingerprint kind");
+
+/* c is written only to memoize hashes */
 struct hw_account *hw_agg_exchange(struct hw_agg *a, uint64_t ts_ns,
-				   const struct hw_exchange_end *e, const struct hw_conn_info *c)
+				   const struct hw_exchange_end *e, struct hw_conn_info *c)
 {
 	const char *fps[HW_FP_KINDS] = {NULL, NULL, NULL};
 	struct hw_account *acct = NULL;
@@ -396,7 +420,9 @@ struct hw_account *hw_agg_exchange(struct hw_agg *a, uint64_t ts_ns,
 				acct->first_s = (uint32_t)(ts_ns / 1000000000ULL);
 			window_add(&acct->w, minute, 1);
 			acct->last_s = (uint32_t)(ts_ns / 1000000000ULL);
-			hw_hll_add(acct->addrs, HW_ACCOUNT_HLL_P, hw_hash64(c->client_addr, 16));
+			if (!c->addr_hash)
+				c->addr_hash = hw_hash64(c->client_addr, 16);
+			hw_hll_add(acct->addrs, HW_ACCOUNT_HLL_P, c->addr_hash);
 		}
 		active_add(a, ts_ns, account_hash);
 	} else {
@@ -408,7 +434,8 @@ struct hw_account *hw_agg_exchange(struct hw_agg *a, uint64_t ts_ns,
 
 		if (!fps[k])
 			continue;
-		g = charge_fingerprint(a, k, fps[k], ts_ns, account_hash, has_account);
+		g = charge_fingerprint(a, k, fps[k], &c->fp_hash[k], ts_ns, account_hash,
+				       has_account);
 		if (acct && g) {
 			acct->last_fp[k].index = hw_table_index(&a->fps[k], g) + 1;
 			acct->last_fp[k].hash = hw_table_hash_of(&a->fps[k], g);
@@ -417,13 +444,9 @@ struct hw_account *hw_agg_exchange(struct hw_agg *a, uint64_t ts_ns,
 
 	/* the client prefix */
 	{
-		unsigned bits =
-		    hw_addr_is_v4mapped(c->client_addr) ? 96 + a->cfg.prefix4 : a->cfg.prefix6;
 		struct hw_group *g;
 
-		memcpy(prefix, c->client_addr, 16);
-		for (unsigned i = bits; i < 128; i++)
-			prefix[i / 8] &= (uint8_t) ~(0x80u >> (i % 8));
+		hw_addr_prefix(c->client_addr, a->cfg.prefix4, a->cfg.prefix6, prefix);
 		if (acct)
 			memcpy(acct->last_prefix, prefix, 16);
 		g = hw_table_upsert(&a->prefixes, prefix, &created);

@@ -71,6 +71,7 @@ struct hw_group {
  * and stay while active, so every counter series only ever grows */
 struct hw_exported {
 	char key[HW_FP_KEY];
+	uint64_t hash;	    /* of key, as the fingerprint table and top-k have it */
 	uint64_t exchanges; /* since the fingerprint was exported */
 	uint64_t last_ns;
 };
@@ -116,7 +117,7 @@ void hw_agg_conn_close(struct hw_agg *a, uint64_t ts_ns);
 /* one finished exchange, with what is known of its connection; returns the
  * account entry it was charged to, or NULL */
 struct hw_account *hw_agg_exchange(struct hw_agg *a, uint64_t ts_ns,
-				   const struct hw_exchange_end *e, const struct hw_conn_info *c);
+				   const struct hw_exchange_end *e, struct hw_conn_info *c);
 /* re-picks the exported fingerprints from the heavy hitters */
 void hw_agg_refresh_exported(struct hw_agg *a);
 

@@ -30,7 +30,7 @@ int hw_conntrack_init(struct hw_conntrack *t, uint32_t max)
 void hw_exchange_release(struct hw_exchange_info *ex)
 {
 	if (ex->cap) {
-		explicit_bzero(ex->cap, HW_CAPTURE_MAX);
+		explicit_bzero(ex->cap, ex->cap_len); /* nothing past it was written */
 		free(ex->cap);
 	}
 	ex->cap = NULL;

@@ -54,6 +54,11 @@ struct hw_conn_info {
 	 * keep-alive clients send the same names each time */
 	uint64_t http_fp_src;
 	char http_fp[HW_HTTP_FP_LEN + 1];
+	/* the aggregator's memo: hashes of ja4, ja4t and http_fp (in enum
+	 * hw_fp_kind order) and of client_addr, 0 until computed. Whoever
+	 * writes one of them zeroes its hash. */
+	uint64_t fp_hash[3];
+	uint64_t addr_hash;
 	/* table links */
 	struct hw_conn_info *hnext;
 	struct hw_lru_node lru;

@@ -46,24 +46,40 @@ static uint64_t mix64(uint64_t z)
 	return z ^ (z >> 31);
 }
 
-uint64_t hw_hash64(const void *data, size_t len)
+/* the 128-bit product folded to 64 bits: one multiply mixes 16 input bytes */
+static uint64_t fold_mul(uint64_t a, uint64_t b)
+{
+	__uint128_t r = (__uint128_t)a * b;
+
+	return (uint64_t)r ^ (uint64_t)(r >> 64);
+}
+
+/* K1 and K2 have the high bit set in every byte: no ASCII text equals one,
+ * so no fingerprint string can zero a product. Deterministic (no seed):
+ * alert ids are made from it and must survive restarts; the keys hashed are
+ * HMACs, addresses and fingerprints, which a client cannot steer into one
+ * bucket. */
+#define HASH_K0 0xa0761d6478bd642fULL
+#define HASH_K1 0xe783fdd1a0b4a8dbULL
+#define HASH_K2 0x8ebcaaf09c88c6e3ULL
+
+uint64_t hw_hash64_more(uint64_t h, const void *data, size_t len)
 {
 	const uint8_t *b = data;
-	uint64_t h = 0x9e3779b97f4a7c15ULL ^ len;
+	uint64_t w[2];
 
-	while (len >= 8) {
-		uint64_t w;
-
-		memcpy(&w, b, 8);
-		h = mix64(h ^ w);
-		b += 8;
-		len -= 8;
+	h ^= (uint64_t)len * HASH_K0;
+	for (; len >= 16; b += 16, len -= 16) {
+		memcpy(w, b, 16);
+		h = fold_mul(w[0] ^ h ^ HASH_K0, w[1] ^ HASH_K1);
 	}
-	if (len) {
-		uint64_t w = 0;
+	/* the tail, even an empty one: every piece moves h */
+	w[0] = w[1] = 0;
+	memcpy(w, b, len);
+	return fold_mul(w[0] ^ h ^ HASH_K0, w[1] ^ HASH_K2);
+}
 
-		memcpy(&w, b, len);
-		h = mix64(h ^ w ^ 0xff);
-	}
-	return mix64(h);
+uint64_t hw_hash64(const void *data, size_t len)
+{
+	return mix64(hw_hash64_more(0x9e3779b97f4a7c15ULL, data, len));
 }

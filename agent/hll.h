@@ -14,5 +14,8 @@ double hw_hll_estimate(const uint8_t *regs, unsigned p);
 void hw_hll_merge(uint8_t *dst, const uint8_t *src, unsigned p);
 /* a 64-bit hash of any bytes, well mixed (for addresses, fingerprints) */
 uint64_t hw_hash64(const void *data, size_t len);
+/* h moved on by more bytes, cheaply and unfinished: for comparing sequences
+ * of pieces (start from any constant); not for buckets */
+uint64_t hw_hash64_more(uint64_t h, const void *data, size_t len);
 
 #endif

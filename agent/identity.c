@@ -166,12 +166,7 @@ int hw_identity_account(const struct hw_identity *id, const struct hw_http_reque
 		account_of(id, "ip:", client_addr, 16, out);
 		return 0;
 	case HW_ID_CLIENT_PREFIX: {
-		unsigned bits = hw_addr_is_v4mapped(client_addr) ? 96 + id->prefix4 : id->prefix6;
-
-		memcpy(a, client_addr, 16);
-		for (unsigned i = 0; i < 128; i++)
-			if (i >= bits)
-				a[i / 8] &= (uint8_t) ~(0x80u >> (i % 8));
+		hw_addr_prefix(client_addr, id->prefix4, id->prefix6, a);
 		account_of(id, "net:", a, 16, out);
 		return 0;
 	}

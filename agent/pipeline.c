@@ -16,6 +16,7 @@
 
 int hw_pipeline_init(struct hw_pipeline *p, uint32_t max_conns)
 {
+	memset(p, 0, sizeof(*p));
 	return hw_conntrack_init(&p->conns, max_conns);
 }
 
@@ -98,15 +99,16 @@ static void take_http(struct hw_pipeline *p, struct hw_conn_info *c,
 	if (req->head_complete) {
 		/* what the fingerprint depends on, cheaply hashed: compute it
 		 * (SHA-256) only when it changed on this connection */
-		uint64_t src = hw_hash64(req->method.p, req->method.n) ^ (uint64_t)req->version;
+		uint64_t src = hw_hash64_more(req->version, req->method.p, req->method.n);
 		unsigned n =
 		    req->n_headers < HW_HTTP_MAX_HEADERS ? req->n_headers : HW_HTTP_MAX_HEADERS;
 
 		for (unsigned i = 0; i < n; i++)
-			src = src * 0x100000001b3ULL ^ hw_hash64(req->names[i].p, req->names[i].n);
+			src = hw_hash64_more(src, req->names[i].p, req->names[i].n);
 		src ^= req->n_headers;
 		if (!c->http_fp[0] || c->http_fp_src != src) {
 			hw_http_fingerprint(req, c->http_fp);
+			c->fp_hash[HW_FP_HTTP] = 0;
 			c->http_fp_src = src;
 		}
 		memcpy(ex->http_fp, c->http_fp, sizeof(ex->http_fp));
@@ -119,26 +121,26 @@ static void take_http(struct hw_pipeline *p, struct hw_conn_info *c,
 	ex->has_account = account_for(p, c, req, ex->account);
 }
 
-/* Parses the exchange's capture once it suffices (or, final, with whatever
- * arrived). */
-static void analyze(struct hw_pipeline *p, struct hw_conn_info *c, bool final)
+/* Parses the exchange's capture, buf[len] from its first byte, once it
+ * suffices (or, final, with whatever arrived); true once parsed. */
+static bool analyze(struct hw_pipeline *p, struct hw_conn_info *c, const uint8_t *buf, size_t len,
+		    bool final)
 {
 	struct hw_exchange_info *ex = &c->ex;
-	const uint8_t *buf = ex->cap;
-	size_t len = ex->cap_len;
 	enum hw_parse_result res;
 
 	if (ex->parsed)
-		return;
+		return true;
 	if (len && !c->tls && buf[0] == TLS_HANDSHAKE_RECORD) {
 		struct hw_client_hello hello;
 
 		res = hw_tls_parse_client_hello(buf, len, &hello);
 		if (res == HW_PARSE_INCOMPLETE && !final)
-			return;
+			return false;
 		if (res == HW_PARSE_OK) {
 			c->tls = true;
 			hw_ja4(&hello, c->ja4);
+			c->fp_hash[HW_FP_JA4] = 0;
 			memcpy(c->sni, hello.sni, sizeof(c->sni));
 			copy_clean(c->alpn, sizeof(c->alpn), hello.alpn_list,
 				   strlen(hello.alpn_list));
@@ -151,7 +153,7 @@ static void analyze(struct hw_pipeline *p, struct hw_conn_info *c, bool final)
 		res = hw_http_parse_request(
 		    buf, len, p->identity.header[0] ? p->identity.header : NULL, &req);
 		if (res == HW_PARSE_INCOMPLETE && !final)
-			return;
+			return false;
 		if (res == HW_PARSE_OK || res == HW_PARSE_INCOMPLETE)
 			take_http(p, c, &req);
 		else if (res == HW_PARSE_ERROR)
@@ -161,6 +163,7 @@ static void analyze(struct hw_pipeline *p, struct hw_conn_info *c, bool final)
 		ex->has_account = account_for(p, c, NULL, ex->account);
 	ex->parsed = true;
 	hw_exchange_release(ex);
+	return true;
 }
 
 static void add_capture(struct hw_pipeline *p, struct hw_conn_info *c, const struct hw_event *ev)
@@ -189,7 +192,7 @@ static void add_capture(struct hw_pipeline *p, struct hw_conn_info *c, const str
 }
 
 /* what the aggregation and the detectors see of a finished exchange */
-static void charge(struct hw_pipeline *p, const struct hw_event *ev, const struct hw_conn_info *c)
+static void charge(struct hw_pipeline *p, const struct hw_event *ev, struct hw_conn_info *c)
 {
 	uint64_t ts = ev->hdr->ts_ns + (uint64_t)p->mono_to_real_ns;
 	struct hw_account *acct;
@@ -230,6 +233,7 @@ static void on_conn_open(struct hw_pipeline *p, const struct hw_event *ev)
 		return;
 	}
 	memcpy(c->client_addr, o->hdr.tuple.client_addr, 16);
+	c->addr_hash = 0;
 	if (o->syn_len) {
 		enum hw_parse_result r =
 		    hw_syn_parse(o->syn, o->syn_len < HW_SYN_MAX ? o->syn_len : HW_SYN_MAX, &syn);
@@ -240,6 +244,7 @@ static void on_conn_open(struct hw_pipeline *p, const struct hw_event *ev)
 			/* cut, not overrun: real stacks send far fewer options */
 			memcpy(c->ja4t, syn.ja4t, sizeof(c->ja4t) - 1);
 			c->ja4t[sizeof(c->ja4t) - 1] = '\0';
+			c->fp_hash[HW_FP_JA4T] = 0;
 		} else {
 			p->stats.parse_errors[HW_PARSER_SYN]++;
 		}
@@ -253,8 +258,10 @@ static struct hw_conn_info *conn_for(struct hw_pipeline *p, const struct hw_even
 	struct hw_conn_info *c = hw_conntrack_upsert(&p->conns, ev->hdr->cookie, &created);
 
 	/* no conn_open seen (lost, or evicted): the tuple is in every event */
-	if (c && created)
+	if (c && created) {
 		memcpy(c->client_addr, ev->hdr->tuple.client_addr, 16);
+		c->addr_hash = 0;
+	}
 	return c;
 }
 
@@ -263,7 +270,7 @@ static void exchange_end(struct hw_pipeline *p, const struct hw_event *ev)
 	struct hw_conn_info *c = hw_conntrack_get(&p->conns, ev->hdr->cookie);
 
 	if (c && c->ex.index == ev->end->t.index)
-		analyze(p, c, true);
+		analyze(p, c, c->ex.cap, c->ex.cap_len, true);
 	trace_line(p, ev, c);
 	charge(p, ev, c);
 }
@@ -303,18 +310,17 @@ void hw_pipeline_record(struct hw_pipeline *p, const void *data, size_t len)
 		hw_exchange_release(&c->ex);
 		memset(&c->ex, 0, sizeof(c->ex));
 		c->ex.index = ev.start->index;
-		add_capture(p, c, &ev);
-		if (!ev.capture_len)
-			analyze(p, c, true);
-		else
-			analyze(p, c, false);
+		/* most heads arrive whole in their start event: parsed in place,
+		 * copied only when later segments must complete them */
+		if (!analyze(p, c, ev.capture, ev.capture_len, !ev.capture_len))
+			add_capture(p, c, &ev);
 		break;
 	case HW_EV_EXCHANGE_DATA:
 		c = hw_conntrack_get(&p->conns, ev.hdr->cookie);
 		if (!c || c->ex.index != ev.start->index || c->ex.parsed)
 			break;
 		add_capture(p, c, &ev);
-		analyze(p, c, false);
+		analyze(p, c, c->ex.cap, c->ex.cap_len, false);
 		break;
 	case HW_EV_EXCHANGE_END:
 		exchange_end(p, &ev);

@@ -72,9 +72,20 @@ size_t hw_table_bytes(const struct hw_table *t)
 	return (size_t)t->cap * t->entry_size + (size_t)t->nbuckets * sizeof(uint32_t);
 }
 
-static struct hw_table_entry *lookup(const struct hw_table *t, const void *key)
+uint64_t hw_table_hash(const struct hw_table *t, const void *key)
 {
-	uint32_t h = (uint32_t)hw_hash64(key, t->key_size);
+	uint64_t h;
+
+	if (t->key_is_uniform && t->key_size >= sizeof(h)) {
+		memcpy(&h, key, sizeof(h));
+		return h;
+	}
+	return hw_hash64(key, t->key_size);
+}
+
+static struct hw_table_entry *lookup(const struct hw_table *t, const void *key, uint64_t hash)
+{
+	uint32_t h = (uint32_t)hash;
 	uint32_t i = t->buckets[h & (t->nbuckets - 1)];
 
 	while (i) {
@@ -89,19 +100,24 @@ static struct hw_table_entry *lookup(const struct hw_table *t, const void *key)
 
 void *hw_table_peek(const struct hw_table *t, const void *key)
 {
-	struct hw_table_entry *e = lookup(t, key);
+	struct hw_table_entry *e = lookup(t, key, hw_table_hash(t, key));
 
 	return e ? value_of(t, e) : NULL;
 }
 
-void *hw_table_find(struct hw_table *t, const void *key)
+static void *find(struct hw_table *t, const void *key, uint64_t hash)
 {
-	struct hw_table_entry *e = lookup(t, key);
+	struct hw_table_entry *e = lookup(t, key, hash);
 
 	if (!e)
 		return NULL;
 	hw_lru_touch(&t->lru, &e->lru);
 	return value_of(t, e);
+}
+
+void *hw_table_find(struct hw_table *t, const void *key)
+{
+	return find(t, key, hw_table_hash(t, key));
 }
 
 static void unlink_entry(struct hw_table *t, struct hw_table_entry *e)
@@ -126,7 +142,12 @@ void hw_table_delete(struct hw_table *t, void *value)
 
 void *hw_table_upsert(struct hw_table *t, const void *key, bool *created)
 {
-	void *v = hw_table_find(t, key);
+	return hw_table_upsert_hashed(t, key, hw_table_hash(t, key), created);
+}
+
+void *hw_table_upsert_hashed(struct hw_table *t, const void *key, uint64_t hash, bool *created)
+{
+	void *v = find(t, key, hash);
 	struct hw_table_entry *e;
 	uint32_t idx, h;
 
@@ -149,7 +170,7 @@ void *hw_table_upsert(struct hw_table *t, const void *key, bool *created)
 	}
 	e = entry_at(t, idx);
 	memset(e, 0, t->entry_size);
-	h = (uint32_t)hw_hash64(key, t->key_size);
+	h = (uint32_t)hash;
 	e->hash = h;
 	memcpy(key_of(t, e), key, t->key_size);
 	e->hnext = t->buckets[h & (t->nbuckets - 1)];

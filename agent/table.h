@@ -31,6 +31,9 @@ struct hw_table {
 	/* called on an entry about to be evicted (may be NULL) */
 	void (*on_evict)(void *ctx, const void *key, void *value);
 	void *evict_ctx;
+	/* keys are uniform already (HMAC outputs): their first 8 bytes serve as
+	 * the hash. Set before the first insert. */
+	bool key_is_uniform;
 };
 
 int hw_table_init(struct hw_table *t, const char *name, size_t key_size, size_t value_size,
@@ -41,6 +44,10 @@ void *hw_table_find(struct hw_table *t, const void *key);
 void *hw_table_peek(const struct hw_table *t, const void *key);
 /* finds or inserts (zeroed value); *created says which */
 void *hw_table_upsert(struct hw_table *t, const void *key, bool *created);
+/* the hash the table files key under */
+uint64_t hw_table_hash(const struct hw_table *t, const void *key);
+/* hw_table_upsert with hw_table_hash(t, key) already at hand */
+void *hw_table_upsert_hashed(struct hw_table *t, const void *key, uint64_t hash, bool *created);
 void hw_table_delete(struct hw_table *t, void *value);
 const void *hw_table_key(const struct hw_table *t, const void *value);
 /* iteration: most recently used first; NULL ends */

@@ -26,18 +26,30 @@ void hw_topk_free(struct hw_topk *s)
 	s->index = NULL;
 }
 
-static uint32_t home_of(const struct hw_topk *s, const char *key)
+uint64_t hw_topk_hash(const char *key)
 {
-	return (uint32_t)hw_hash64(key, strnlen(key, HW_TOPK_KEY_MAX)) & (s->nslots - 1);
+	char k[HW_TOPK_KEY_MAX] = {0};
+
+	memcpy(k, key, strnlen(key, HW_TOPK_KEY_MAX - 1));
+	return hw_hash64(k, sizeof(k));
+}
+
+static uint32_t home_of(const struct hw_topk *s, uint64_t hash)
+{
+	return (uint32_t)hash & (s->nslots - 1);
 }
 
 /* the index slot holding key, or the empty slot where it would go */
-static uint32_t slot_of(const struct hw_topk *s, const char *key)
+static uint32_t slot_of(const struct hw_topk *s, const char *key, uint64_t hash)
 {
-	uint32_t i = home_of(s, key);
+	uint32_t i = home_of(s, hash);
 
-	while (s->index[i] && strncmp(s->items[s->index[i] - 1].key, key, HW_TOPK_KEY_MAX))
-		i = (i + 1) & (s->nslots - 1);
+	for (; s->index[i]; i = (i + 1) & (s->nslots - 1)) {
+		const struct hw_topk_item *it = &s->items[s->index[i] - 1];
+
+		if (it->hash == hash && !strncmp(it->key, key, HW_TOPK_KEY_MAX))
+			break;
+	}
 	return i;
 }
 
@@ -54,7 +66,7 @@ static void slot_remove(struct hw_topk *s, uint32_t i)
 		j = (j + 1) & (s->nslots - 1);
 		if (!s->index[j])
 			return;
-		home = home_of(s, s->items[s->index[j] - 1].key);
+		home = home_of(s, s->items[s->index[j] - 1].hash);
 		/* j's entry may move to i if i lies cyclically in [home, j) */
 		if ((j > i && (home <= i || home > j)) || (j < i && home <= i && home > j)) {
 			s->index[i] = s->index[j];
@@ -101,7 +113,12 @@ static void sift_up(struct hw_topk *s, uint32_t i)
 
 void hw_topk_add(struct hw_topk *s, const char *key, uint64_t inc)
 {
-	uint32_t slot = slot_of(s, key), pos;
+	hw_topk_add_hashed(s, key, hw_topk_hash(key), inc);
+}
+
+void hw_topk_add_hashed(struct hw_topk *s, const char *key, uint64_t hash, uint64_t inc)
+{
+	uint32_t slot = slot_of(s, key, hash), pos;
 	struct hw_topk_item *it;
 
 	s->total += inc;
@@ -116,6 +133,7 @@ void hw_topk_add(struct hw_topk *s, const char *key, uint64_t inc)
 		it = &s->items[pos];
 		memset(it, 0, sizeof(*it));
 		strncpy(it->key, key, HW_TOPK_KEY_MAX - 1);
+		it->hash = hash;
 		it->count = inc;
 		it->slot = slot;
 		s->index[slot] = pos + 1;
@@ -129,14 +147,15 @@ void hw_topk_add(struct hw_topk *s, const char *key, uint64_t inc)
 	it->count += inc;
 	memset(it->key, 0, sizeof(it->key));
 	strncpy(it->key, key, HW_TOPK_KEY_MAX - 1);
-	it->slot = slot_of(s, it->key);
+	it->hash = hash;
+	it->slot = slot_of(s, it->key, hash);
 	s->index[it->slot] = 1;
 	sift_down(s, 0);
 }
 
 uint64_t hw_topk_count(const struct hw_topk *s, const char *key)
 {
-	uint32_t slot = slot_of(s, key);
+	uint32_t slot = slot_of(s, key, hw_topk_hash(key));
 
 	return s->index[slot] ? s->items[s->index[slot] - 1].count : 0;
 }
@@ -171,7 +190,8 @@ int hw_topk_check(const struct hw_topk *s)
 	for (uint32_t i = 0; i < s->size; i++) {
 		if (s->index[s->items[i].slot] != i + 1)
 			return -1;
-		if (slot_of(s, s->items[i].key) != s->items[i].slot)
+		if (s->items[i].hash != hw_topk_hash(s->items[i].key) ||
+		    slot_of(s, s->items[i].key, s->items[i].hash) != s->items[i].slot)
 			return -1;
 		if (i && s->items[(i - 1) / 2].count > s->items[i].count)
 			return -1;

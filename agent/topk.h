@@ -14,6 +14,7 @@ struct hw_topk_item {
 	char key[HW_TOPK_KEY_MAX];
 	uint64_t count;
 	uint64_t err;
+	uint64_t hash; /* hw_topk_hash(key) */
 	uint32_t slot; /* its place in the index */
 };
 
@@ -27,6 +28,10 @@ struct hw_topk {
 int hw_topk_init(struct hw_topk *s, uint32_t cap);
 void hw_topk_free(struct hw_topk *s);
 void hw_topk_add(struct hw_topk *s, const char *key, uint64_t inc);
+/* a key's hash: hw_hash64 of the key zero-padded to HW_TOPK_KEY_MAX */
+uint64_t hw_topk_hash(const char *key);
+/* hw_topk_add with the key's hw_topk_hash at hand */
+void hw_topk_add_hashed(struct hw_topk *s, const char *key, uint64_t hash, uint64_t inc);
 /* the k largest, count descending, into out[]; returns how many */
 uint32_t hw_topk_top(const struct hw_topk *s, struct hw_topk_item *out, uint32_t k);
 /* 0 when the heap order and the index agree (tests call it) */

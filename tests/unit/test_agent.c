@@ -14,6 +14,7 @@
 #include "config.h"
 #include "event.h"
 #include "listeners.h"
+#include "pipeline.h"
 #include "ports.h"
 #include "trace.h"
 
@@ -165,6 +166,28 @@ static void test_addr_str(void **state)
 	assert_true(hw_addr_is_v4mapped(v4));
 	assert_string_equal(hw_addr_str(v6, buf, sizeof(buf)), "2001:db8::1");
 	assert_false(hw_addr_is_v4mapped(v6));
+
+	/* prefixes: whole and partial bytes, both families, the extremes */
+	__u8 v4b[16] = {[10] = 0xff, [11] = 0xff, 10, 1, 0xb7, 0xff};
+	__u8 v6b[16] = {0x20, 0x01, 0x0d, 0xb8, 0xab, 0xcd, 0xef, [15] = 1};
+	__u8 net[16];
+
+	hw_addr_prefix(v4b, 24, 48, net);
+	assert_string_equal(hw_addr_str(net, buf, sizeof(buf)), "10.1.183.0");
+	hw_addr_prefix(v4b, 20, 48, net);
+	assert_string_equal(hw_addr_str(net, buf, sizeof(buf)), "10.1.176.0");
+	hw_addr_prefix(v4b, 32, 48, net);
+	assert_string_equal(hw_addr_str(net, buf, sizeof(buf)), "10.1.183.255");
+	hw_addr_prefix(v4b, 0, 48, net);
+	assert_string_equal(hw_addr_str(net, buf, sizeof(buf)), "0.0.0.0");
+	hw_addr_prefix(v6b, 24, 48, net);
+	assert_string_equal(hw_addr_str(net, buf, sizeof(buf)), "2001:db8:abcd::");
+	hw_addr_prefix(v6b, 24, 44, net);
+	assert_string_equal(hw_addr_str(net, buf, sizeof(buf)), "2001:db8:abc0::");
+	hw_addr_prefix(v6b, 24, 128, net);
+	assert_memory_equal(net, v6b, 16);
+	hw_addr_prefix(v6b, 24, 0, net);
+	assert_string_equal(hw_addr_str(net, buf, sizeof(buf)), "::");
 }
 
 static void test_trace_exchange(void **state)
@@ -259,6 +282,67 @@ static int parse(struct hw_config *c, char *err, size_t errlen, int argc, ...)
 	return hw_config_parse_args(c, argc, argv, err, errlen);
 }
 
+/* one exchange through the pipeline: its start (with the head) and end */
+static void pipe_exchange(struct hw_pipeline *p, uint32_t index, const char *head)
+{
+	struct {
+		struct hw_exchange_start s;
+		__u8 data[HW_CAPTURE_MEDIUM];
+	} start;
+	struct hw_exchange_end end;
+	size_t n = strlen(head);
+
+	fill_hdr(&start.s.hdr, HW_EV_EXCHANGE_START, sizeof(start));
+	start.s.index = index;
+	start.s.cap_len = (__u16)n;
+	start.s.seg_len = (__u32)n;
+	start.s.offset = 0;
+	memset(&start.s.prev, 0, sizeof(start.s.prev));
+	memcpy(start.data, head, n);
+	hw_pipeline_record(p, &start, sizeof(start));
+	fill_hdr(&end.hdr, HW_EV_EXCHANGE_END, sizeof(end));
+	end.t = (struct hw_exchange_totals){.index = index, .req_bytes = n, .resp_bytes = 10};
+	hw_pipeline_record(p, &end, sizeof(end));
+}
+
+/* The aggregator memoizes a connection's fingerprint hashes: a client that
+ * changes its header set mid-connection must be charged to the new HTTP
+ * fingerprint, and one account's key to one account, however often seen. */
+static void test_fingerprint_change_on_one_connection(void **state)
+{
+	struct hw_agg_cfg cfg = {64, 64, 64, 8, 24, 48};
+	struct hw_pipeline p;
+	struct hw_agg agg;
+	char err[256];
+	const char *a = "POST /v1 HTTP/1.1\r\nHost: x\r\nx-api-key: k1\r\n\r\n";
+	const char *b = "POST /v1 HTTP/1.1\r\nHost: x\r\nAccept: */*\r\nx-api-key: k1\r\n\r\n";
+
+	(void)state;
+	assert_int_equal(hw_pipeline_init(&p, 16), 0);
+	assert_int_equal(hw_identity_parse("header:x-api-key", &p.identity, err, sizeof(err)), 0);
+	assert_int_equal(hw_identity_load_key(&p.identity, NULL, err, sizeof(err)), 0);
+	assert_int_equal(hw_agg_init(&agg, &cfg), 0);
+	p.agg = &agg;
+	pipe_exchange(&p, 1, a);
+	pipe_exchange(&p, 2, a);
+	pipe_exchange(&p, 3, b);
+	assert_int_equal(agg.fps[HW_FP_HTTP].count, 2);
+	assert_int_equal(agg.top[HW_FP_HTTP].total, 3);
+	assert_int_equal(agg.top[HW_FP_HTTP].size, 2);
+	assert_int_equal(hw_topk_check(&agg.top[HW_FP_HTTP]), 0);
+	{
+		struct hw_topk_item top[2];
+
+		assert_int_equal(hw_topk_top(&agg.top[HW_FP_HTTP], top, 2), 2);
+		assert_int_equal(top[0].count, 2);
+		assert_int_equal(top[1].count, 1);
+		assert_int_equal(hw_topk_count(&agg.top[HW_FP_HTTP], top[1].key), 1);
+	}
+	assert_int_equal(agg.accounts.count, 1);
+	hw_agg_free(&agg);
+	hw_pipeline_free(&p);
+}
+
 static void test_config(void **state)
 {
 	static struct hw_config c;
@@ -305,6 +389,7 @@ int main(void)
 	    cmocka_unit_test(test_trace_open_close),
 	    cmocka_unit_test(test_trace_start_has_no_line),
 	    cmocka_unit_test(test_config),
+	    cmocka_unit_test(test_fingerprint_change_on_one_connection),
 	};
 	return cmocka_run_group_tests_name("agent", tests, NULL, NULL);
 }

@@ -49,6 +49,57 @@ static void test_hll_accuracy(void **state)
 	assert_true(fabs(hw_hll_estimate(a, 8) - 25) < 2);
 }
 
+/* The tables, top-k and HLLs assume hw_hash64 spreads its input over every
+ * bit: structured keys (zero-padded strings, v4-mapped addresses differing in
+ * one byte) must fill buckets evenly, and each input bit must flip about half
+ * the output bits. */
+static void test_hash_spreads_structured_keys(void **state)
+{
+	static uint32_t buckets[1024];
+	uint8_t addr[16] = {[10] = 0xff, [11] = 0xff, [12] = 10};
+	char key[64];
+	double chi = 0, expect = 200000.0 / 1024;
+
+	(void)state;
+	for (uint32_t i = 0; i < 100000; i++) {
+		memset(key, 0, sizeof(key));
+		snprintf(key, sizeof(key), "t13d%04u_e8f1e7e78f70", i);
+		buckets[hw_hash64(key, sizeof(key)) & 1023]++;
+		addr[14] = (uint8_t)(i >> 8);
+		addr[15] = (uint8_t)i;
+		addr[13] = (uint8_t)(i >> 16);
+		buckets[(hw_hash64(addr, sizeof(addr)) >> 54) & 1023]++; /* top bits: HLL */
+	}
+	for (int b = 0; b < 1024; b++)
+		chi += (buckets[b] - expect) * (buckets[b] - expect) / expect;
+	/* 1023 degrees of freedom: mean 1023, sd 45; 1300 is beyond 6 sd */
+	assert_true(chi < 1300);
+
+	/* avalanche: one flipped input bit flips 32 +- a few output bits on average */
+	for (int len = 1; len <= 40; len += 13) {
+		uint64_t flips = 0, trials = 0;
+		uint8_t in[40] = {0};
+
+		for (int t = 0; t < 64; t++) {
+			for (int j = 0; j < len; j++)
+				in[j] = (uint8_t)(t * 131 + j * 7);
+			uint64_t h0 = hw_hash64(in, (size_t)len);
+
+			for (int bit = 0; bit < len * 8; bit++) {
+				in[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+				flips +=
+				    (uint64_t)__builtin_popcountll(h0 ^ hw_hash64(in, (size_t)len));
+				in[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+				trials++;
+			}
+		}
+		assert_true(fabs((double)flips / trials - 32) < 1.0);
+	}
+	/* the length is part of the input */
+	assert_true(hw_hash64("a", 1) != hw_hash64("a\0", 2));
+	assert_true(hw_hash64("", 0) != hw_hash64("\0", 1));
+}
+
 static void test_topk_finds_heavy_hitters(void **state)
 {
 	struct hw_topk s;
@@ -429,6 +480,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_hll_accuracy),
+	    cmocka_unit_test(test_hash_spreads_structured_keys),
 	    cmocka_unit_test(test_topk_finds_heavy_hitters),
 	    cmocka_unit_test(test_topk_index_stays_consistent),
 	    cmocka_unit_test(test_table_bounded_lru),
