@@ -43,10 +43,12 @@ enum conn_phase {
  * instructions, was the data path's largest cost (an egress run took 207 ns
  * with the server and client on two CPUs, 120 ns on one). So everything
  * written per segment fits the 56 bytes that share a cache line with the
- * storage element's map pointer (the element's data is cacheline aligned):
- * per-exchange byte counts are derived from sequence numbers there, not
- * summed. The rest is written at open, once per exchange by ingress, and at
- * close. */
+ * storage element's map pointer (the element's data is cacheline aligned;
+ * on 6.18 the value was seen 8 bytes into a line, as expected): per-exchange
+ * byte counts are derived from sequence numbers there, not summed. The rest
+ * is written at open, once per exchange by ingress, and at close. Splitting
+ * it further by writer (a read-mostly line for the lookup, one for segments,
+ * one for exchanges) measured 40 ns slower on request ingress. */
 struct conn {
 	/* hot: read and written per segment */
 	__u8 phase;
