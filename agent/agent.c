@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /* Runtime glue: builds every part from the configuration in dependency
- * order, runs the live loop (drain the ring buffer every 10 ms, tick the
+ * order, runs the live loop (drain the ring buffer on a timer, tick the
  * detectors, publish the exposition every second) or the offline read,
  * and takes it all down again. */
 #include <errno.h>
-#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -20,7 +19,6 @@
 
 /* how often the ring buffer is drained, ms: the kernel side suppresses
  * wakeups (one per event would cost more than the event) */
-#define HW_POLL_MS    10
 #define HW_PUBLISH_NS 1000000000ULL /* /metrics refresh */
 
 volatile sig_atomic_t hw_stop_requested;
@@ -178,27 +176,32 @@ void hw_agent_publish(struct hw_agent *a)
 		free(alerts);
 }
 
-/* records drained between looks at the clock */
-#define HW_DRAIN_CHECK_EVERY 16
-
-/* A drain is a burst of work (one --poll-ms interval of events); on a busy
- * host the agent would hold a CPU for all of it while the server's threads
- * wait. Every --drain-slice-us it yields instead: the events wait in the
- * ring, not the requests. */
 static int on_ring_record(void *ctx, void *data, size_t len)
 {
-	struct hw_agent *a = ctx;
-
-	hw_pipeline_record(&a->pipe, data, len);
-	if (a->cfg.drain_slice_us && ++a->drained % HW_DRAIN_CHECK_EVERY == 0) {
-		uint64_t now = clock_ns(CLOCK_MONOTONIC);
-
-		if (now - a->slice_start_ns >= a->cfg.drain_slice_us * 1000ULL) {
-			sched_yield();
-			a->slice_start_ns = clock_ns(CLOCK_MONOTONIC);
-		}
-	}
+	hw_pipeline_record(ctx, data, len);
 	return 0;
+}
+
+/* the shortest interval between drains: at most 1,000 wakeups a second */
+#define HW_DRAIN_INTERVAL_MIN_NS 1000000ULL
+
+/* The kernel never wakes the agent (a wakeup per event costs more than the
+ * event), so the ring is drained on a timer, and a drain is a burst of work:
+ * on a busy host the agent holds a CPU for all of it while the server's
+ * threads wait, and their requests' latency grows by it. So under load the
+ * interval shrinks until a drain takes about --drain-us: the next interval
+ * is the one that would have made this drain that long, at this drain's
+ * cost per nanosecond of traffic, between 1 ms and --poll-ms. */
+uint64_t hw_drain_interval_ns(const struct hw_config *cfg, uint64_t covered_ns, uint64_t drain_ns)
+{
+	uint64_t max = cfg->poll_ms * 1000000ULL, t;
+
+	if (!cfg->drain_us || !drain_ns)
+		return max;
+	if (covered_ns > max)
+		covered_ns = max; /* after a stall: judge by one interval's worth */
+	t = cfg->drain_us * 1000ULL * covered_ns / drain_ns;
+	return t < HW_DRAIN_INTERVAL_MIN_NS ? HW_DRAIN_INTERVAL_MIN_NS : t > max ? max : t;
 }
 
 static void report(struct hw_agent *a)
@@ -212,33 +215,31 @@ static void report(struct hw_agent *a)
 
 int hw_agent_run_live(struct hw_agent *a)
 {
+	uint64_t interval, last;
 	int err, rc = 0;
 
 	a->pipe.mono_to_real_ns = mono_to_real_offset();
-	if (hw_bpf_start(&a->bpf, &a->cfg, on_ring_record, a))
+	if (hw_bpf_start(&a->bpf, &a->cfg, on_ring_record, &a->pipe))
 		return 1;
 	if (a->cfg.watch_all_ports)
 		pr_info("watching every passive TCP connection in cgroup %s\n", a->cfg.cgroup);
 	else
 		pr_info("watching %u port(s) in cgroup %s\n", a->cfg.ports.count, a->cfg.cgroup);
 
+	interval = a->cfg.poll_ms * 1000000ULL;
+	last = clock_ns(CLOCK_MONOTONIC);
 	while (!hw_stop_requested) {
-		uint64_t mono;
+		struct timespec ts = {(time_t)(interval / 1000000000ULL),
+				      (long)(interval % 1000000000ULL)};
+		uint64_t mono, start;
 
-		/* the kernel never wakes us (a wakeup per event costs more than
-		 * the event): the ring is drained every --poll-ms */
-		a->slice_start_ns = clock_ns(CLOCK_MONOTONIC);
-		err = ring_buffer__poll(a->bpf.rb, (int)a->cfg.poll_ms);
-		if (err == -EINTR)
-			continue;
-		if (err < 0) {
-			pr_warn("polling the ring buffer: %s\n", strerror(-err));
-			rc = 1;
-			break;
-		}
-		/* wakeups are suppressed: what arrived without one is read here */
-		a->slice_start_ns = clock_ns(CLOCK_MONOTONIC);
+		/* a signal cuts the sleep short: drain, then look at the flag */
+		clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, NULL);
+		start = clock_ns(CLOCK_MONOTONIC);
 		err = ring_buffer__consume(a->bpf.rb);
+		mono = clock_ns(CLOCK_MONOTONIC);
+		interval = hw_drain_interval_ns(&a->cfg, start - last, mono - start);
+		last = start;
 		if (err < 0) {
 			pr_warn("reading the ring buffer: %s\n", strerror(-err));
 			rc = 1;
@@ -247,7 +248,6 @@ int hw_agent_run_live(struct hw_agent *a)
 		if (a->pipe.trace)
 			fflush(a->pipe.trace);
 		hw_pipeline_tick(&a->pipe, hw_realtime_ns());
-		mono = clock_ns(CLOCK_MONOTONIC);
 		if (mono >= a->next_publish_mono) {
 			a->next_publish_mono = mono + HW_PUBLISH_NS;
 			hw_agent_publish(a);

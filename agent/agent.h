@@ -28,8 +28,6 @@ struct hw_agent {
 	struct hw_am *am;
 	FILE *alerts_file;
 	uint64_t next_publish_mono;
-	uint64_t drained;	 /* records drained, live */
-	uint64_t slice_start_ns; /* CLOCK_MONOTONIC start of this drain slice */
 };
 
 extern volatile sig_atomic_t hw_stop_requested;
@@ -41,6 +39,9 @@ int hw_agent_run_live(struct hw_agent *a);
 int hw_agent_run_offline(struct hw_agent *a);
 /* renders /metrics and /alerts and hands them to the HTTP thread */
 void hw_agent_publish(struct hw_agent *a);
+/* the wait before the next drain, given the traffic time the last one
+ * covered and how long it took (see --drain-us) */
+uint64_t hw_drain_interval_ns(const struct hw_config *cfg, uint64_t covered_ns, uint64_t drain_ns);
 /* Unix ns now */
 uint64_t hw_realtime_ns(void);
 

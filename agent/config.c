@@ -148,7 +148,7 @@ UINT_OPTION(opt_max_fingerprints, max_fingerprints, "max-fingerprints", 16, 16u 
 UINT_OPTION(opt_max_prefixes, max_prefixes, "max-prefixes", 16, 16u << 20)
 UINT_OPTION(opt_top_k, top_k, "top-k", 1, 1000)
 UINT_OPTION(opt_poll_ms, poll_ms, "poll-ms", 1, 1000)
-UINT_OPTION(opt_drain_slice_us, drain_slice_us, "drain-slice-us", 0, 1000000)
+UINT_OPTION(opt_drain_us, drain_us, "drain-us", 0, 1000000)
 UINT_OPTION(opt_volume_interval, volume_interval, "volume-interval", 1, 86400)
 UINT_OPTION(opt_volume_min, volume_min, "volume-min", 1, 1u << 30)
 UINT_OPTION(opt_volume_min_population, volume_min_population, "volume-min-population", 1, 1u << 20)
@@ -268,13 +268,11 @@ const struct hw_option hw_options[] = {
     {"volume-warmup", 0, "N", "3",
      "volume detector: bins an account must have been seen before it can fire", opt_volume_warmup,
      true},
-    {"poll-ms", 0, "MS", "10",
-     "drain the ring buffer this often; shorter spreads the agent's work into smaller bursts",
-     opt_poll_ms, true},
-    {"drain-slice-us", 0, "US", "50",
-     "while draining, yield the CPU after this long so the server's threads run between "
-     "slices (0: drain in one go)",
-     opt_drain_slice_us, true},
+    {"poll-ms", 0, "MS", "10", "drain the ring buffer at least this often", opt_poll_ms, true},
+    {"drain-us", 0, "US", "50",
+     "aim for drains this long: under load the ring is drained more often than --poll-ms, "
+     "down to every 1 ms (0: always every --poll-ms)",
+     opt_drain_us, true},
     {"bpf-stats", 0, NULL, NULL,
      "enable kernel BPF run-time statistics for the bpf_run metrics (costs ~20 ns per run)",
      opt_bpf_stats, false},

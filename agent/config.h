@@ -29,7 +29,7 @@ struct hw_config {
 	double volume_factor, volume_mad_k;
 	bool bpf_stats;
 	unsigned poll_ms;
-	unsigned drain_slice_us;
+	unsigned drain_us;
 	int verbose;
 	bool show_help;
 	bool show_version;

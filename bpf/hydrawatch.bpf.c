@@ -169,7 +169,7 @@ static __always_inline bool port_listening(__u32 port)
 
 static const struct hw_exchange_totals no_totals;
 
-/* never wake the agent: it drains the ring every 10 ms (HW_POLL_MS), and a
+/* never wake the agent: it drains the ring on a timer (--poll-ms), and a
  * wakeup per event costs more than the event; an 8 MiB ring absorbs
  * 800 MB/s between drains. No query of the ring's fill on the hot path. */
 #define RB_FLAGS BPF_RB_NO_WAKEUP

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include "addr.h"
+#include "agent.h"
 #include "cgroup.h"
 #include "config.h"
 #include "event.h"
@@ -343,6 +344,33 @@ static void test_fingerprint_change_on_one_connection(void **state)
 	hw_pipeline_free(&p);
 }
 
+/* Under load the ring is drained more often, so that a drain takes about
+ * --drain-us; never more often than every 1 ms, never less than --poll-ms. */
+static void test_drain_interval(void **state)
+{
+	struct hw_config cfg;
+	const uint64_t ms = 1000000;
+
+	(void)state;
+	hw_config_defaults(&cfg);
+	assert_int_equal(cfg.poll_ms, 10);
+	assert_int_equal(cfg.drain_us, 50);
+	/* light load: a 10 ms interval drained in 20 us stays at 10 ms */
+	assert_int_equal(hw_drain_interval_ns(&cfg, 10 * ms, 20000), 10 * ms);
+	/* 10 ms of traffic took 250 us: 2 ms would have taken 50 us */
+	assert_int_equal(hw_drain_interval_ns(&cfg, 10 * ms, 250000), 2 * ms);
+	/* and at that pace it stays there */
+	assert_int_equal(hw_drain_interval_ns(&cfg, 2 * ms, 50000), 2 * ms);
+	/* heavier than 1 ms can fix: the floor */
+	assert_int_equal(hw_drain_interval_ns(&cfg, 10 * ms, 5 * ms), 1 * ms);
+	/* after a stall, one interval's worth is judged, not the stall */
+	assert_int_equal(hw_drain_interval_ns(&cfg, 60000 * ms, 250000), 2 * ms);
+	/* an empty drain, or adaptation off */
+	assert_int_equal(hw_drain_interval_ns(&cfg, 10 * ms, 0), 10 * ms);
+	cfg.drain_us = 0;
+	assert_int_equal(hw_drain_interval_ns(&cfg, 10 * ms, 5 * ms), 10 * ms);
+}
+
 static void test_config(void **state)
 {
 	static struct hw_config c;
@@ -389,6 +417,7 @@ int main(void)
 	    cmocka_unit_test(test_trace_open_close),
 	    cmocka_unit_test(test_trace_start_has_no_line),
 	    cmocka_unit_test(test_config),
+	    cmocka_unit_test(test_drain_interval),
 	    cmocka_unit_test(test_fingerprint_change_on_one_connection),
 	};
 	return cmocka_run_group_tests_name("agent", tests, NULL, NULL);
