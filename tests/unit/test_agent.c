@@ -169,26 +169,28 @@ static void test_addr_str(void **state)
 	assert_false(hw_addr_is_v4mapped(v6));
 
 	/* prefixes: whole and partial bytes, both families, the extremes */
-	__u8 v4b[16] = {[10] = 0xff, [11] = 0xff, 10, 1, 0xb7, 0xff};
-	__u8 v6b[16] = {0x20, 0x01, 0x0d, 0xb8, 0xab, 0xcd, 0xef, [15] = 1};
+	static const __u8 v4b[16] = {[10] = 0xff, [11] = 0xff, 10, 1, 0xb7, 0xff};
+	static const __u8 v6b[16] = {0x20, 0x01, 0x0d, 0xb8, 0xab, 0xcd, 0xef, [15] = 1};
+	static const struct {
+		const __u8 *addr;
+		unsigned prefix4, prefix6;
+		const char *want;
+	} cases[] = {
+	    {v4b, 24, 48, "10.1.183.0"},
+	    {v4b, 20, 48, "10.1.176.0"},
+	    {v4b, 32, 48, "10.1.183.255"},
+	    {v4b, 0, 48, "0.0.0.0"},
+	    {v6b, 24, 48, "2001:db8:abcd::"},
+	    {v6b, 24, 44, "2001:db8:abc0::"},
+	    {v6b, 24, 128, "2001:db8:abcd:ef00::1"},
+	    {v6b, 24, 0, "::"},
+	};
 	__u8 net[16];
 
-	hw_addr_prefix(v4b, 24, 48, net);
-	assert_string_equal(hw_addr_str(net, buf, sizeof(buf)), "10.1.183.0");
-	hw_addr_prefix(v4b, 20, 48, net);
-	assert_string_equal(hw_addr_str(net, buf, sizeof(buf)), "10.1.176.0");
-	hw_addr_prefix(v4b, 32, 48, net);
-	assert_string_equal(hw_addr_str(net, buf, sizeof(buf)), "10.1.183.255");
-	hw_addr_prefix(v4b, 0, 48, net);
-	assert_string_equal(hw_addr_str(net, buf, sizeof(buf)), "0.0.0.0");
-	hw_addr_prefix(v6b, 24, 48, net);
-	assert_string_equal(hw_addr_str(net, buf, sizeof(buf)), "2001:db8:abcd::");
-	hw_addr_prefix(v6b, 24, 44, net);
-	assert_string_equal(hw_addr_str(net, buf, sizeof(buf)), "2001:db8:abc0::");
-	hw_addr_prefix(v6b, 24, 128, net);
-	assert_memory_equal(net, v6b, 16);
-	hw_addr_prefix(v6b, 24, 0, net);
-	assert_string_equal(hw_addr_str(net, buf, sizeof(buf)), "::");
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		hw_addr_prefix(cases[i].addr, cases[i].prefix4, cases[i].prefix6, net);
+		assert_string_equal(hw_addr_str(net, buf, sizeof(buf)), cases[i].want);
+	}
 }
 
 static void test_trace_exchange(void **state)
