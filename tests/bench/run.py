@@ -32,6 +32,12 @@ def sh(cmd, **kw):
     return subprocess.run(cmd, capture_output=True, text=True, **kw)
 
 
+def steal_ticks():
+    """CPU time the hypervisor took from this VM (all CPUs), in ticks."""
+    with open("/proc/stat") as f:
+        return int(f.readline().split()[8])
+
+
 def cpu_seconds(pid):
     with open("/proc/%d/stat" % pid) as f:
         fields = f.read().rsplit(")", 1)[1].split()
@@ -178,7 +184,9 @@ def path_bench(name, build, cg, port, url, tmp, rounds, seconds):
     def run_one(c):
         s = sensors[c]
         s.start()
+        st0 = steal_ticks()
         res = wrk(url, seconds)
+        res["steal_pct"] = 100.0 * (steal_ticks() - st0) / os.sysconf("SC_CLK_TCK") / seconds / os.cpu_count()
         cpu, err = s.stop()
         res["cpu"] = cpu
         if c == "hydrawatch":
@@ -192,9 +200,12 @@ def path_bench(name, build, cg, port, url, tmp, rounds, seconds):
     for c in sensors:
         ratios = [r["rps"] / b["rps"] for r, b in zip(res[c], base)]
         p99d = [r["p99_us"] - b["p99_us"] for r, b in zip(res[c], base)]
-        rows[c] = {"rps": med([r["rps"] for r in res[c]]), "ratio": med(ratios), "ratio_spread": spread(ratios),
+        rows[c] = {"rps": med([r["rps"] for r in res[c]]), "rps_spread": "%.0f–%.0f" % (min(r["rps"] for r in res[c]),
+                                                                                 max(r["rps"] for r in res[c])),
+                   "ratio": med(ratios), "ratio_spread": spread(ratios),
                    "p50": med([r["p50_us"] for r in res[c]]), "p99": med([r["p99_us"] for r in res[c]]),
-                   "p99_delta": med(p99d), "p99_spread": spread(p99d)}
+                   "p99_delta": med(p99d), "p99_spread": spread(p99d),
+                   "steal": max(r["steal_pct"] for r in res[c])}
     lost = [r.get("lost", 0) for r in res["hydrawatch"]]
     return rows, {"cpu_s_per_million": med(agent_cpu), "cpu_spread": spread(agent_cpu), "lost": lost}
 
@@ -344,11 +355,15 @@ def write_report(args, req, req_agent, strm, strm_agent, kcost, loss, mem, elaps
 
     def path_table(title, rows, agent):
         L.append("## %s\n" % title)
-        L.append("| config | req/s | vs none | spread | p50 µs | p99 µs | p99 Δ µs | spread |")
-        L.append("|---|---|---|---|---|---|---|---|")
+        L.append("| config | req/s | vs none | spread | p50 µs | p99 µs | p99 Δ µs | spread | steal, worst run |")
+        L.append("|---|---|---|---|---|---|---|---|---|")
         for c, r in rows.items():
-            L.append("| %s | %.0f | %.3f | %s | %.0f | %.0f | %+.0f | %s |" % (
-                c, r["rps"], r["ratio"], r["ratio_spread"], r["p50"], r["p99"], r["p99_delta"], r["p99_spread"]))
+            L.append("| %s | %.0f | %.3f | %s | %.0f | %.0f | %+.0f | %s | %.1f %% |" % (
+                c, r["rps"], r["ratio"], r["ratio_spread"], r["p50"], r["p99"], r["p99_delta"], r["p99_spread"],
+                r["steal"]))
+        L.append("\nWith nothing attached, req/s ranged %s over the rounds: that is the machine's own noise, "
+                 "which pairing each round's runs with its own `none` reduces but does not remove." %
+                 rows["none"]["rps_spread"])
         L.append("\nAgent CPU: %.2f s per million exchanges (spread %s); events lost per run: %s.\n" % (
             agent["cpu_s_per_million"], agent["cpu_spread"], agent["lost"]))
     path_table("Request path: nginx, tiny keep-alive responses, wrk (worst case)", req, req_agent)
