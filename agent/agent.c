@@ -184,6 +184,8 @@ static int on_ring_record(void *ctx, void *data, size_t len)
 
 /* the shortest interval between drains: at most 1,000 wakeups a second */
 #define HW_DRAIN_INTERVAL_MIN_NS 1000000ULL
+/* fewer records than this are not a burst worth waking more often for */
+#define HW_DRAIN_BURST_RECORDS 64
 
 /* The kernel never wakes the agent (a wakeup per event costs more than the
  * event), so the ring is drained on a timer, and a drain is a burst of work:
@@ -191,16 +193,24 @@ static int on_ring_record(void *ctx, void *data, size_t len)
  * threads wait, and their requests' latency grows by it. So under load the
  * interval shrinks until a drain takes about --drain-us: the next interval
  * is the one that would have made this drain that long, at this drain's
- * cost per nanosecond of traffic, between 1 ms and --poll-ms. */
-uint64_t hw_drain_interval_ns(const struct hw_config *cfg, uint64_t covered_ns, uint64_t drain_ns)
+ * cost per nanosecond of traffic, between 1 ms and --poll-ms. A drain of a
+ * few records is short whatever it cost each (and a drain's first records
+ * cost most: the caches went cold while it slept), so after one the
+ * interval doubles back towards --poll-ms instead of shrinking further. */
+uint64_t hw_drain_interval_ns(const struct hw_config *cfg, uint64_t interval_ns,
+			      uint64_t covered_ns, uint64_t drain_ns, unsigned records)
 {
 	uint64_t max = cfg->poll_ms * 1000000ULL, t;
 
 	if (!cfg->drain_us || !drain_ns)
 		return max;
-	if (covered_ns > max)
-		covered_ns = max; /* after a stall: judge by one interval's worth */
-	t = cfg->drain_us * 1000ULL * covered_ns / drain_ns;
+	if (records < HW_DRAIN_BURST_RECORDS) {
+		t = 2 * interval_ns;
+	} else {
+		if (covered_ns > max)
+			covered_ns = max; /* after a stall: judge by one interval's worth */
+		t = cfg->drain_us * 1000ULL * covered_ns / drain_ns;
+	}
 	return t < HW_DRAIN_INTERVAL_MIN_NS ? HW_DRAIN_INTERVAL_MIN_NS : t > max ? max : t;
 }
 
@@ -238,7 +248,10 @@ int hw_agent_run_live(struct hw_agent *a)
 		start = clock_ns(CLOCK_MONOTONIC);
 		err = ring_buffer__consume(a->bpf.rb);
 		mono = clock_ns(CLOCK_MONOTONIC);
-		interval = hw_drain_interval_ns(&a->cfg, start - last, mono - start);
+		interval = hw_drain_interval_ns(&a->cfg, interval, start - last, mono - start,
+						err > 0 ? (unsigned)err : 0);
+		a->pipe.stats.drains++;
+		a->pipe.stats.drain_ns += mono - start;
 		last = start;
 		if (err < 0) {
 			pr_warn("reading the ring buffer: %s\n", strerror(-err));

@@ -39,9 +39,11 @@ int hw_agent_run_live(struct hw_agent *a);
 int hw_agent_run_offline(struct hw_agent *a);
 /* renders /metrics and /alerts and hands them to the HTTP thread */
 void hw_agent_publish(struct hw_agent *a);
-/* the wait before the next drain, given the traffic time the last one
- * covered and how long it took (see --drain-us) */
-uint64_t hw_drain_interval_ns(const struct hw_config *cfg, uint64_t covered_ns, uint64_t drain_ns);
+/* the wait before the next drain, given the last wait, the traffic time the
+ * last drain covered, how long it took and how many records it read (see
+ * --drain-us) */
+uint64_t hw_drain_interval_ns(const struct hw_config *cfg, uint64_t interval_ns,
+			      uint64_t covered_ns, uint64_t drain_ns, unsigned records);
 /* Unix ns now */
 uint64_t hw_realtime_ns(void);
 

@@ -20,6 +20,8 @@ struct hw_stats {
 	__u64 capture_gaps;			/* capture bytes out of order: not used */
 	__u64 conn_evictions;			/* connection table full: oldest dropped */
 	__u64 trace_lost;			/* trace lines that could not be written */
+	__u64 drains;				/* ring buffer drains (live) */
+	__u64 drain_ns;				/* time spent in them */
 	__u64 decode_errors[HW_DECODE_ERR_MAX]; /* by reason; [0] unused */
 	__u64 kernel[HW_CNT_MAX];		/* enum hw_counter, summed over CPUs */
 };

@@ -37,21 +37,32 @@ static int finish(struct out *o)
 	return o->pos < o->len ? (int)o->pos : -1;
 }
 
-/* a JSON string value: quotes, backslashes and control bytes escaped */
+static void put_char(struct out *o, char c)
+{
+	if (o->pos < o->len)
+		o->buf[o->pos] = c;
+	o->pos++;
+}
+
+/* a JSON string value: quotes, backslashes and control bytes escaped;
+ * byte by byte without printf (a vsnprintf per byte was most of a trace
+ * line's cost) */
 static void put_str(struct out *o, const char *key, const char *v)
 {
 	put(o, ",\"%s\":\"", key);
 	for (; *v; v++) {
 		unsigned char c = (unsigned char)*v;
 
-		if (c == '"' || c == '\\')
-			put(o, "\\%c", c);
-		else if (c < 0x20 || c >= 0x7f)
+		if (c == '"' || c == '\\') {
+			put_char(o, '\\');
+			put_char(o, (char)c);
+		} else if (c < 0x20 || c >= 0x7f) {
 			put(o, "\\u%04x", c);
-		else
-			put(o, "%c", c);
+		} else {
+			put_char(o, (char)c);
+		}
 	}
-	put(o, "\"");
+	put_char(o, '"');
 }
 
 static void put_exchange_fields(struct out *o, const struct hw_conn_info *c)

@@ -270,6 +270,12 @@ static void pipeline_metrics(struct buf *b, const struct hw_metrics_src *s)
 	family(b, "hydrawatch_trace_lost_total", "counter",
 	       "Trace lines that could not be written.");
 	out(b, "hydrawatch_trace_lost_total %llu\n", (unsigned long long)st->trace_lost);
+	family(b, "hydrawatch_ring_drains_total", "counter",
+	       "Ring buffer drains: every --poll-ms, more often under load (--drain-us).");
+	out(b, "hydrawatch_ring_drains_total %llu\n", (unsigned long long)st->drains);
+	family(b, "hydrawatch_ring_drain_seconds_total", "counter",
+	       "Time spent draining the ring buffer (parsing, aggregating, detecting).");
+	out(b, "hydrawatch_ring_drain_seconds_total %.9f\n", (double)st->drain_ns / 1e9);
 }
 
 static void alert_metrics(struct buf *b, const struct hw_metrics_src *s)

@@ -246,10 +246,11 @@ def test_metrics_never_torn_under_load(tmp):
         load = subprocess.Popen([HWLOAD, "127.0.0.1", str(port), "8", "5000", "6", "100"],
                                 stdout=subprocess.PIPE, text=True)
         time.sleep(0.5)
-        scrapes, last = [], -1
+        scrapes, last, t = [], -1, []
         while load.poll() is None:
             _, text = get("http://127.0.0.1:%d/metrics" % mport)
             scrapes.append(text)
+            t.append(time.time())
             time.sleep(0.05)
         load.wait()
         agent.stop()
@@ -273,7 +274,18 @@ def test_metrics_never_torn_under_load(tmp):
         check(ex == hist, "exchanges_total %d != request_bytes_count %d in one scrape", ex, hist)
         check(ex >= last, "exchanges_total went backwards")
         last = ex
-    print("    %d scrapes during load, last exchanges_total %d" % (len(scrapes), last))
+
+    def drains(text):
+        return (int(re.search(r"\nhydrawatch_ring_drains_total (\d+)", text).group(1)),
+                float(re.search(r"\nhydrawatch_ring_drain_seconds_total (\S+)", text).group(1)))
+    (n0, s0), (n1, s1) = drains(scrapes[0]), drains(scrapes[-1])
+    per_s = (n1 - n0) / (t[-1] - t[0])
+    # 5,000 exchanges/s is light: drains stay near every --poll-ms (100/s),
+    # and never come more often than every 1 ms
+    check(n1 > n0 and s1 > s0, "drain counters did not grow: %s -> %s", (n0, s0), (n1, s1))
+    check(20 <= per_s <= 1000, "%.0f drains/s", per_s)
+    print("    %d scrapes during load, last exchanges_total %d, %.0f drains/s of %.0f us" % (
+        len(scrapes), last, per_s, (s1 - s0) / (n1 - n0) * 1e6))
 
 
 TESTS = [

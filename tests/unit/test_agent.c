@@ -218,6 +218,25 @@ static void test_trace_exchange(void **state)
 		  "\"ttfb_us\":2,\"duration_us\":1999}\n");
 	/* too small a buffer is reported, never a cut line */
 	assert_int_equal(hw_trace_format(&ev, NULL, 0, line, 40), -1);
+
+	/* text fields from the wire are escaped: quote, backslash, control, high bytes */
+	{
+		static struct hw_conn_info c;
+
+		c.ex.index = 3;
+		c.ex.http = true;
+		strcpy(c.ex.method, "GET");
+		strcpy(c.ex.path, "/a\"b\\c\x01\xff");
+		strcpy(c.ex.http_fp, "h1");
+		n = hw_trace_format(&ev, &c, 1000000000LL, line, sizeof(line));
+		assert_true(n > 0);
+		assert_non_null(
+		    strstr(line, ",\"method\":\"GET\",\"path\":\"/a\\\"b\\\\c\\u0001\\u00ff\","
+				 "\"http_fp\":\"h1\",\"ua_family\":\"none\"}\n"));
+		/* and a line that does not fit is still refused, not cut */
+		assert_int_equal(hw_trace_format(&ev, &c, 1000000000LL, line, (size_t)n), -1);
+		assert_int_equal(hw_trace_format(&ev, &c, 1000000000LL, line, (size_t)n + 1), n);
+	}
 }
 
 static void test_trace_open_close(void **state)
@@ -347,7 +366,8 @@ static void test_fingerprint_change_on_one_connection(void **state)
 }
 
 /* Under load the ring is drained more often, so that a drain takes about
- * --drain-us; never more often than every 1 ms, never less than --poll-ms. */
+ * --drain-us; never more often than every 1 ms, never less than --poll-ms;
+ * a drain of a few records is no burst, however slow each was. */
 static void test_drain_interval(void **state)
 {
 	struct hw_config cfg;
@@ -358,19 +378,22 @@ static void test_drain_interval(void **state)
 	assert_int_equal(cfg.poll_ms, 10);
 	assert_int_equal(cfg.drain_us, 50);
 	/* light load: a 10 ms interval drained in 20 us stays at 10 ms */
-	assert_int_equal(hw_drain_interval_ns(&cfg, 10 * ms, 20000), 10 * ms);
+	assert_int_equal(hw_drain_interval_ns(&cfg, 10 * ms, 10 * ms, 20000, 100), 10 * ms);
 	/* 10 ms of traffic took 250 us: 2 ms would have taken 50 us */
-	assert_int_equal(hw_drain_interval_ns(&cfg, 10 * ms, 250000), 2 * ms);
+	assert_int_equal(hw_drain_interval_ns(&cfg, 10 * ms, 10 * ms, 250000, 1000), 2 * ms);
 	/* and at that pace it stays there */
-	assert_int_equal(hw_drain_interval_ns(&cfg, 2 * ms, 50000), 2 * ms);
+	assert_int_equal(hw_drain_interval_ns(&cfg, 2 * ms, 2 * ms, 50000, 200), 2 * ms);
 	/* heavier than 1 ms can fix: the floor */
-	assert_int_equal(hw_drain_interval_ns(&cfg, 10 * ms, 5 * ms), 1 * ms);
+	assert_int_equal(hw_drain_interval_ns(&cfg, 10 * ms, 10 * ms, 5 * ms, 10000), 1 * ms);
 	/* after a stall, one interval's worth is judged, not the stall */
-	assert_int_equal(hw_drain_interval_ns(&cfg, 60000 * ms, 250000), 2 * ms);
+	assert_int_equal(hw_drain_interval_ns(&cfg, 10 * ms, 60000 * ms, 250000, 1000), 2 * ms);
+	/* 40 slow records are no burst: back towards --poll-ms, doubling */
+	assert_int_equal(hw_drain_interval_ns(&cfg, 2 * ms, 2 * ms, 200000, 40), 4 * ms);
+	assert_int_equal(hw_drain_interval_ns(&cfg, 8 * ms, 8 * ms, 200000, 40), 10 * ms);
 	/* an empty drain, or adaptation off */
-	assert_int_equal(hw_drain_interval_ns(&cfg, 10 * ms, 0), 10 * ms);
+	assert_int_equal(hw_drain_interval_ns(&cfg, 2 * ms, 2 * ms, 0, 0), 10 * ms);
 	cfg.drain_us = 0;
-	assert_int_equal(hw_drain_interval_ns(&cfg, 10 * ms, 5 * ms), 10 * ms);
+	assert_int_equal(hw_drain_interval_ns(&cfg, 2 * ms, 10 * ms, 5 * ms, 10000), 10 * ms);
 }
 
 static void test_config(void **state)
