@@ -207,7 +207,11 @@ def path_bench(name, build, cg, port, url, tmp, rounds, seconds):
                    "p99_delta": med(p99d), "p99_spread": spread(p99d),
                    "steal": max(r["steal_pct"] for r in res[c])}
     lost = [r.get("lost", 0) for r in res["hydrawatch"]]
-    return rows, {"cpu_s_per_million": med(agent_cpu), "cpu_spread": spread(agent_cpu), "lost": lost}
+    # the cost above the floor, paired within each round: steadier than the
+    # difference of the two medians against none
+    over = [h["rps"] / e["rps"] for h, e in zip(res["hydrawatch"], res["empty"])]
+    return rows, {"cpu_s_per_million": med(agent_cpu), "cpu_spread": spread(agent_cpu), "lost": lost,
+                  "vs_empty": med(over), "vs_empty_spread": spread(over)}
 
 
 def bpf_prog_stats(names):
@@ -364,6 +368,8 @@ def write_report(args, req, req_agent, strm, strm_agent, kcost, loss, mem, elaps
         L.append("\nWith nothing attached, req/s ranged %s over the rounds: that is the machine's own noise, "
                  "which pairing each round's runs with its own `none` reduces but does not remove." %
                  rows["none"]["rps_spread"])
+        L.append("\nhydrawatch against empty programs, paired in each round: %.3f (spread %s)." % (
+            agent["vs_empty"], agent["vs_empty_spread"]))
         L.append("\nAgent CPU: %.2f s per million exchanges (spread %s); events lost per run: %s.\n" % (
             agent["cpu_s_per_million"], agent["cpu_spread"], agent["lost"]))
     path_table("Request path: nginx, tiny keep-alive responses, wrk (worst case)", req, req_agent)
@@ -403,9 +409,10 @@ def write_report(args, req, req_agent, strm, strm_agent, kcost, loss, mem, elaps
     L.append("## Targets\n")
     L.append("| target | result | |")
     L.append("|---|---|---|")
-    L.append("| throughput loss ≤ 1.5 pp above the empty-program floor (request path) | floor %.1f %% loss, "
-             "hydrawatch %.1f %% loss: %+.1f pp | %s |" % ((1 - floor) * 100, (1 - hw) * 100, (floor - hw) * 100,
-                                                         met(floor - hw <= 0.015)))
+    over = 1 - req_agent["vs_empty"]
+    L.append("| throughput loss ≤ 1.5 pp above the empty-program floor (request path) | %.1f %% below empty "
+             "programs, paired per round (medians against none: floor %.1f %%, hydrawatch %.1f %%) | %s |" % (
+                 over * 100, (1 - floor) * 100, (1 - hw) * 100, met(over <= 0.015)))
     L.append("| ≤ 5 µs added p99 (request path) | %+.0f µs | %s |" % (
         req["hydrawatch"]["p99_delta"], met(req["hydrawatch"]["p99_delta"] <= 5)))
     L.append("| ≤ 1 %% loss on the streaming path | %.1f %% | %s |" % (
