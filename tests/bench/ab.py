@@ -1,0 +1,95 @@
+#!/usr/bin/env python3
+"""Interleaved A/B of hydrawatch builds or options, for performance work.
+
+  sudo python3 tests/bench/ab.py [--stream] [--rounds N] [--seconds S] VARIANT...
+
+A VARIANT is BUILD_DIR or BUILD_DIR:OPTIONS, e.g. `build:--drain-us 0` or a
+second checkout's `/tmp/old/build`. Each round runs `none` (nothing
+attached) and every variant on the same load (nginx/wrk, or the streaming
+server with --stream), the order alternating; each variant's throughput and
+p99 are paired with that round's `none`, and the medians are printed with
+the agent's CPU per million exchanges and the events it lost. `make bench`
+is the full report; this answers "did that change help" in a few minutes.
+"""
+import argparse
+import os
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "integration"))
+import run  # noqa: E402
+from hwtest import Cgroup, free_port  # noqa: E402
+
+
+def one(variant, cg, port, url, seconds, tmp):
+    """One load run with the variant attached ("none": nothing)."""
+    agent = None
+    if variant != "none":
+        build, _, opts = variant.partition(":")
+        err = open(os.path.join(tmp, "agent.stderr"), "w")
+        agent = subprocess.Popen([os.path.join(build, "hydrawatch"), "--cgroup", cg.path, "--ports", str(port),
+                                  "--listen", "off"] + opts.split(), stdout=subprocess.DEVNULL, stderr=err)
+        deadline = time.time() + 20
+        while "watching" not in open(err.name).read():
+            if agent.poll() is not None or time.time() > deadline:
+                sys.exit("%s did not start: %s" % (variant, open(err.name).read()))
+            time.sleep(0.05)
+        cpu0 = run.cpu_seconds(agent.pid)
+    res = run.wrk(url, seconds)
+    if agent:
+        res["cpu"] = (run.cpu_seconds(agent.pid) - cpu0) / res["requests"] * 1e6
+        agent.send_signal(signal.SIGINT)
+        agent.wait(timeout=30)
+        err.close()
+        lost = re.search(r'"events_lost":(\d+)', open(err.name).read())
+        res["lost"] = int(lost.group(1)) if lost else -1
+    return res
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("variants", nargs="+", metavar="VARIANT")
+    ap.add_argument("--stream", action="store_true", help="the streaming server (64 SSE chunks per response)")
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--seconds", type=int, default=5)
+    args = ap.parse_args()
+    if os.geteuid() != 0:
+        sys.exit("ab.py needs root (BPF programs, cgroups)")
+    tmp = tempfile.mkdtemp(prefix="hwab-")
+    cg = Cgroup("hwab")
+    port = free_port()
+    if args.stream:
+        server = run.Hwserve(args.variants[0].partition(":")[0], port, cg)
+        url = "http://127.0.0.1:%d/stream?chunks=64&interval_ms=0&size=24" % port
+    else:
+        server = run.Nginx(tmp, port, cg)
+        url = "http://127.0.0.1:%d/" % port
+    configs = ["none"] + args.variants
+    res = {c: [] for c in configs}
+    try:
+        for r in range(args.rounds):
+            for c in (configs if r % 2 == 0 else configs[::-1]):
+                res[c].append(one(c, cg, port, url, args.seconds, tmp))
+    finally:
+        server.stop()
+        cg.remove()
+    base = res["none"]
+    print("%-32s %9s %7s %13s %9s %8s %s" % ("variant", "req/s", "vs none", "spread", "p99 Δ µs", "cpu s/M", "lost"))
+    for c, rs in res.items():
+        ratios = [x["rps"] / b["rps"] for x, b in zip(rs, base)]
+        p99d = [x["p99_us"] - b["p99_us"] for x, b in zip(rs, base)]
+        print("%-32s %9.0f %7.3f %13s %+9.0f %8.2f %s" % (
+            c, statistics.median(x["rps"] for x in rs), statistics.median(ratios),
+            "%.3f–%.3f" % (min(ratios), max(ratios)), statistics.median(p99d),
+            statistics.median(x.get("cpu", 0) for x in rs), [x.get("lost", 0) for x in rs] if c != "none" else ""))
+
+
+if __name__ == "__main__":
+    main()
