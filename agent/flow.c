@@ -16,8 +16,7 @@
 #define TCP_FL_ACK	     0x10
 #define TLS_HANDSHAKE_RECORD 0x16
 #define SEQ_ADVANCE_MAX	     (1u << 30) /* as in the kernel programs */
-
-enum { PH_IDLE = 0, PH_REQ, PH_RESP };
+#define BYTES_FOLD	     (1u << 31)
 
 struct hw_flow {
 	struct hw_flow *hnext;
@@ -26,13 +25,17 @@ struct hw_flow {
 	uint64_t cookie;
 	bool syn_seen, synack_seen, open, closed, adopted, tls;
 	bool in_seen, out_seen, fin_in, fin_out;
-	uint8_t phase;
+	bool ack_base, responded, out_created;
 	uint16_t syn_len;
 	uint8_t syn[HW_SYN_MAX];
 	uint32_t client_isn, server_isn;
 	uint32_t in_end, out_end, exchanges, exch_seq0, cap_left, rtt_us;
-	uint64_t synack_ns, open_ns, exch_start_ns, exch_first_resp_ns, exch_last_ns;
-	uint64_t exch_req, exch_resp, bytes_in, bytes_out;
+	uint32_t exch_ack0; /* server sequence the response bytes count from (acknowledged) */
+	uint32_t resp_ack;  /* client bytes acknowledged by the current response's first segment */
+	uint32_t exch_in0;  /* client sequence the exchange's request starts at */
+	uint64_t synack_ns, open_ns, exch_start_ns, exch_last_ns;
+	uint64_t resp_first_ns, resp_last_ns;
+	uint64_t exch_req, exch_resp_hi, bytes_in, bytes_out;
 };
 
 /* the parts of a captured packet the tracker needs */
@@ -211,24 +214,50 @@ static void emit_open(struct hw_flow_tracker *t, struct hw_flow *f, uint64_t ts)
 	t->sink(t->ctx, &e, sizeof(e));
 }
 
-static void totals_fill(struct hw_exchange_totals *e, const struct hw_flow *f)
+/* as acked_since() in the kernel programs */
+static uint32_t acked_since(uint32_t ack, uint32_t base)
 {
+	uint32_t n = ack - base;
+
+	return n < BYTES_FOLD + SEQ_ADVANCE_MAX ? n : 0;
+}
+
+/* the open exchange's totals, as exchange_close() in the kernel programs */
+static void totals_fill(struct hw_exchange_totals *e, struct hw_flow *f, uint32_t resp_end)
+{
+	uint64_t last = f->exch_last_ns;
+
 	memset(e, 0, sizeof(*e));
 	e->index = f->exchanges;
 	e->start_ns = f->exch_start_ns;
-	e->ttfb_ns = f->exch_first_resp_ns ? f->exch_first_resp_ns - f->exch_start_ns : 0;
-	e->duration_ns = f->exch_last_ns - f->exch_start_ns;
+	if (f->out_created && (int32_t)(f->resp_ack - f->exch_in0) > 0) {
+		if (f->resp_first_ns > f->exch_start_ns)
+			e->ttfb_ns = f->resp_first_ns - f->exch_start_ns;
+		if (f->resp_last_ns > last)
+			last = f->resp_last_ns;
+	}
+	e->duration_ns = last - f->exch_start_ns;
 	e->req_bytes = f->exch_req;
-	e->resp_bytes = f->exch_resp;
+	e->resp_bytes = f->exch_resp_hi + (uint32_t)(resp_end - f->exch_ack0);
+	f->bytes_in += e->req_bytes;
+	f->bytes_out += e->resp_bytes;
 }
 
-static void emit_exchange_end(struct hw_flow_tracker *t, const struct hw_flow *f, uint64_t ts)
+/* where the server's bytes end at close: everything it sent */
+static uint32_t sent_end(const struct hw_flow *f)
+{
+	if (f->out_seen && acked_since(f->out_end, f->exch_ack0))
+		return f->out_end;
+	return f->exch_ack0;
+}
+
+static void emit_exchange_end(struct hw_flow_tracker *t, struct hw_flow *f, uint64_t ts)
 {
 	struct hw_exchange_end e;
 
 	memset(&e, 0, sizeof(e));
 	hdr_fill(f, &e.hdr, HW_EV_EXCHANGE_END, sizeof(e), ts);
-	totals_fill(&e.t, f);
+	totals_fill(&e.t, f, sent_end(f));
 	t->sink(t->ctx, &e, sizeof(e));
 }
 
@@ -236,9 +265,10 @@ static void emit_close(struct hw_flow_tracker *t, struct hw_flow *f, uint64_t ts
 {
 	struct hw_conn_close e;
 
-	if (f->phase != PH_IDLE)
+	if (f->exchanges)
 		emit_exchange_end(t, f, ts);
-	f->phase = PH_IDLE;
+	else if (f->ack_base) /* the server spoke, the client never did */
+		f->bytes_out += (uint32_t)(sent_end(f) - f->exch_ack0);
 	f->closed = true;
 	memset(&e, 0, sizeof(e));
 	hdr_fill(f, &e.hdr, HW_EV_CONN_CLOSE, sizeof(e), ts);
@@ -324,6 +354,18 @@ static uint32_t seq_advance(uint32_t *end, bool *seen, const struct cpkt *p)
 	return (uint32_t)d;
 }
 
+/* as client_ack() in the kernel programs */
+static void client_ack(struct hw_flow *f, uint32_t ack)
+{
+	uint32_t n = acked_since(ack, f->exch_ack0);
+
+	if (n >= BYTES_FOLD) {
+		f->exch_resp_hi += n;
+		f->exch_ack0 = ack;
+		f->responded = true;
+	}
+}
+
 static void client_data(struct hw_flow_tracker *t, struct hw_flow *f, const struct cpkt *p,
 			uint64_t ts)
 {
@@ -331,20 +373,24 @@ static void client_data(struct hw_flow_tracker *t, struct hw_flow *f, const stru
 
 	if (!d)
 		return;
-	f->bytes_in += d;
-	if (f->phase != PH_REQ) {
+	if (!f->exchanges || f->responded || acked_since(p->ack, f->exch_ack0)) {
 		uint64_t budget = t->cfg.capture_bytes, n;
 		struct hw_exchange_totals prev = {0};
 
-		/* as in the kernel: the previous exchange's totals ride along */
-		if (f->phase == PH_RESP)
-			totals_fill(&prev, f);
+		/* as in the kernel: the client has had an answer, the previous
+		 * exchange's totals ride along */
+		if (f->exchanges)
+			totals_fill(&prev, f, p->ack);
+		else if (f->ack_base) /* the server spoke first */
+			f->bytes_out += acked_since(p->ack, f->exch_ack0);
 		f->exchanges++;
-		f->phase = PH_REQ;
+		f->ack_base = true;
+		f->responded = false;
 		f->exch_start_ns = ts;
-		f->exch_first_resp_ns = 0;
+		f->exch_in0 = f->in_end - d;
+		f->exch_ack0 = p->ack;
 		f->exch_req = 0;
-		f->exch_resp = 0;
+		f->exch_resp_hi = 0;
 		if (f->tls) {
 			budget = 0;
 		} else if (budget && p->avail && p->payload[0] == TLS_HANDSHAKE_RECORD) {
@@ -370,21 +416,19 @@ static void client_data(struct hw_flow_tracker *t, struct hw_flow *f, const stru
 	f->exch_last_ns = ts;
 }
 
+/* as server_data() in the kernel programs; the capture's time stands for
+ * TCP's departure stamp */
 static void server_data(struct hw_flow *f, const struct cpkt *p, uint64_t ts)
 {
 	uint32_t d = seq_advance(&f->out_end, &f->out_seen, p);
 
 	if (!d)
 		return;
-	f->bytes_out += d;
-	if (f->phase == PH_IDLE)
-		return;
-	if (f->phase == PH_REQ) {
-		f->phase = PH_RESP;
-		f->exch_first_resp_ns = ts;
+	if (p->ack != f->resp_ack) {
+		f->resp_ack = p->ack;
+		f->resp_first_ns = ts;
 	}
-	f->exch_resp += d;
-	f->exch_last_ns = ts;
+	f->resp_last_ns = ts;
 }
 
 /* A packet of no known flow: start one if it tells which side serves. */
@@ -501,16 +545,34 @@ void hw_flow_packet(struct hw_flow_tracker *t, uint64_t ts_ns, const uint8_t *ip
 			if (f->synack_seen) {
 				f->out_end = f->server_isn + 1;
 				f->out_seen = true;
+				f->exch_ack0 = f->server_isn + 1;
+				f->ack_base = true;
+				f->resp_ack = f->client_isn + 1;
+				f->resp_last_ns = ts_ns;
+				f->out_created = true;
 				f->rtt_us = (uint32_t)((ts_ns - f->synack_ns) / 1000);
 			}
 		}
 		emit_open(t, f, ts_ns);
 	}
-	if (p.plen) {
-		if (from_client)
+	if (!f->ack_base && (!from_client || (p.flags & TCP_FL_ACK))) {
+		/* adopted: server bytes count from here, as in the kernel */
+		f->exch_ack0 = from_client ? p.ack : p.seq;
+		f->ack_base = true;
+	}
+	if (!from_client && !f->out_created) { /* as egress creates conn_out */
+		f->out_created = true;
+		f->resp_ack = p.ack;
+		f->resp_last_ns = ts_ns;
+	}
+	/* a segment without ACK is dropped by TCP, and not counted */
+	if (p.flags & TCP_FL_ACK) {
+		if (p.plen && from_client)
 			client_data(t, f, &p, ts_ns);
-		else
+		else if (p.plen)
 			server_data(f, &p, ts_ns);
+		else if (from_client && f->exchanges)
+			client_ack(f, p.ack);
 	}
 	if (p.flags & TCP_FL_FIN) {
 		if (from_client)

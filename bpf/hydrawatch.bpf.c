@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /* Kernel data path: sockops tracks passive TCP connections on watched ports,
  * cgroup_skb ingress/egress segments them into request/response exchanges by
- * direction change, and one ring buffer carries conn_open, exchange_start,
+ * what each side has received (ACK numbers), and one ring buffer carries
+ * conn_open, exchange_start,
  * exchange_end and conn_close events to the agent. Nothing per packet leaves
  * the kernel. See docs/ARCHITECTURE.md for the event flow and the maps.
  */
@@ -18,64 +19,76 @@ const volatile __u32 capture_bytes = 1024;	 /* 0 disables exchange head capture 
 const volatile __u8 watch_all_ports = 1;	 /* 1: every passive TCP connection */
 const volatile __u64 port_bits[65536 / 64] = {}; /* watched local ports, bitmap */
 
-enum conn_phase {
-	PH_IDLE = 0, /* no client payload yet */
-	PH_REQ,	     /* client is sending: an exchange is open */
-	PH_RESP,     /* server is answering the open exchange */
-};
+/* struct conn flags */
+#define CF_IN_SEEN   0x01 /* in_end holds a real client sequence number */
+#define CF_ACK_BASE  0x02 /* exch_ack0 holds a real server sequence number */
+#define CF_ADOPTED   0x04 /* adopted from cgroup_skb: no sockops state callback */
+#define CF_FIN_IN    0x08 /* adopted conns: client sent FIN */
+#define CF_FIN_OUT   0x10 /* adopted conns: server sent FIN */
+#define CF_CLOSED    0x20 /* conn_close emitted; ignore what follows */
+#define CF_TLS	     0x40 /* the client's bytes turned TLS: not worth capturing */
+#define CF_RESPONDED 0x80 /* the client has received server bytes since the exchange opened */
 
-#define CF_IN_SEEN  0x01 /* in_end holds a real client sequence number */
-#define CF_OUT_SEEN 0x02 /* out_end holds a real server sequence number */
-#define CF_ADOPTED  0x04 /* adopted from cgroup_skb: no sockops state callback */
-#define CF_FIN_IN   0x08 /* adopted conns: client sent FIN */
-#define CF_FIN_OUT  0x10 /* adopted conns: server sent FIN */
-#define CF_CLOSED   0x20 /* conn_close emitted; ignore what follows */
-#define CF_TLS                                                                                     \
-	0x40 /* first client bytes were a TLS record: later exchanges are                          \
-	      * encrypted, not worth capturing */
+/* struct conn_out flags */
+#define CF_OUT_SEEN    0x01 /* out_end holds a real server sequence number */
+#define CF_OUT_ADOPTED 0x04 /* its conn is adopted (CF_ADOPTED) */
 
 #define TLS_HANDSHAKE_RECORD 0x16
 
-/* Per-connection state, lives in the socket (sk_storage) and dies with it.
+/* Per-connection state lives in the socket (sk_storage) and dies with it, in
+ * two elements: one written only by ingress, one only by egress.
  *
- * Ingress runs on the client's CPU, egress on the server's: every line both
- * write moves between the cores on each direction change, and that, not the
- * instructions, was the data path's largest cost (an egress run took 207 ns
- * with the server and client on two CPUs, 120 ns on one). So everything
- * written per segment fits the 56 bytes that share a cache line with the
- * storage element's map pointer (the element's data is cacheline aligned;
- * on 6.18 the value was seen 8 bytes into a line, as expected): per-exchange
- * byte counts are derived from sequence numbers there, not summed. The rest
- * is written at open, once per exchange by ingress, and at close. Splitting
- * it further by writer (a read-mostly line for the lookup, one for segments,
- * one for exchanges) measured 40 ns slower on request ingress. */
+ * Ingress runs on the client's CPU (the NIC's receive CPU, or on loopback
+ * the sender's), egress on the server's. A cache line both write moves
+ * between the cores at every direction change, and that, not the
+ * instructions, was the data path's largest cost: an egress run took 207 ns
+ * with server and client on two CPUs, 120 ns on one. So neither side reads
+ * what the other writes per segment. Each tells a new exchange from the ACK
+ * numbers the segments carry: client data that acknowledges server bytes
+ * beyond those acknowledged when the exchange opened starts the next
+ * exchange (the client has seen an answer); server data that acknowledges
+ * client bytes beyond those of the current response's first segment starts
+ * the next response. The response's times cross over once per exchange,
+ * when ingress closes it; its bytes are what the client acknowledged.
+ *
+ * A storage element's data starts 8 bytes into a cache line, after the
+ * pointer to its map that every lookup reads: the fields written per
+ * segment fit those first 56 bytes. */
 struct conn {
-	/* hot: read and written per segment */
-	__u8 phase;
+	/* hot: read and written per client segment */
 	__u8 flags;
+	__u8 _pad0;
 	__u16 cap_left;	 /* capture budget left in this exchange, bytes */
 	__u32 in_end;	 /* highest client sequence end seen */
-	__u32 out_end;	 /* highest server sequence end seen */
 	__u32 exchanges; /* exchanges opened so far */
 	__u32 exch_seq0; /* sequence number of the exchange's first segment: capture offsets */
 	__u32 exch_in0;	 /* client sequence the exchange's request bytes count from */
-	__u32 exch_out0; /* server sequence its response bytes count from */
-	__u32 _pad;
+	__u32 exch_ack0; /* server sequence its response bytes count from (acknowledged) */
 	__u64 exch_start_ns;
-	__u64 exch_first_resp_ns;
-	__u64 exch_last_ns;
+	__u64 exch_last_ns; /* the request's last byte */
 	/* cold */
 	__u64 cookie;
 	__u64 open_ns;
 	__u64 bytes_in;	    /* client payload bytes of the exchanges already ended */
 	__u64 bytes_out;    /* server payload bytes of those, and sent outside any */
 	__u64 exch_req_hi;  /* request bytes folded out of in_end - exch_in0 */
-	__u64 exch_resp_hi; /* response bytes folded out of out_end - exch_out0 */
+	__u64 exch_resp_hi; /* response bytes folded out of the ACK - exch_ack0 */
 	struct hw_tuple tuple;
 };
 
 _Static_assert(__builtin_offsetof(struct conn, cookie) <= 56,
 	       "per-segment fields must share one cache line with the storage's map pointer");
+
+/* the server's side, written only by egress (and sockops, at open) */
+struct conn_out {
+	__u8 flags;
+	__u8 _pad0[3];
+	__u32 out_end;	/* highest server sequence end seen */
+	__u32 resp_ack; /* client bytes acknowledged by the current response's first segment */
+	__u32 _pad1;
+	__u64 resp_first_ns; /* the current response's first byte; 0: none yet */
+	__u64 resp_last_ns;  /* the last server byte */
+};
 
 /* SYN of a listener that predates the agent, parked until the handshake ends */
 struct syn_parked {
@@ -97,6 +110,14 @@ struct {
 	__type(key, int);
 	__type(value, struct conn);
 } conns SEC(".maps");
+
+/* socket -> struct conn_out, beside each conns element */
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct conn_out);
+} conns_out SEC(".maps");
 
 /* listening socket -> 1 when TCP_SAVE_SYN was set on it by sockops, so its
  * SYNs need not be parked */
@@ -137,6 +158,7 @@ struct {
 /* the parts of a packet the data path needs */
 struct pkt {
 	__u32 seq;
+	__u32 ack;     /* the acknowledgment number; with no ACK flag, none */
 	__u32 tcp_off; /* IP header bytes, extension headers included */
 	__u32 hdr_len; /* IP + TCP header bytes */
 	__u32 plen;    /* TCP payload bytes */
@@ -197,18 +219,30 @@ static __always_inline void hdr_fill(struct hw_event_hdr *h, __u8 type, __u16 si
 
 /* The open exchange's totals; its bytes are added to the connection's.
  * in_end: where its request ended (a new exchange's first segment has
- * already moved c->in_end on). */
+ * already moved c->in_end on); resp_end: where its response ended, as far
+ * as the client acknowledged it (at close: as far as the server sent);
+ * o: the server's side, NULL if egress never saw the connection. */
 static __always_inline void exchange_close(struct hw_exchange_totals *t, struct conn *c,
-					   __u32 in_end)
+					   const struct conn_out *o, __u32 in_end, __u32 resp_end)
 {
+	__u64 last = c->exch_last_ns, first;
+
 	t->index = c->exchanges;
 	t->_pad = 0;
 	t->start_ns = c->exch_start_ns;
-	t->ttfb_ns = c->exch_first_resp_ns ? c->exch_first_resp_ns - c->exch_start_ns : 0;
-	t->duration_ns = c->exch_last_ns - c->exch_start_ns;
+	t->ttfb_ns = 0;
+	/* egress's current response answers this exchange when its first
+	 * segment acknowledged bytes of this exchange's request */
+	if (o && (__s32)(o->resp_ack - c->exch_in0) > 0) {
+		first = o->resp_first_ns;
+		if (first > c->exch_start_ns)
+			t->ttfb_ns = first - c->exch_start_ns;
+		if (o->resp_last_ns > last)
+			last = o->resp_last_ns;
+	}
+	t->duration_ns = last - c->exch_start_ns;
 	t->req_bytes = c->exch_req_hi + (__u32)(in_end - c->exch_in0);
-	t->resp_bytes =
-	    c->phase == PH_RESP ? c->exch_resp_hi + (__u32)(c->out_end - c->exch_out0) : 0;
+	t->resp_bytes = c->exch_resp_hi + (__u32)(resp_end - c->exch_ack0);
 	c->bytes_in += t->req_bytes;
 	c->bytes_out += t->resp_bytes;
 }
@@ -228,12 +262,30 @@ static __always_inline void fold(__u32 end, __u32 *start, __u64 *hi)
 	}
 }
 
-static __always_inline void emit_exchange_end(struct conn *c, __u64 now)
+/* Server bytes a client ACK acknowledges beyond base, or 0 when it does not
+ * reach past it. ACKs seen before reassembly can arrive out of order, at
+ * most a window (1 GiB) behind; ahead, base is folded every 2 GiB. */
+static __always_inline __u32 acked_since(__u32 ack, __u32 base)
+{
+	__u32 n = ack - base;
+
+	return n < HW_BYTES_FOLD + HW_SEQ_ADVANCE_MAX ? n : 0;
+}
+
+/* Where the server's bytes end at close: everything it sent. */
+static __always_inline __u32 sent_end(const struct conn *c, const struct conn_out *o)
+{
+	if (o && (o->flags & CF_OUT_SEEN) && acked_since(o->out_end, c->exch_ack0))
+		return o->out_end;
+	return c->exch_ack0;
+}
+
+static __always_inline void emit_exchange_end(struct conn *c, const struct conn_out *o, __u64 now)
 {
 	struct hw_exchange_totals t;
 	struct hw_exchange_end *e;
 
-	exchange_close(&t, c, c->in_end);
+	exchange_close(&t, c, o, c->in_end, sent_end(c, o));
 	e = rb_reserve(sizeof(*e));
 	if (!e)
 		return;
@@ -242,13 +294,15 @@ static __always_inline void emit_exchange_end(struct conn *c, __u64 now)
 	bpf_ringbuf_submit(e, RB_FLAGS);
 }
 
-static __always_inline void emit_conn_close(struct conn *c, __u64 now, __u32 srtt_us, __u8 flags)
+static __always_inline void emit_conn_close(struct conn *c, const struct conn_out *o, __u64 now,
+					    __u32 srtt_us, __u8 flags)
 {
 	struct hw_conn_close *e;
 
-	if (c->phase != PH_IDLE)
-		emit_exchange_end(c, now);
-	c->phase = PH_IDLE;
+	if (c->exchanges)
+		emit_exchange_end(c, o, now);
+	else if (c->flags & CF_ACK_BASE) /* the server spoke, the client never did */
+		c->bytes_out += (__u32)(sent_end(c, o) - c->exch_ack0);
 	c->flags |= CF_CLOSED;
 
 	e = rb_reserve(sizeof(*e));
@@ -445,6 +499,7 @@ static __always_inline int parse_pkt(struct __sk_buff *skb, struct pkt *p)
 		tcp = buf;
 	}
 	p->seq = bpf_ntohl(*(__u32 *)(tcp + TCP_OFF_SEQ));
+	p->ack = bpf_ntohl(*(__u32 *)(tcp + TCP_OFF_ACK));
 	p->tcp_flags = tcp[TCP_OFF_FLAGS];
 	doff = (tcp[TCP_OFF_DOFF] >> 4) * 4;
 	if (doff < 20)
@@ -460,13 +515,13 @@ static __always_inline int parse_pkt(struct __sk_buff *skb, struct pkt *p)
 /* Bytes this segment adds beyond everything seen so far in its direction.
  * Counting by sequence advance, not segment length, makes retransmissions,
  * duplicates and reordering (cgroup_skb runs before TCP reassembly) exact. */
-static __always_inline __u32 seq_advance(struct conn *c, __u32 *end, __u8 seen, const struct pkt *p)
+static __always_inline __u32 seq_advance(__u8 *flags, __u32 *end, __u8 seen, const struct pkt *p)
 {
 	__u32 seg_end = p->seq + p->plen;
 	__s32 d;
 
-	if (!(c->flags & seen)) {
-		c->flags |= seen;
+	if (!(*flags & seen)) {
+		*flags |= seen;
 		*end = p->seq;
 	}
 	d = (__s32)(seg_end - *end);
@@ -480,26 +535,46 @@ static __always_inline __u32 seq_advance(struct conn *c, __u32 *end, __u8 seen, 
 	return d;
 }
 
-static __always_inline void client_data(struct __sk_buff *skb, struct conn *c, const struct pkt *p)
+/* A client segment's ACK while an exchange is open: response bytes are
+ * folded every 2 GiB (pure ACKs keep coming during a long response), and
+ * the fold remembers that the client has had an answer. */
+static __always_inline void client_ack(struct conn *c, __u32 ack)
 {
-	__u32 d = seq_advance(c, &c->in_end, CF_IN_SEEN, p);
+	__u32 n = acked_since(ack, c->exch_ack0);
+
+	if (n >= HW_BYTES_FOLD) {
+		c->exch_resp_hi += n;
+		c->exch_ack0 = ack;
+		c->flags |= CF_RESPONDED;
+	}
+}
+
+static __always_inline void client_data(struct __sk_buff *skb, struct bpf_sock *sk, struct conn *c,
+					const struct pkt *p)
+{
+	__u32 d = seq_advance(&c->flags, &c->in_end, CF_IN_SEEN, p);
 	__u64 now;
 
 	if (!d)
 		return;
 	now = bpf_ktime_get_ns();
-	if (c->phase != PH_REQ) {
-		/* direction change: the previous exchange ends (its totals ride in
-		 * the new one's start event), a new one opens */
+	if (!c->exchanges || (c->flags & CF_RESPONDED) || acked_since(p->ack, c->exch_ack0)) {
+		/* the client has received server bytes since the exchange opened:
+		 * it ends (its totals ride in the new one's start event), a new
+		 * one opens. The response's times are egress's, read here once. */
 		struct hw_exchange_totals prev = {};
+		__u32 in0 = c->in_end - d;
 
-		if (c->phase == PH_RESP)
-			exchange_close(&prev, c, c->in_end - d);
+		if (c->exchanges)
+			exchange_close(&prev, c, bpf_sk_storage_get(&conns_out, sk, 0, 0), in0,
+				       p->ack);
+		else if (c->flags & CF_ACK_BASE) /* the server spoke first */
+			c->bytes_out += acked_since(p->ack, c->exch_ack0);
 		c->exchanges++;
-		c->phase = PH_REQ;
+		c->flags = (c->flags | CF_ACK_BASE) & ~CF_RESPONDED;
 		c->exch_start_ns = now;
-		c->exch_first_resp_ns = 0;
-		c->exch_in0 = c->in_end - d;
+		c->exch_in0 = in0;
+		c->exch_ack0 = p->ack;
 		c->exch_req_hi = 0;
 		c->exch_resp_hi = 0;
 		emit_exchange_start(skb, c, p, now, &prev);
@@ -514,38 +589,35 @@ static __always_inline void client_data(struct __sk_buff *skb, struct conn *c, c
 /* A server segment's time. TCP stamps every segment it sends with its
  * departure time (CLOCK_MONOTONIC, the clock bpf_ktime_get_ns reads, taken
  * as it transmits), so a response costs no clock read, not even for its first
- * byte; a stamp that is absent, before the exchange's last byte, or more than
- * an hour after its start falls back to the clock. */
-static __always_inline __u64 egress_time(struct __sk_buff *skb, const struct conn *c)
+ * byte; a stamp that is absent, before the last server byte, or more than
+ * an hour after it falls back to the clock. */
+static __always_inline __u64 egress_time(struct __sk_buff *skb, const struct conn_out *o)
 {
 	__u64 t = skb->tstamp;
 
-	if (t >= c->exch_start_ns && t - c->exch_start_ns < HW_EGRESS_TSTAMP_SANE_NS &&
-	    t >= c->exch_last_ns)
+	if (t >= o->resp_last_ns && t - o->resp_last_ns < HW_EGRESS_TSTAMP_SANE_NS)
 		return t;
 	return bpf_ktime_get_ns();
 }
 
-static __always_inline void server_data(struct __sk_buff *skb, struct conn *c, const struct pkt *p)
+static __always_inline void server_data(struct __sk_buff *skb, struct conn_out *o,
+					const struct pkt *p)
 {
-	__u32 d = seq_advance(c, &c->out_end, CF_OUT_SEEN, p);
+	__u32 d = seq_advance(&o->flags, &o->out_end, CF_OUT_SEEN, p);
 	__u64 now;
 
 	if (!d)
 		return;
-	if (c->phase == PH_IDLE) { /* server speaks first: no exchange to charge */
-		c->bytes_out += d;
-		return;
+	now = egress_time(skb, o);
+	if (p->ack != o->resp_ack) {
+		/* the server has received client bytes since the current
+		 * response began: this one answers them. First the time,
+		 * then the ACK that ingress checks it by. */
+		o->resp_first_ns = now;
+		barrier();
+		o->resp_ack = p->ack;
 	}
-	now = egress_time(skb, c);
-	if (c->phase == PH_REQ) {
-		c->phase = PH_RESP;
-		c->exch_first_resp_ns = now;
-		c->exch_out0 = c->out_end - d;
-	} else {
-		fold(c->out_end, &c->exch_out0, &c->exch_resp_hi);
-	}
-	c->exch_last_ns = now;
+	o->resp_last_ns = now;
 }
 
 static __always_inline void tuple_from_sock(struct hw_tuple *t, const struct bpf_sock *sk)
@@ -662,48 +734,108 @@ static __always_inline void adopted_flags(struct bpf_sock *sk, struct conn *c, c
 	tp = bpf_tcp_sock(sk);
 	if (tp)
 		srtt = tp->srtt_us >> 3;
-	emit_conn_close(c, bpf_ktime_get_ns(), srtt, (p->tcp_flags & TCP_FL_RST) ? HW_F_RESET : 0);
+	emit_conn_close(c, bpf_sk_storage_get(&conns_out, sk, 0, 0), bpf_ktime_get_ns(), srtt,
+			(p->tcp_flags & TCP_FL_RST) ? HW_F_RESET : 0);
+}
+
+/* The connection's state, adopting an established passive connection that
+ * has none yet. */
+static __always_inline struct conn *conn_of(struct __sk_buff *skb, struct bpf_sock *sk,
+					    bool ingress)
+{
+	struct conn *c = bpf_sk_storage_get(&conns, sk, 0, 0);
+
+	if (c)
+		return c;
+	if (sk->state == BPF_TCP_LISTEN) {
+		if (ingress)
+			park_syn(skb, sk);
+		return NULL;
+	}
+	if (sk->state != BPF_TCP_ESTABLISHED)
+		return NULL;
+	return adopt(skb, sk);
+}
+
+/* A segment without ACK on an established connection is dropped by TCP
+ * (RFC 9293 3.10.7.4): its bytes are not counted here either. */
+static __always_inline int on_ingress(struct __sk_buff *skb, struct bpf_sock *sk)
+{
+	struct conn *c = conn_of(skb, sk, true);
+	struct pkt p;
+
+	if (!c || (c->flags & CF_CLOSED))
+		return 1;
+	if (parse_pkt(skb, &p)) {
+		count(HW_CNT_HDR_UNPARSED);
+		return 1;
+	}
+	if (p.tcp_flags & TCP_FL_ACK) {
+		if (!(c->flags & CF_ACK_BASE)) { /* adopted: server bytes count from here */
+			c->exch_ack0 = p.ack;
+			c->flags |= CF_ACK_BASE;
+		}
+		if (p.plen)
+			client_data(skb, sk, c, &p);
+		else if (c->exchanges)
+			client_ack(c, p.ack);
+	}
+	if ((c->flags & CF_ADOPTED) && (p.tcp_flags & (TCP_FL_FIN | TCP_FL_RST)))
+		adopted_flags(sk, c, &p, true);
+	return 1;
+}
+
+/* Egress touches only the server's element: it is created here for
+ * connections whose sockops callback could not (adopted ones). */
+static __always_inline int on_egress(struct __sk_buff *skb, struct bpf_sock *sk)
+{
+	struct conn_out *o = bpf_sk_storage_get(&conns_out, sk, 0, 0);
+	struct conn *c;
+	struct pkt p;
+
+	if (!o) {
+		c = conn_of(skb, sk, false);
+		if (!c || (c->flags & CF_CLOSED))
+			return 1;
+	}
+	if (parse_pkt(skb, &p)) {
+		count(HW_CNT_HDR_UNPARSED);
+		return 1;
+	}
+	if (!o) {
+		o = bpf_sk_storage_get(&conns_out, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+		if (!o) {
+			count(HW_CNT_STORAGE_FAIL);
+			return 1;
+		}
+		o->flags = (c->flags & CF_ADOPTED) ? CF_OUT_ADOPTED : 0;
+		o->resp_ack = p.ack;
+		if (!(c->flags & CF_ACK_BASE)) { /* adopted: server bytes count from here */
+			c->exch_ack0 = p.seq;
+			c->flags |= CF_ACK_BASE;
+		}
+		o->resp_last_ns = bpf_ktime_get_ns();
+	}
+	if (p.plen && (p.tcp_flags & TCP_FL_ACK))
+		server_data(skb, o, &p);
+	if ((o->flags & CF_OUT_ADOPTED) && (p.tcp_flags & (TCP_FL_FIN | TCP_FL_RST))) {
+		c = bpf_sk_storage_get(&conns, sk, 0, 0);
+		if (c && !(c->flags & CF_CLOSED))
+			adopted_flags(sk, c, &p, false);
+	}
+	return 1;
 }
 
 static __always_inline int on_packet(struct __sk_buff *skb, bool ingress)
 {
 	struct bpf_sock *sk = skb->sk;
-	struct conn *c;
-	struct pkt p;
 
 	if (!sk || !port_watched(skb->local_port))
 		return 1;
 	sk = bpf_sk_fullsock(sk);
 	if (!sk || sk->protocol != IPPROTO_TCP)
 		return 1;
-	c = bpf_sk_storage_get(&conns, sk, 0, 0);
-	if (!c) {
-		if (sk->state == BPF_TCP_LISTEN) {
-			if (ingress)
-				park_syn(skb, sk);
-			return 1;
-		}
-		if (sk->state != BPF_TCP_ESTABLISHED)
-			return 1;
-		c = adopt(skb, sk);
-		if (!c)
-			return 1;
-	}
-	if (c->flags & CF_CLOSED)
-		return 1;
-	if (parse_pkt(skb, &p)) {
-		count(HW_CNT_HDR_UNPARSED);
-		return 1;
-	}
-	if (p.plen) {
-		if (ingress)
-			client_data(skb, c, &p);
-		else
-			server_data(skb, c, &p);
-	}
-	if ((c->flags & CF_ADOPTED) && (p.tcp_flags & (TCP_FL_FIN | TCP_FL_RST)))
-		adopted_flags(sk, c, &p, ingress);
-	return 1;
+	return ingress ? on_ingress(skb, sk) : on_egress(skb, sk);
 }
 
 SEC("cgroup_skb/ingress")
@@ -766,6 +898,7 @@ static __always_inline void on_passive_established(struct bpf_sock_ops *skops)
 	struct bpf_sock *sk = skops->sk;
 	struct syn_parked *parked;
 	struct hw_conn_open *e;
+	struct conn_out *o;
 	struct conn *c;
 	long n;
 
@@ -781,8 +914,17 @@ static __always_inline void on_passive_established(struct bpf_sock_ops *skops)
 	c->open_ns = bpf_ktime_get_ns();
 	/* the first payload byte in each direction follows the SYN's sequence */
 	c->in_end = skops->rcv_nxt;
-	c->out_end = skops->snd_nxt;
-	c->flags = CF_IN_SEEN | CF_OUT_SEEN;
+	c->exch_ack0 = skops->snd_nxt;
+	c->flags = CF_IN_SEEN | CF_ACK_BASE;
+	o = bpf_sk_storage_get(&conns_out, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (o) {
+		o->out_end = skops->snd_nxt;
+		o->flags = CF_OUT_SEEN;
+		o->resp_ack = skops->rcv_nxt;
+		o->resp_last_ns = c->open_ns;
+	} else {
+		count(HW_CNT_STORAGE_FAIL); /* egress tries again */
+	}
 	bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags | BPF_SOCK_OPS_STATE_CB_FLAG);
 
 	e = rb_reserve(sizeof(*e));
@@ -818,7 +960,8 @@ static __always_inline void on_close(struct bpf_sock_ops *skops)
 	c = bpf_sk_storage_get(&conns, sk, 0, 0);
 	if (!c || (c->flags & CF_CLOSED))
 		return;
-	emit_conn_close(c, bpf_ktime_get_ns(), skops->srtt_us >> 3, 0);
+	emit_conn_close(c, bpf_sk_storage_get(&conns_out, sk, 0, 0), bpf_ktime_get_ns(),
+			skops->srtt_us >> 3, 0);
 }
 
 SEC("sockops")

@@ -20,6 +20,7 @@
 
 /* TCP header byte offsets and flag bits (RFC 9293) */
 #define TCP_OFF_SEQ   4
+#define TCP_OFF_ACK   8
 #define TCP_OFF_DOFF  12
 #define TCP_OFF_FLAGS 13
 #define TCP_FL_FIN    0x01
@@ -31,7 +32,7 @@
  * largest scaled window is 1 GiB): such a segment is forged or garbage */
 #define HW_SEQ_ADVANCE_MAX (1u << 30)
 
-/* an egress timestamp further than this past the exchange's start, or
+/* an egress timestamp further than this past the response's last byte, or
  * before it, is not TCP's departure time: the clock is read instead (ns) */
 #define HW_EGRESS_TSTAMP_SANE_NS (3600ULL * 1000000000ULL)
 

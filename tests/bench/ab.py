@@ -1,15 +1,17 @@
 #!/usr/bin/env python3
 """Interleaved A/B of hydrawatch builds or options, for performance work.
 
-  sudo python3 tests/bench/ab.py [--stream] [--rounds N] [--seconds S] VARIANT...
+  sudo python3 tests/bench/ab.py [--stream] [--kernel] [--rounds N] [--seconds S] VARIANT...
 
 A VARIANT is BUILD_DIR or BUILD_DIR:OPTIONS, e.g. `build:--drain-us 0` or a
 second checkout's `/tmp/old/build`. Each round runs `none` (nothing
 attached) and every variant on the same load (nginx/wrk, or the streaming
 server with --stream), the order alternating; each variant's throughput and
 p99 are paired with that round's `none`, and the medians are printed with
-the agent's CPU per million exchanges and the events it lost. `make bench`
-is the full report; this answers "did that change help" in a few minutes.
+the agent's CPU per million exchanges and the events it lost. With --kernel
+it compares nanoseconds per program run instead (bpf_stats switched on for
+those runs only, variants alternating; no `none`). `make bench` is the full
+report; this answers "did that change help" in a few minutes.
 """
 import argparse
 import os
@@ -28,7 +30,7 @@ import run  # noqa: E402
 from hwtest import Cgroup, free_port  # noqa: E402
 
 
-def one(variant, cg, port, url, seconds, tmp):
+def one(variant, cg, port, url, seconds, tmp, before_load=None):
     """One load run with the variant attached ("none": nothing)."""
     agent = None
     if variant != "none":
@@ -42,7 +44,11 @@ def one(variant, cg, port, url, seconds, tmp):
                 sys.exit("%s did not start: %s" % (variant, open(err.name).read()))
             time.sleep(0.05)
         cpu0 = run.cpu_seconds(agent.pid)
+    if before_load:
+        before_load()
     res = run.wrk(url, seconds)
+    if before_load:
+        res["stats"] = run.bpf_prog_stats(PROGS)
     if agent:
         res["cpu"] = (run.cpu_seconds(agent.pid) - cpu0) / res["requests"] * 1e6
         agent.send_signal(signal.SIGINT)
@@ -53,10 +59,29 @@ def one(variant, cg, port, url, seconds, tmp):
     return res
 
 
+PROGS = ("hw_ingress", "hw_egress")
+
+
+def kernel_one(variant, cg, port, url, seconds, tmp):
+    """ns per run of each program for one load run, bpf_stats on."""
+    run.sh(["sysctl", "-qw", "kernel.bpf_stats_enabled=1"])
+    try:
+        before = run.bpf_prog_stats(PROGS)
+        res = one(variant, cg, port, url, seconds, tmp, before_load=lambda: before.update(run.bpf_prog_stats(PROGS)))
+        after = res.pop("stats")
+    finally:
+        run.sh(["sysctl", "-qw", "kernel.bpf_stats_enabled=0"])
+    for n in PROGS:
+        dt, dc = after[n][0] - before[n][0], after[n][1] - before[n][1]
+        res[n] = dt / dc if dc else 0.0
+    return res
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("variants", nargs="+", metavar="VARIANT")
     ap.add_argument("--stream", action="store_true", help="the streaming server (64 SSE chunks per response)")
+    ap.add_argument("--kernel", action="store_true", help="ns per program run (bpf_stats) instead of throughput")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--seconds", type=int, default=5)
     args = ap.parse_args()
@@ -71,15 +96,25 @@ def main():
     else:
         server = run.Nginx(tmp, port, cg)
         url = "http://127.0.0.1:%d/" % port
-    configs = ["none"] + args.variants
+    configs = ([] if args.kernel else ["none"]) + args.variants
     res = {c: [] for c in configs}
     try:
         for r in range(args.rounds):
             for c in (configs if r % 2 == 0 else configs[::-1]):
-                res[c].append(one(c, cg, port, url, args.seconds, tmp))
+                if args.kernel:
+                    res[c].append(kernel_one(c, cg, port, url, args.seconds, tmp))
+                else:
+                    res[c].append(one(c, cg, port, url, args.seconds, tmp))
     finally:
         server.stop()
         cg.remove()
+    if args.kernel:
+        print("%-32s %22s %22s %9s" % ("variant", "ingress ns (spread)", "egress ns (spread)", "req/s"))
+        for c, rs in res.items():
+            cols = ["%5.0f (%5.0f–%5.0f)" % (statistics.median(x[n] for x in rs), min(x[n] for x in rs),
+                                            max(x[n] for x in rs)) for n in PROGS]
+            print("%-32s %22s %22s %9.0f" % (c, cols[0], cols[1], statistics.median(x["rps"] for x in rs)))
+        return
     base = res["none"]
     print("%-32s %9s %7s %13s %9s %8s %s" % ("variant", "req/s", "vs none", "spread", "p99 Δ µs", "cpu s/M", "lost"))
     for c, rs in res.items():

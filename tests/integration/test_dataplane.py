@@ -130,6 +130,58 @@ def test_keepalive_ipv6_exact(tmp):
         check(any(o["server_ip"] == "::1" for o in lines_of(trace, "conn_open")), "no ::1 server_ip")
 
 
+BANNER_SERVER = r"""
+import socket, sys
+l = socket.socket()
+l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.bind(("127.0.0.1", int(sys.argv[1])))
+l.listen(8)
+print("ready", flush=True)
+while True:
+    c, _ = l.accept()
+    c.sendall(b"220 ready, say something\r\n")
+    while True:
+        b = c.recv(4096)
+        if not b:
+            break
+        for _ in range(b.count(b"\n")):
+            c.sendall(b"r" * 100)
+    c.close()
+"""
+
+
+def test_server_speaks_first(tmp):
+    """A banner before the first request (SMTP, FTP, MySQL): counted in the
+    connection's bytes, in no exchange; the responses count from the ACK of
+    the request that opened each exchange."""
+    with ExitStack() as st:
+        cg = world(st, "hw-banner")
+        port = free_port()
+        agent = start_agent(st, tmp, "--cgroup", cg.path, "--ports", str(port))
+        srv = subprocess.Popen([sys.executable, "-c", BANNER_SERVER, str(port)], stdout=subprocess.PIPE,
+                               text=True, preexec_fn=cg.enter_fn())
+        st.callback(srv.kill)
+        check(srv.stdout.readline().strip() == "ready", "banner server did not start")
+        s = connect("127.0.0.1", port)
+        banner = b""
+        while not banner.endswith(b"\r\n"):
+            banner += s.recv(100)
+        for req in (b"HELO one\n", b"MAIL two, longer\n"):
+            s.sendall(req)
+            got = b""
+            while len(got) < 100:
+                got += s.recv(100)
+        s.close()
+        time.sleep(0.2)
+        trace = agent.stop()
+        exch = lines_of(trace, "exchange")
+        check([(e["req_bytes"], e["resp_bytes"]) for e in exch] == [(9, 100), (17, 100)], "exchanges %s", exch)
+        check(all(e["ttfb_us"] > 0 for e in exch), "an exchange without a first response byte: %s", exch)
+        close = lines_of(trace, "conn_close")
+        check(len(close) == 1 and (close[0]["bytes_in"], close[0]["bytes_out"]) == (26, 200 + len(banner)),
+              "close %s, banner %d bytes", close, len(banner))
+
+
 def test_stream_is_one_exchange(tmp):
     """100 chunks over about 1 s: one exchange, ttfb far below duration."""
     with ExitStack() as st:
@@ -385,6 +437,7 @@ TESTS = [
     test_keepalive_ipv4_exact,
     test_keepalive_ipv6_exact,
     test_stream_is_one_exchange,
+    test_server_speaks_first,
     test_exchanges_beyond_4_gib_exact,
     test_unwatched_port_and_foreign_cgroup,
     test_retransmissions_counted_once,

@@ -19,7 +19,7 @@
 struct rec {
 	uint8_t type, flags;
 	uint32_t index, offset, cap_len;
-	uint64_t req, resp, bytes_in, bytes_out;
+	uint64_t req, resp, bytes_in, bytes_out, ttfb, duration;
 	uint32_t exchanges;
 	uint16_t client_port, server_port, syn_len;
 	uint8_t cap0;
@@ -46,6 +46,8 @@ static void on_record(void *ctx, const void *data, size_t len)
 		r->index = ev.start->prev.index;
 		r->req = ev.start->prev.req_bytes;
 		r->resp = ev.start->prev.resp_bytes;
+		r->ttfb = ev.start->prev.ttfb_ns;
+		r->duration = ev.start->prev.duration_ns;
 		r->client_port = ev.hdr->tuple.client_port;
 	}
 	r = &s->r[s->n++];
@@ -69,6 +71,8 @@ static void on_record(void *ctx, const void *data, size_t len)
 		r->index = ev.end->t.index;
 		r->req = ev.end->t.req_bytes;
 		r->resp = ev.end->t.resp_bytes;
+		r->ttfb = ev.end->t.ttfb_ns;
+		r->duration = ev.end->t.duration_ns;
 		break;
 	case HW_EV_CONN_CLOSE:
 		r->bytes_in = ev.close->bytes_in;
@@ -122,15 +126,21 @@ static size_t pkt(uint8_t *b, int from_client, uint16_t cport, uint16_t sport, u
 
 static char body[4096];
 
-static void feed(struct hw_flow_tracker *t, int from_client, uint32_t seq, uint32_t ack,
-		 uint8_t flags, size_t plen, char fill)
+static void feed_at(struct hw_flow_tracker *t, uint64_t ts, int from_client, uint32_t seq,
+		    uint32_t ack, uint8_t flags, size_t plen, char fill)
 {
 	uint8_t b[4200];
 	size_t n;
 
 	memset(body, fill, plen);
 	n = pkt(b, from_client, 40000, 8000, seq, ack, flags, body, plen);
-	hw_flow_packet(t, 1000, b, n);
+	hw_flow_packet(t, ts, b, n);
+}
+
+static void feed(struct hw_flow_tracker *t, int from_client, uint32_t seq, uint32_t ack,
+		 uint8_t flags, size_t plen, char fill)
+{
+	feed_at(t, 1000, from_client, seq, ack, flags, plen, fill);
 }
 
 static void test_full_connection(void **state)
@@ -223,6 +233,67 @@ static void test_tls_after_connect(void **state)
 	assert_int_equal(s.r[3].cap0, 0x16);
 	assert_int_equal(s.r[5].type, HW_EV_EXCHANGE_START);
 	assert_int_equal(s.r[5].cap_len, 0);
+}
+
+/* Exchanges are told by what each side has received: client bytes sent
+ * before the answer arrived stay in the exchange, the response that
+ * acknowledges them gives its time to first byte, response bytes are what
+ * the client acknowledged (folded past 2 GiB), a banner before the first
+ * request belongs to no exchange, and a segment without ACK is not counted. */
+static void test_ack_rules(void **state)
+{
+	struct hw_flow_cfg cfg = {NULL, 0, 16};
+	struct hw_flow_tracker t;
+	static struct sink s;
+	const uint32_t C = 1000, S = 0xfff00000u, G = 1u << 30; /* S: wraps on the way */
+
+	(void)state;
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(hw_flow_init(&t, &cfg, on_record, &s), 0);
+	feed_at(&t, 1, 1, C, 0, SYN, 0, 0);
+	feed_at(&t, 2, 0, S, C + 1, SYN | ACK, 0, 0);
+	feed_at(&t, 3, 1, C + 1, S + 1, ACK, 0, 0);
+	feed_at(&t, 5, 0, S + 1, C + 1, ACK | PSH, 7, 'b');	 /* banner */
+	feed_at(&t, 10, 1, C + 1, S + 8, ACK | PSH, 100, 'G');	 /* exchange 1 */
+	feed_at(&t, 20, 0, S + 8, C + 101, ACK, 50, 'r');	 /* its answer begins */
+	feed_at(&t, 30, 1, C + 101, S + 8, ACK | PSH, 20, 'g');	 /* sent before it arrived */
+	feed_at(&t, 35, 1, C + 121, S + 8, PSH, 30, 'x');	 /* no ACK: TCP drops it */
+	feed_at(&t, 40, 0, S + 58, C + 121, ACK | PSH, 50, 'r'); /* answers all 120 bytes */
+	feed_at(&t, 45, 1, C + 121, S + 108, ACK, 0, 0);
+	feed_at(&t, 60, 1, C + 121, S + 108, ACK | PSH, 40, 'P'); /* exchange 2 */
+	/* 3 GiB answer: three segments of 1 GiB of sequence space each,
+	 * acknowledged one by one (the second ACK folds) */
+	for (uint32_t i = 1; i <= 3; i++) {
+		feed_at(&t, 60 + 10 * i, 0, S + 108 + i * G - 10, C + 161, ACK, 10, 'r');
+		feed_at(&t, 65 + 10 * i, 1, C + 161, S + 108 + i * G, ACK, 0, 0);
+	}
+	feed_at(&t, 100, 1, C + 161, S + 108 + 3 * G, ACK | PSH, 5, 'Q'); /* exchange 3 */
+	feed_at(&t, 110, 1, C + 166, S + 108 + 3 * G, FIN | ACK, 0, 0);
+	feed_at(&t, 120, 0, S + 108 + 3 * G, C + 167, FIN | ACK, 0, 0);
+	hw_flow_free(&t);
+
+	assert_int_equal(s.n, 8);
+	assert_int_equal(s.r[1].type, HW_EV_EXCHANGE_START);
+	assert_int_equal(s.r[2].type, HW_EV_EXCHANGE_END);
+	assert_int_equal(s.r[2].index, 1);
+	assert_int_equal(s.r[2].req, 120);
+	assert_int_equal(s.r[2].resp, 100);
+	assert_int_equal(s.r[2].ttfb, 30);     /* the answer that acknowledged all of it: 40 - 10 */
+	assert_int_equal(s.r[2].duration, 30); /* its last byte */
+	assert_int_equal(s.r[4].type, HW_EV_EXCHANGE_END);
+	assert_int_equal(s.r[4].index, 2);
+	assert_int_equal(s.r[4].req, 40);
+	assert_int_equal(s.r[4].resp, 3ull * G);
+	assert_int_equal(s.r[4].ttfb, 10);
+	assert_int_equal(s.r[4].duration, 30);
+	assert_int_equal(s.r[6].type, HW_EV_EXCHANGE_END);
+	assert_int_equal(s.r[6].req, 5);
+	assert_int_equal(s.r[6].resp, 0);
+	assert_int_equal(s.r[6].ttfb, 0); /* never answered */
+	assert_int_equal(s.r[7].type, HW_EV_CONN_CLOSE);
+	assert_int_equal(s.r[7].exchanges, 3);
+	assert_int_equal(s.r[7].bytes_in, 165);
+	assert_int_equal(s.r[7].bytes_out, 7 + 100 + 3ull * G);
 }
 
 static void test_midstream_refused_and_capture_end(void **state)
@@ -353,6 +424,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_full_connection),
 	    cmocka_unit_test(test_tls_after_connect),
+	    cmocka_unit_test(test_ack_rules),
 	    cmocka_unit_test(test_midstream_refused_and_capture_end),
 	    cmocka_unit_test(test_table_cap),
 	    cmocka_unit_test(test_bad_packets_counted),
