@@ -8,6 +8,7 @@
 #include "addr.h"
 #include "aggregate.h"
 #include "hll.h"
+#include "identity.h"
 
 /* histogram bounds: bytes by powers of four, seconds on a 1-2.5-5 ladder */
 static const double req_bounds[] = {64, 256, 1024, 4096, 16384, 65536, 262144, 1048576};
@@ -18,7 +19,7 @@ static const double dur_bounds[] = {0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 3
 #define NB(a) (sizeof(a) / sizeof((a)[0]))
 
 /* the account id's 96 bits, from its hex */
-#define ACCOUNT_KEY 12
+#define ACCOUNT_KEY (HW_ACCOUNT_LEN / 2)
 
 const char *hw_fp_kind_name(enum hw_fp_kind k)
 {
@@ -244,28 +245,6 @@ double hw_agg_active_accounts(const struct hw_agg *a, uint64_t now_ns)
 	return hw_hll_estimate(m, HW_ACTIVE_HLL_P);
 }
 
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
-/* an account id back to its 96 bits (sscanf here was the agent's top cost) */
-static int hex_key(const char *hex, uint8_t *out, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		int hi = hex_digit(hex[2 * i]), lo = hi < 0 ? -1 : hex_digit(hex[2 * i + 1]);
-
-		if (lo < 0)
-			return -1;
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return 0;
-}
-
 /* a fingerprint key's hash, the same for its table, top-k and export set */
 static uint64_t fp_hash(const char *key)
 {
@@ -410,8 +389,8 @@ struct hw_account *hw_agg_exchange(struct hw_agg *a, uint64_t ts_ns,
 	    strcmp(c->ex.http_fp, "partial"))
 		fps[HW_FP_HTTP] = c->ex.http_fp;
 
-	if (c->ex.index == e->t.index && c->ex.has_account &&
-	    !hex_key(c->ex.account, key, sizeof(key))) {
+	if (c->ex.index == e->t.index && c->ex.has_account) {
+		memcpy(key, c->ex.account_key, sizeof(key));
 		has_account = true;
 		memcpy(&account_hash, key, sizeof(account_hash)); /* HMAC output: uniform */
 		acct = hw_table_upsert(&a->accounts, key, &created);

@@ -29,6 +29,7 @@ struct hw_exchange_info {
 	const char *ua_family;
 	char model[HW_MODEL_MAX + 1];
 	char account[HW_ACCOUNT_LEN + 1];
+	uint8_t account_key[HW_ACCOUNT_LEN / 2]; /* the same id's bits */
 	uint8_t *cap;	  /* capture reassembly, HW_CAPTURE_MAX bytes while open */
 	uint32_t cap_len; /* contiguous bytes from the exchange's first byte */
 };
@@ -50,10 +51,14 @@ struct hw_conn_info {
 	bool acct_valid;
 	uint64_t acct_src;
 	char acct[HW_ACCOUNT_LEN + 1];
+	uint8_t acct_key[HW_ACCOUNT_LEN / 2];
 	/* the last HTTP fingerprint and a hash of the header names it came from:
 	 * keep-alive clients send the same names each time */
 	uint64_t http_fp_src;
 	char http_fp[HW_HTTP_FP_LEN + 1];
+	/* the last User-Agent's family and a hash of the value it came from */
+	uint64_t ua_src;
+	const char *ua_family;
 	/* the aggregator's memo: hashes of ja4, ja4t and http_fp (in enum
 	 * hw_fp_kind order) and of client_addr, 0 until computed. Whoever
 	 * writes one of them zeroes its hash. */

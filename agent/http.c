@@ -3,6 +3,7 @@
  * lenient about bare LF line ends. Never reads past len (fuzzed by
  * tests/fuzz/fuzz_http.c). */
 #include <ctype.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -11,10 +12,35 @@
 
 #define METHOD_MAX   16
 #define NAME_MAX_LEN 128
+#define UA_SCAN_MAX  2048 /* the largest capture: a User-Agent is never longer */
+
+/* RFC 9110 token characters, by byte: a header name's every byte is
+ * checked, so a table rather than isalnum() and strchr() per byte */
+#define TCHAR_RANGE(lo, hi) [lo... hi] = 1
+static const uint8_t tchar[256] = {
+    TCHAR_RANGE('0', '9'),
+    TCHAR_RANGE('A', 'Z'),
+    TCHAR_RANGE('a', 'z'),
+    ['!'] = 1,
+    ['#'] = 1,
+    ['$'] = 1,
+    ['%'] = 1,
+    ['&'] = 1,
+    ['\''] = 1,
+    ['*'] = 1,
+    ['+'] = 1,
+    ['-'] = 1,
+    ['.'] = 1,
+    ['^'] = 1,
+    ['_'] = 1,
+    ['`'] = 1,
+    ['|'] = 1,
+    ['~'] = 1,
+};
 
 static int is_tchar(unsigned char c)
 {
-	return isalnum(c) || strchr("!#$%&'*+-.^_`|~", c) != NULL;
+	return tchar[c];
 }
 
 static int str_ieq(struct hw_str s, const char *lit)
@@ -181,50 +207,72 @@ void hw_http_fingerprint(const struct hw_http_request *r, char *out)
 	memcpy(out + 7, hash, 13);
 }
 
-/* first match wins: more specific patterns before generic ones */
+/* first match wins: more specific patterns before generic ones; needles in
+ * lower case, matched anywhere in the lower-cased User-Agent */
+#define UA(needle, family)                                                                         \
+	{                                                                                          \
+		needle, sizeof(needle) - 1, family                                                 \
+	}
 static const struct {
 	const char *needle;
+	size_t len;
 	const char *family;
 } ua_families[] = {
-    {"OpenAI/Python", "openai-python"},
-    {"OpenAI/JS", "openai-node"},
-    {"anthropic-python", "anthropic-python"},
-    {"Anthropic/Python", "anthropic-python"},
-    {"Anthropic/JS", "anthropic-node"},
-    {"langchain", "langchain"},
-    {"python-requests", "python-requests"},
-    {"python-httpx", "python-httpx"},
-    {"aiohttp", "python-aiohttp"},
-    {"Python-urllib", "python-urllib"},
-    {"curl/", "curl"},
-    {"Wget/", "wget"},
-    {"Go-http-client", "go"},
-    {"node-fetch", "node"},
-    {"undici", "node"},
-    {"axios", "node"},
-    {"okhttp", "okhttp"},
-    {"Java/", "java"},
-    {"PostmanRuntime", "postman"},
-    {"Edg/", "edge"},
-    {"Firefox/", "firefox"},
-    {"Chrome/", "chrome"},
-    {"Safari/", "safari"},
-    {"Mozilla/", "browser-other"},
-    {"hwload", "hwload"},
-    {"hwtest", "hwtest"},
+    UA("openai/python", "openai-python"),
+    UA("openai/js", "openai-node"),
+    UA("anthropic-python", "anthropic-python"),
+    UA("anthropic/python", "anthropic-python"),
+    UA("anthropic/js", "anthropic-node"),
+    UA("langchain", "langchain"),
+    UA("python-requests", "python-requests"),
+    UA("python-httpx", "python-httpx"),
+    UA("aiohttp", "python-aiohttp"),
+    UA("python-urllib", "python-urllib"),
+    UA("curl/", "curl"),
+    UA("wget/", "wget"),
+    UA("go-http-client", "go"),
+    UA("node-fetch", "node"),
+    UA("undici", "node"),
+    UA("axios", "node"),
+    UA("okhttp", "okhttp"),
+    UA("java/", "java"),
+    UA("postmanruntime", "postman"),
+    UA("edg/", "edge"),
+    UA("firefox/", "firefox"),
+    UA("chrome/", "chrome"),
+    UA("safari/", "safari"),
+    UA("mozilla/", "browser-other"),
+    UA("hwload", "hwload"),
+    UA("hwtest", "hwtest"),
 };
+
+/* needle in s[n]: memchr for its first byte, then the rest (glibc's
+ * memmem sets up a two-way search per call, too slow for these sizes) */
+static bool contains(const char *s, size_t n, const char *needle, size_t k)
+{
+	const char *p = s, *end = s + n;
+
+	while (k <= (size_t)(end - p) && (p = memchr(p, needle[0], (size_t)(end - p) - k + 1))) {
+		if (!memcmp(p + 1, needle + 1, k - 1))
+			return true;
+		p++;
+	}
+	return false;
+}
 
 const char *hw_ua_family(const char *ua, size_t n)
 {
+	char low[UA_SCAN_MAX];
+
 	if (!ua || !n)
 		return "none";
-	for (size_t i = 0; i < sizeof(ua_families) / sizeof(ua_families[0]); i++) {
-		size_t k = strlen(ua_families[i].needle);
-
-		for (size_t j = 0; j + k <= n; j++)
-			if (!strncasecmp(ua + j, ua_families[i].needle, k))
-				return ua_families[i].family;
-	}
+	if (n > sizeof(low))
+		n = sizeof(low);
+	for (size_t i = 0; i < n; i++)
+		low[i] = (char)(ua[i] >= 'A' && ua[i] <= 'Z' ? ua[i] - 'A' + 'a' : ua[i]);
+	for (size_t i = 0; i < sizeof(ua_families) / sizeof(ua_families[0]); i++)
+		if (contains(low, n, ua_families[i].needle, ua_families[i].len))
+			return ua_families[i].family;
 	return "other";
 }
 

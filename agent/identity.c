@@ -156,6 +156,27 @@ static void account_of(const struct hw_identity *id, const char *kind, const voi
 	hw_hex(mac, HW_ACCOUNT_LEN / 2, out);
 }
 
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+int hw_account_bytes(const char *hex, uint8_t out[HW_ACCOUNT_LEN / 2])
+{
+	for (size_t i = 0; i < HW_ACCOUNT_LEN / 2; i++) {
+		int hi = hex_digit(hex[2 * i]), lo = hi < 0 ? -1 : hex_digit(hex[2 * i + 1]);
+
+		if (lo < 0)
+			return -1;
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return 0;
+}
+
 int hw_identity_account(const struct hw_identity *id, const struct hw_http_request *req,
 			const uint8_t client_addr[16], char *out)
 {

@@ -57,7 +57,7 @@ static void copy_clean(char *dst, size_t cap, const char *src, size_t n)
 /* the account of this exchange, reusing the connection's last one when the
  * identity value is the same */
 static bool account_for(struct hw_pipeline *p, struct hw_conn_info *c,
-			const struct hw_http_request *req, char *out)
+			const struct hw_http_request *req, struct hw_exchange_info *ex)
 {
 	struct hw_str v = {0};
 	uint64_t src;
@@ -79,12 +79,14 @@ static bool account_for(struct hw_pipeline *p, struct hw_conn_info *c,
 		return false;
 	src = hw_hash64(v.p, v.n);
 	if (!c->acct_valid || c->acct_src != src) {
-		if (hw_identity_account(&p->identity, req, c->client_addr, c->acct))
+		if (hw_identity_account(&p->identity, req, c->client_addr, c->acct) ||
+		    hw_account_bytes(c->acct, c->acct_key))
 			return false;
 		c->acct_valid = true;
 		c->acct_src = src;
 	}
-	memcpy(out, c->acct, sizeof(c->acct));
+	memcpy(ex->account, c->acct, sizeof(c->acct));
+	memcpy(ex->account_key, c->acct_key, sizeof(c->acct_key));
 	return true;
 }
 
@@ -115,10 +117,20 @@ static void take_http(struct hw_pipeline *p, struct hw_conn_info *c,
 	} else {
 		strcpy(ex->http_fp, "partial");
 	}
-	ex->ua_family = hw_ua_family(req->user_agent.p, req->user_agent.n);
+	{
+		/* keep-alive clients send the same User-Agent each time */
+		uint64_t ua =
+		    req->user_agent.p ? hw_hash64(req->user_agent.p, req->user_agent.n) : 0;
+
+		if (!c->ua_family || c->ua_src != ua) {
+			c->ua_family = hw_ua_family(req->user_agent.p, req->user_agent.n);
+			c->ua_src = ua;
+		}
+		ex->ua_family = c->ua_family;
+	}
 	if (req->model.p)
 		copy_clean(ex->model, sizeof(ex->model), req->model.p, req->model.n);
-	ex->has_account = account_for(p, c, req, ex->account);
+	ex->has_account = account_for(p, c, req, ex);
 }
 
 /* Parses the exchange's capture, buf[len] from its first byte, once it
@@ -160,7 +172,7 @@ static bool analyze(struct hw_pipeline *p, struct hw_conn_info *c, const uint8_t
 			p->stats.parse_errors[HW_PARSER_HTTP]++;
 	}
 	if (!ex->has_account && !hw_identity_needs_http(&p->identity))
-		ex->has_account = account_for(p, c, NULL, ex->account);
+		ex->has_account = account_for(p, c, NULL, ex);
 	ex->parsed = true;
 	hw_exchange_release(ex);
 	return true;

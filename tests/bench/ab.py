@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Interleaved A/B of hydrawatch builds or options, for performance work.
 
-  sudo python3 tests/bench/ab.py [--stream] [--kernel] [--rounds N] [--seconds S] VARIANT...
+  sudo python3 tests/bench/ab.py [--stream | --rate R] [--kernel] [--rounds N] [--seconds S] VARIANT...
 
 A VARIANT is BUILD_DIR or BUILD_DIR:OPTIONS, e.g. `build:--drain-us 0` or a
 second checkout's `/tmp/old/build`. Each round runs `none` (nothing
@@ -10,10 +10,14 @@ server with --stream), the order alternating; each variant's throughput and
 p99 are paired with that round's `none`, and the medians are printed with
 the agent's CPU per million exchanges and the events it lost. With --kernel
 it compares nanoseconds per program run instead (bpf_stats switched on for
-those runs only, variants alternating; no `none`). `make bench` is the full
+those runs only, variants alternating; no `none`). With --rate R the load is
+hwload paced at R exchanges/s against hwserve instead of wrk flat out: the
+agent's CPU per exchange at a steady rate, without a saturated machine's
+noise. `make bench` is the full
 report; this answers "did that change help" in a few minutes.
 """
 import argparse
+import json
 import os
 import re
 import signal
@@ -28,6 +32,13 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 import run  # noqa: E402
 from hwtest import Cgroup, free_port  # noqa: E402
+
+
+def paced(build, port, rate, seconds):
+    """hwload at a fixed rate, in wrk's result shape."""
+    out = json.loads(run.sh([os.path.join(build, "tools", "hwload"), "127.0.0.1", str(port), "32", str(rate),
+                             str(seconds), "0"]).stdout)
+    return {"rps": out["requests"] / seconds, "requests": out["requests"], "p50_us": 0, "p99_us": 0}
 
 
 def one(variant, cg, port, url, seconds, tmp, before_load=None):
@@ -46,7 +57,7 @@ def one(variant, cg, port, url, seconds, tmp, before_load=None):
         cpu0 = run.cpu_seconds(agent.pid)
     if before_load:
         before_load()
-    res = run.wrk(url, seconds)
+    res = url(seconds) if callable(url) else run.wrk(url, seconds)
     if before_load:
         res["stats"] = run.bpf_prog_stats(PROGS)
     if agent:
@@ -81,6 +92,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("variants", nargs="+", metavar="VARIANT")
     ap.add_argument("--stream", action="store_true", help="the streaming server (64 SSE chunks per response)")
+    ap.add_argument("--rate", type=int, help="hwload paced at RATE exchanges/s instead of wrk")
     ap.add_argument("--kernel", action="store_true", help="ns per program run (bpf_stats) instead of throughput")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--seconds", type=int, default=5)
@@ -90,7 +102,11 @@ def main():
     tmp = tempfile.mkdtemp(prefix="hwab-")
     cg = Cgroup("hwab")
     port = free_port()
-    if args.stream:
+    if args.rate:
+        build0 = args.variants[0].partition(":")[0]
+        server = run.Hwserve(build0, port, cg)
+        url = lambda seconds: paced(build0, port, args.rate, seconds)  # noqa: E731
+    elif args.stream:
         server = run.Hwserve(args.variants[0].partition(":")[0], port, cg)
         url = "http://127.0.0.1:%d/stream?chunks=64&interval_ms=0&size=24" % port
     else:

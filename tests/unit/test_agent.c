@@ -365,6 +365,34 @@ static void test_fingerprint_change_on_one_connection(void **state)
 	hw_pipeline_free(&p);
 }
 
+/* The User-Agent's family is memoized per connection: a client that changes
+ * it mid-connection gets the new family, and one that drops it "none". */
+static void test_ua_family_change_on_one_connection(void **state)
+{
+	static const struct {
+		const char *head, *family;
+	} steps[] = {
+	    {"GET / HTTP/1.1\r\nUser-Agent: curl/8.5\r\n\r\n", "curl"},
+	    {"GET / HTTP/1.1\r\nUser-Agent: curl/8.5\r\n\r\n", "curl"},
+	    {"GET / HTTP/1.1\r\nUser-Agent: OpenAI/Python 1.40\r\n\r\n", "openai-python"},
+	    {"GET / HTTP/1.1\r\nHost: x\r\n\r\n", "none"},
+	    {"GET / HTTP/1.1\r\nUser-Agent: curl/8.5\r\n\r\n", "curl"},
+	};
+	struct hw_pipeline p;
+
+	(void)state;
+	assert_int_equal(hw_pipeline_init(&p, 16), 0);
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		struct hw_conn_info *c;
+
+		pipe_exchange(&p, (uint32_t)i + 1, steps[i].head);
+		c = hw_conntrack_get(&p.conns, 42);
+		assert_non_null(c);
+		assert_string_equal(c->ex.ua_family, steps[i].family);
+	}
+	hw_pipeline_free(&p);
+}
+
 /* Under load the ring is drained more often, so that a drain takes about
  * --drain-us; never more often than every 1 ms, never less than --poll-ms;
  * a drain of a few records is no burst, however slow each was. */
@@ -444,6 +472,7 @@ int main(void)
 	    cmocka_unit_test(test_config),
 	    cmocka_unit_test(test_drain_interval),
 	    cmocka_unit_test(test_fingerprint_change_on_one_connection),
+	    cmocka_unit_test(test_ua_family_change_on_one_connection),
 	};
 	return cmocka_run_group_tests_name("agent", tests, NULL, NULL);
 }

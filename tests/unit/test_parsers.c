@@ -4,6 +4,7 @@
  * scan, User-Agent families, and account identity. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -516,6 +517,21 @@ static void test_http_edges(void **state)
 	/* the identity header absent: no value */
 	assert_int_equal(http("GET / HTTP/1.1\r\nHost: a\r\n\r\n", "x-api-key", &r), HW_PARSE_OK);
 	assert_null(r.ident.p);
+	/* a header name takes exactly RFC 9110's token characters, every byte */
+	for (int b = 1; b < 256; b++) {
+		char head[64];
+		int n = snprintf(head, sizeof(head), "GET / HTTP/1.1\r\nX%cy: 1\r\n\r\n", b);
+		bool token = (b >= '0' && b <= '9') || (b >= 'A' && b <= 'Z') ||
+			     (b >= 'a' && b <= 'z') || (b != ':' && strchr("!#$%&'*+-.^_`|~", b));
+		enum hw_parse_result want = token ? HW_PARSE_OK : HW_PARSE_ERROR;
+
+		if (b == ':') /* "X:" ends the name; "y: 1" is the value */
+			want = HW_PARSE_OK;
+		if (b == '\n') /* "X" alone is a line without a colon */
+			want = HW_PARSE_ERROR;
+		assert_int_equal(hw_http_parse_request((const uint8_t *)head, (size_t)n, NULL, &r),
+				 want);
+	}
 }
 
 static void test_json_model(void **state)
@@ -569,6 +585,10 @@ static void test_ua_families(void **state)
 	     "chrome"},
 	    {"Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0", "firefox"},
 	    {"my-own-tool/0.1", "other"},
+	    /* case does not matter; the first pattern in the table wins, not the first in the
+	       string */
+	    {"CURL/8.0 via OPENAI/python", "openai-python"},
+	    {"x (compatible; wget/1.21)", "wget"},
 	    {"", "none"},
 	};
 	(void)state;
