@@ -149,7 +149,7 @@ integration-test: all
 	$(Q)./tests/integration/run.sh $(OUTPUT)
 
 # unit, then integration; the last line adds them up
-test: all $(UNIT_BINS) $(FUZZ_BINS)
+test: all $(UNIT_BINS) $(FUZZ_BINS) $(BENCH_BINS)
 	$(Q)FUZZ_SMOKE_SECONDS=$(FUZZ_SMOKE_SECONDS) ./tests/run-all.sh $(OUTPUT)
 
 install: $(OUTPUT)/hydrawatch

@@ -182,6 +182,20 @@ static int on_ring_record(void *ctx, void *data, size_t len)
 	return 0;
 }
 
+/* --kernel-only: the record is checked, counted by type and dropped */
+static int on_ring_record_counted(void *ctx, void *data, size_t len)
+{
+	struct hw_pipeline *p = ctx;
+	struct hw_event ev;
+	enum hw_decode_err derr = hw_event_decode(data, len, &ev);
+
+	if (derr != HW_DECODE_OK)
+		p->stats.decode_errors[derr]++;
+	else
+		p->stats.events[ev.hdr->type]++;
+	return 0;
+}
+
 /* the shortest interval between drains: at most 1,000 wakeups a second */
 #define HW_DRAIN_INTERVAL_MIN_NS 1000000ULL
 /* fewer records than this are not a burst worth waking more often for */
@@ -229,7 +243,8 @@ int hw_agent_run_live(struct hw_agent *a)
 	int err, rc = 0;
 
 	a->pipe.mono_to_real_ns = mono_to_real_offset();
-	if (hw_bpf_start(&a->bpf, &a->cfg, on_ring_record, &a->pipe))
+	if (hw_bpf_start(&a->bpf, &a->cfg, a->cfg.kernel_only ? on_ring_record_counted : on_ring_record,
+			 &a->pipe))
 		return 1;
 	if (a->cfg.watch_all_ports)
 		pr_info("watching every passive TCP connection in cgroup %s\n", a->cfg.cgroup);

@@ -189,6 +189,13 @@ static int opt_bpf_stats(struct hw_config *cfg, const char *val, char *err, size
 	return 0;
 }
 
+static int opt_kernel_only(struct hw_config *cfg, const char *val, char *err, size_t errlen)
+{
+	(void)val, (void)err, (void)errlen;
+	cfg->kernel_only = true;
+	return 0;
+}
+
 static int opt_config(struct hw_config *cfg, const char *val, char *err, size_t errlen)
 {
 	return hw_config_load_file(cfg, val, err, errlen);
@@ -276,6 +283,10 @@ const struct hw_option hw_options[] = {
     {"bpf-stats", 0, NULL, NULL,
      "enable kernel BPF run-time statistics for the bpf_run metrics (costs ~20 ns per run)",
      opt_bpf_stats, false},
+    {"kernel-only", 0, NULL, NULL,
+     "attach and drain as usual, but only count events: no parsing, accounts, metrics of "
+     "traffic or alerts (measures what the kernel side costs alone)",
+     opt_kernel_only, false},
     {"config", 'c', "FILE", NULL,
      "read options from FILE: name = value lines with the long option names", opt_config, false},
     {"verbose", 'v', NULL, NULL, "more logging; twice shows libbpf debug output", opt_verbose,

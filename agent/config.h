@@ -28,6 +28,7 @@ struct hw_config {
 	unsigned volume_interval, volume_min, volume_min_population, volume_resolve, volume_warmup;
 	double volume_factor, volume_mad_k;
 	bool bpf_stats;
+	bool kernel_only; /* drain and count events, nothing more (benchmarks) */
 	unsigned poll_ms;
 	unsigned drain_us;
 	int verbose;

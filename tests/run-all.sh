@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# `make test`: unit tests (cmocka), then the integration tests on the real
-# kernel, then one closing line that adds them up.
+# `make test`: unit tests (cmocka), docs, rules, fuzz and bench smoke passes,
+# then the integration tests on the real kernel, then one closing line that
+# adds them up.
 set -u
 build=${1:?usage: run-all.sh BUILD_DIR}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -44,6 +45,10 @@ add_counts "$log"
 
 echo "== fuzz (short pass over the seed corpora)"
 "$here/fuzz/run.sh" "$build" "${FUZZ_SMOKE_SECONDS:-3}" http tls syn flow | tee "$log"
+add_counts "$log"
+
+echo "== bench (smoke: one short round of make bench, not a result)"
+"$here/bench/smoke.sh" "$build" | tee "$log"
 add_counts "$log"
 
 echo "== integration tests"

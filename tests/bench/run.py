@@ -107,16 +107,18 @@ class Sensor:
             return
         if self.name == "empty":
             cmd = [os.path.join(self.build, "tools", "hwempty"), self.cg.path]
-        elif self.name == "hydrawatch":
+        elif self.name in ("hydrawatch", "kernel-only"):
             cmd = [os.path.join(self.build, "hydrawatch"), "--cgroup", self.cg.path, "--ports",
-                   str(self.port), "--listen", "off"] + (["--bpf-stats"] if self.bpf_stats else [])
+                   str(self.port), "--listen", "off"] + (["--bpf-stats"] if self.bpf_stats else []) + \
+                (["--kernel-only"] if self.name == "kernel-only" else [])
         elif self.name == "tcpdump":
             cmd = ["tcpdump", "-i", "lo", "-s", "0", "-w", "/dev/null", "-B", "16384",
                    "tcp port %d" % self.port]
         self.err_path = os.path.join(self.tmp, "%s.stderr" % self.name)
         self.err = open(self.err_path, "w")
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=self.err, text=True)
-        marker = {"empty": "attached", "hydrawatch": "watching", "tcpdump": "listening"}[self.name]
+        marker = {"empty": "attached", "hydrawatch": "watching", "kernel-only": "watching",
+                  "tcpdump": "listening"}[self.name]
         deadline = time.time() + 20
         while time.time() < deadline:
             with open(self.err_path) as f:
@@ -178,7 +180,7 @@ def spread(xs):
 
 
 def path_bench(name, build, cg, port, url, tmp, rounds, seconds):
-    sensors = {c: Sensor(c, build, cg, port, tmp) for c in ("none", "empty", "hydrawatch", "tcpdump")}
+    sensors = {c: Sensor(c, build, cg, port, tmp) for c in ("none", "empty", "kernel-only", "hydrawatch", "tcpdump")}
     agent_cpu = []
 
     def run_one(c):
@@ -210,8 +212,12 @@ def path_bench(name, build, cg, port, url, tmp, rounds, seconds):
     # the cost above the floor, paired within each round: steadier than the
     # difference of the two medians against none
     over = [h["rps"] / e["rps"] for h, e in zip(res["hydrawatch"], res["empty"])]
+    kern = [k["rps"] / e["rps"] for k, e in zip(res["kernel-only"], res["empty"])]
+    agent = [h["rps"] / k["rps"] for h, k in zip(res["hydrawatch"], res["kernel-only"])]
     return rows, {"cpu_s_per_million": med(agent_cpu), "cpu_spread": spread(agent_cpu), "lost": lost,
-                  "vs_empty": med(over), "vs_empty_spread": spread(over)}
+                  "vs_empty": med(over), "vs_empty_spread": spread(over),
+                  "kernel_vs_empty": med(kern), "kernel_vs_empty_spread": spread(kern),
+                  "agent_vs_kernel": med(agent), "agent_vs_kernel_spread": spread(agent)}
 
 
 def bpf_prog_stats(names):
@@ -251,11 +257,15 @@ def kernel_cost(build, cg, workloads, tmp, seconds, rounds):
     return rows
 
 
-def loss_vs_rate(build, cg, port, tmp, seconds):
+RATES = (10000, 25000, 50000, 100000, 200000, 300000, 400000, 600000)
+ACCOUNTS = (10000, 100000, 1000000)
+
+
+def loss_vs_rate(build, cg, port, tmp, seconds, rates=RATES):
     """Rising rates until the first loss, or until server and load generator
     cannot reach the rate asked for (the machine's limit, not the agent's)."""
     rows = []
-    for rate in (10000, 25000, 50000, 100000, 200000, 300000, 400000, 600000):
+    for rate in rates:
         s = Sensor("hydrawatch", build, cg, port, tmp)
         s.start()
         cmd = [os.path.join(build, "tools", "hwload"), "127.0.0.1", str(port), "32", str(rate), str(seconds), "0"]
@@ -274,9 +284,9 @@ def loss_vs_rate(build, cg, port, tmp, seconds):
     return rows
 
 
-def memory(build):
+def memory(build, sizes=ACCOUNTS):
     rows = []
-    for n in (10000, 100000, 1000000):
+    for n in sizes:
         cmd = [os.path.join(build, "tools", "hwsynth"), "--listen", "off", "--max-accounts", str(n),
                "--", str(n)]
         out = json.loads(sh(cmd).stdout.splitlines()[0])
@@ -291,7 +301,8 @@ def main():
     ap.add_argument("build")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--seconds", type=int, default=5)
-    ap.add_argument("--quick", action="store_true", help="1 round of 2 s: a smoke run, not a result")
+    ap.add_argument("--quick", action="store_true",
+                    help="1 round of 2 s, rates to 50,000/s, 10,000 accounts: a smoke run (make test), not a result")
     ap.add_argument("--out", default=os.path.join(HERE, "RESULTS.md"))
     args = ap.parse_args()
     if args.quick:
@@ -319,9 +330,10 @@ def main():
                                              ("stream", sport, stream_url)], tmp, args.seconds,
                             max(1, (args.rounds + 1) // 2))
         print("loss against rate ...", flush=True)
-        loss = loss_vs_rate(args.build, cg, nport, tmp, max(args.seconds, 5))
+        loss = loss_vs_rate(args.build, cg, nport, tmp, args.seconds if args.quick else max(args.seconds, 5),
+                            RATES[:3] if args.quick else RATES)
         print("memory and detection ...", flush=True)
-        mem = memory(args.build)
+        mem = memory(args.build, ACCOUNTS[:1] if args.quick else ACCOUNTS)
         elapsed = time.time() - t0
     finally:
         nginx.stop()
@@ -349,9 +361,11 @@ def write_report(args, req, req_agent, strm, strm_agent, kcost, loss, mem, elaps
                                                    os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30))
     L.append("- kernel: %s" % platform.release())
     L.append("- configurations: `none` (nothing attached), `empty` (empty cgroup_skb ingress/egress "
-             "and sockops programs attached the same way: the floor), `hydrawatch` (the agent, "
-             "`--ports P --listen off`), `tcpdump` (`tcpdump -i lo -w /dev/null`, a pcap sensor "
-             "as reference). Server, load generator and sensor share the two cores.\n")
+             "and sockops programs attached the same way: the floor), `kernel-only` (hydrawatch's "
+             "programs and ring, the agent draining and counting events but not processing them: "
+             "`--kernel-only`), `hydrawatch` (the agent, `--ports P --listen off`), `tcpdump` "
+             "(`tcpdump -i lo -w /dev/null`, a pcap sensor as reference). Server, load generator "
+             "and sensor share the two cores.\n")
     L.append("Commands:\n")
     for c in COMMANDS:
         L.append("    " + " ".join(c))
@@ -368,8 +382,11 @@ def write_report(args, req, req_agent, strm, strm_agent, kcost, loss, mem, elaps
         L.append("\nWith nothing attached, req/s ranged %s over the rounds: that is the machine's own noise, "
                  "which pairing each round's runs with its own `none` reduces but does not remove." %
                  rows["none"]["rps_spread"])
-        L.append("\nhydrawatch against empty programs, paired in each round: %.3f (spread %s)." % (
-            agent["vs_empty"], agent["vs_empty_spread"]))
+        L.append("\nhydrawatch against empty programs, paired in each round: %.3f (spread %s). "
+                 "Of that, the kernel side (`kernel-only` against empty): %.3f (spread %s); the agent's "
+                 "processing (hydrawatch against `kernel-only`): %.3f (spread %s)." % (
+                     agent["vs_empty"], agent["vs_empty_spread"], agent["kernel_vs_empty"],
+                     agent["kernel_vs_empty_spread"], agent["agent_vs_kernel"], agent["agent_vs_kernel_spread"]))
         L.append("\nAgent CPU: %.2f s per million exchanges (spread %s); events lost per run: %s.\n" % (
             agent["cpu_s_per_million"], agent["cpu_spread"], agent["lost"]))
     path_table("Request path: nginx, tiny keep-alive responses, wrk (worst case)", req, req_agent)

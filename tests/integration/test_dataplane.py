@@ -182,6 +182,27 @@ def test_server_speaks_first(tmp):
               "close %s, banner %d bytes", close, len(banner))
 
 
+def test_kernel_only_counts_events(tmp):
+    """--kernel-only drains and counts what the kernel sends, and does
+    nothing else: no exchange lines, the same events."""
+    with ExitStack() as st:
+        cg = world(st, "hw-konly")
+        port = free_port()
+        start_server(st, "127.0.0.1", port, cg)
+        agent = start_agent(st, tmp, "--cgroup", cg.path, "--ports", str(port), "--kernel-only")
+        s = connect("127.0.0.1", port)
+        for _ in range(25):
+            http_request(s, "GET", "/bytes?n=10")
+        s.close()
+        trace = agent.stop()
+        check(not lines_of(trace, "exchange"), "exchange lines with --kernel-only: %s", trace[:2])
+        stats = lines_of(trace, "stats")
+        check(stats, "no stats line: %s", trace)
+        ev = stats[-1]["events"]
+        check((ev["conn_open"], ev["exchange_start"], ev["conn_close"]) == (1, 25, 1), "events %s", ev)
+        check(stats[-1]["events_lost"] == 0 and stats[-1]["decode_errors"] == 0, "stats %s", stats[-1])
+
+
 def test_stream_is_one_exchange(tmp):
     """100 chunks over about 1 s: one exchange, ttfb far below duration."""
     with ExitStack() as st:
@@ -438,6 +459,7 @@ TESTS = [
     test_keepalive_ipv6_exact,
     test_stream_is_one_exchange,
     test_server_speaks_first,
+    test_kernel_only_counts_events,
     test_exchanges_beyond_4_gib_exact,
     test_unwatched_port_and_foreign_cgroup,
     test_retransmissions_counted_once,
