@@ -243,8 +243,8 @@ int hw_agent_run_live(struct hw_agent *a)
 	int err, rc = 0;
 
 	a->pipe.mono_to_real_ns = mono_to_real_offset();
-	if (hw_bpf_start(&a->bpf, &a->cfg, a->cfg.kernel_only ? on_ring_record_counted : on_ring_record,
-			 &a->pipe))
+	if (hw_bpf_start(&a->bpf, &a->cfg,
+			 a->cfg.kernel_only ? on_ring_record_counted : on_ring_record, &a->pipe))
 		return 1;
 	if (a->cfg.watch_all_ports)
 		pr_info("watching every passive TCP connection in cgroup %s\n", a->cfg.cgroup);

@@ -82,10 +82,10 @@ struct hw_exchange_totals {
 	__u32 index; /* exchange number on its connection, from 1; 0: none */
 	__u32 _pad;
 	__u64 start_ns;	   /* first client byte of the exchange */
-	__u64 ttfb_ns;	   /* first server byte - start; 0 if the server never answered */
+	__u64 ttfb_ns;	   /* first byte of the answer - start; 0 if the server never answered */
 	__u64 duration_ns; /* last payload byte (either way) - start */
 	__u64 req_bytes;   /* client payload bytes, by sequence advance */
-	__u64 resp_bytes;  /* server payload bytes, by sequence advance */
+	__u64 resp_bytes;  /* server payload bytes the client acknowledged (last: sent) */
 };
 
 /* A new exchange ends the previous one: its totals ride in `prev` (index 0
