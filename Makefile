@@ -131,10 +131,15 @@ fuzz-smoke: $(FUZZ_BINS)
 	$(Q)./tests/fuzz/run.sh $(OUTPUT) $(FUZZ_SMOKE_SECONDS) $(FUZZERS)
 
 # benchmarks: their own target, minutes long, results in tests/bench/RESULTS.md
-BENCH_BINS := $(OUTPUT)/tools/hwempty
+BENCH_BINS := $(OUTPUT)/tools/hwempty $(OUTPUT)/tools/hwpipe
 $(OUTPUT)/tools/hwempty: tests/bench/hwempty.c $(OUTPUT)/empty.skel.h | $(OUTPUT)/tools
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(AGENT_CFLAGS) $< -o $@ -lbpf -lelf -lz
+
+# hwpipe, like hwsynth, drives the agent's own pipeline
+$(OUTPUT)/tools/hwpipe: tests/bench/hwpipe.c $(LIB_OBJS) | $(OUTPUT)/tools
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(AGENT_CFLAGS) $< $(LIB_OBJS) -o $@ $(LIBS)
 
 bench: all $(BENCH_BINS)
 	$(Q)python3 tests/bench/run.py $(OUTPUT) $(BENCH_ARGS)

@@ -43,11 +43,14 @@ static int is_tchar(unsigned char c)
 	return tchar[c];
 }
 
+static int str_ieq_n(struct hw_str s, const char *lit, size_t n)
+{
+	return s.n == n && !strncasecmp(s.p, lit, n);
+}
+
 static int str_ieq(struct hw_str s, const char *lit)
 {
-	size_t n = strlen(lit);
-
-	return s.n == n && !strncasecmp(s.p, lit, n);
+	return str_ieq_n(s, lit, strlen(lit));
 }
 
 /* one line [p, end) without its CR/LF; returns the start of the next line,
@@ -119,6 +122,7 @@ enum hw_parse_result hw_http_parse_request(const uint8_t *buf, size_t len, const
 					   struct hw_http_request *out)
 {
 	const char *p = (const char *)buf, *end = p + len, *next;
+	size_t ident_len = ident_header ? strlen(ident_header) : 0;
 	struct hw_str line;
 	enum hw_parse_result res;
 
@@ -162,7 +166,7 @@ enum hw_parse_result hw_http_parse_request(const uint8_t *buf, size_t len, const
 		if (out->n_headers < HW_HTTP_MAX_HEADERS)
 			out->names[out->n_headers] = name;
 		out->n_headers++;
-		if (ident_header && !out->ident.p && str_ieq(name, ident_header))
+		if (ident_header && !out->ident.p && str_ieq_n(name, ident_header, ident_len))
 			out->ident = value;
 		else if (!out->user_agent.p && str_ieq(name, "user-agent"))
 			out->user_agent = value;

@@ -284,6 +284,30 @@ def loss_vs_rate(build, cg, port, tmp, seconds, rates=RATES):
     return rows
 
 
+PIPE_KINDS = {
+    "decode": "records decoded and counted only (`--kernel-only`'s work; the harness's own floor)",
+    "http": "256 keep-alive connections, an OpenAI-style head each (x-api-key identity, User-Agent, JSON body)",
+    "http-new": "the same head, one exchange per connection (open, SYN/JA4T, HMAC of the key, close)",
+    "tls": "256 keep-alive TLS connections: JA4 on the first exchange, encrypted after",
+}
+
+
+def agent_pipeline(build, rounds, exchanges):
+    """hwpipe: the agent's CPU per exchange by kind of traffic, kinds
+    alternating over rounds: {kind: (median ns, spread)}."""
+    corpus = os.path.join(HERE, "..", "fuzz", "corpus")
+    per = {k: [] for k in PIPE_KINDS}
+    kinds = list(PIPE_KINDS)
+    for r in range(rounds):
+        for k in (kinds if r % 2 == 0 else kinds[::-1]):
+            cmd = [os.path.join(build, "tools", "hwpipe"), "--identity", "header:x-api-key", "--", k,
+                   str(exchanges), os.path.join(corpus, "syn", "seed-00"), os.path.join(corpus, "tls", "seed-00")]
+            if r == 0 and k == "http":
+                COMMANDS.append(cmd)
+            per[k].append(json.loads(sh(cmd).stdout)["cpu_ns_per_exchange"])
+    return {k: (med(v), spread(v)) for k, v in per.items()}
+
+
 def memory(build, sizes=ACCOUNTS):
     rows = []
     for n in sizes:
@@ -332,6 +356,8 @@ def main():
         print("loss against rate ...", flush=True)
         loss = loss_vs_rate(args.build, cg, nport, tmp, args.seconds if args.quick else max(args.seconds, 5),
                             RATES[:3] if args.quick else RATES)
+        print("agent pipeline by traffic (hwpipe) ...", flush=True)
+        pipe = agent_pipeline(args.build, max(3, args.rounds), 20000 if args.quick else 200000)
         print("memory and detection ...", flush=True)
         mem = memory(args.build, ACCOUNTS[:1] if args.quick else ACCOUNTS)
         elapsed = time.time() - t0
@@ -339,7 +365,7 @@ def main():
         nginx.stop()
         hws.stop()
         cg.remove()
-    write_report(args, req, req_agent, strm, strm_agent, kcost, loss, mem, elapsed)
+    write_report(args, req, req_agent, strm, strm_agent, kcost, loss, pipe, mem, elapsed)
     print("wrote %s" % args.out)
 
 
@@ -347,7 +373,7 @@ def met(ok):
     return "met" if ok else "**not met**"
 
 
-def write_report(args, req, req_agent, strm, strm_agent, kcost, loss, mem, elapsed):
+def write_report(args, req, req_agent, strm, strm_agent, kcost, loss, pipe, mem, elapsed):
     cpu = ""
     with open("/proc/cpuinfo") as f:
         m = re.search(r"model name\s*:\s*(.*)", f.read())
@@ -406,6 +432,15 @@ def write_report(args, req, req_agent, strm, strm_agent, kcost, loss, mem, elaps
     for r in loss:
         L.append("| %d | %.0f | %d | %d | %d | %.1f |" % (r["target"], r["achieved"], r["exchanges"],
                                                          r["requests"], r["lost"], r["cpu_pct"]))
+    L.append("")
+    L.append("## Agent CPU per exchange by traffic (hwpipe: the real pipeline fed built records)\n")
+    L.append("No kernel and no load generator: the agent's decode, parsers, identity, aggregation, detectors "
+             "and once-a-second work at a simulated 100,000 exchanges/s, each kind in its own process, kinds "
+             "alternating over rounds.\n")
+    L.append("| traffic | CPU ns per exchange | spread | what |")
+    L.append("|---|---|---|---|")
+    for k, (ns, sp) in pipe.items():
+        L.append("| %s | %.0f | %s | %s |" % (k, ns, sp, PIPE_KINDS[k]))
     L.append("")
     L.append("## Memory and detection (hwsynth: the real pipeline, synthetic exchanges)\n")
     L.append("| accounts tracked | RSS MiB | table bound MiB | volume detector, one bin over all accounts (CPU ms) |")

@@ -25,7 +25,7 @@ else
 fi
 report="$out/RESULTS.md"
 for section in "Request path" "Streaming path" "Kernel cost per program run" \
-	"Events lost against exchange rate" "Memory and detection" "Targets"; do
+	"Events lost against exchange rate" "Agent CPU per exchange by traffic" "Memory and detection" "Targets"; do
 	grep -q "^## $section" "$report" 2>/dev/null && ok "report has $section" || bad "report lacks $section"
 done
 rows=$(sed -n '/^## Targets/,$p' "$report" 2>/dev/null | grep -cE '\| (met|\*\*not met\*\*) \|$')

@@ -100,6 +100,27 @@ static void test_hash_spreads_structured_keys(void **state)
 	assert_true(hw_hash64("", 0) != hw_hash64("\0", 1));
 }
 
+/* Alert ids and exported fingerprint keys derive from hw_hash64 and must
+ * survive restarts and upgrades: its values are pinned, for every length a
+ * tail can have and every alignment (computed with the plain zero-padded
+ * memcpy tail that the overlapping loads replaced). */
+static void test_hash_values_pinned(void **state)
+{
+	uint8_t buf[96];
+	uint64_t acc = 0;
+
+	(void)state;
+	for (int i = 0; i < 96; i++)
+		buf[i] = (uint8_t)(i * 37 + 11);
+	for (int off = 0; off < 8; off++)
+		for (int len = 0; len <= 64; len++)
+			acc = acc * 31 + hw_hash64_more(0x1234, buf + off, (size_t)len);
+	assert_int_equal(acc, 0x62616f2ae8ec3f25ULL);
+	assert_int_equal(hw_hash64("a", 1), 0xbdfaa4974ee938feULL);
+	assert_int_equal(hw_hash64("User-Agent", 10), 0x44360c11dc4797c9ULL);
+	assert_int_equal(hw_hash64("", 0), 0xf4085d47ade64ef5ULL);
+}
+
 static void test_topk_finds_heavy_hitters(void **state)
 {
 	struct hw_topk s;
@@ -481,6 +502,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_hll_accuracy),
 	    cmocka_unit_test(test_hash_spreads_structured_keys),
+	    cmocka_unit_test(test_hash_values_pinned),
 	    cmocka_unit_test(test_topk_finds_heavy_hitters),
 	    cmocka_unit_test(test_topk_index_stays_consistent),
 	    cmocka_unit_test(test_table_bounded_lru),
