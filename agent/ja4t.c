@@ -3,6 +3,7 @@
  * in order, NOP (1) and end-of-list (0) included, each padding byte after
  * end-of-list included too (FoxIO's macOS example ends in 4-0-0); a field
  * that does not exist prints "00", and so does a window scale of 0. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include "ja4t.h"
@@ -49,12 +50,44 @@ static int tcp_offset(const uint8_t *b, size_t len, uint8_t *ttl)
 	return -1;
 }
 
+/* A bounded string: appends stop at cap - 1 bytes, always NUL-terminated
+ * (snprintf did this per option kind and was most of a new connection's
+ * cost in the agent). */
+struct sbuf {
+	char *s;
+	size_t cap, n;
+};
+
+static void put_str(struct sbuf *b, const char *str)
+{
+	for (; *str && b->n + 1 < b->cap; str++)
+		b->s[b->n++] = *str;
+	b->s[b->n] = '\0';
+}
+
+/* v in decimal, at least two digits when pad2 */
+static void put_uint(struct sbuf *b, unsigned v, bool pad2)
+{
+	char d[12];
+	int n = 0;
+
+	do
+		d[n++] = (char)('0' + v % 10);
+	while ((v /= 10));
+	if (pad2 && n < 2)
+		d[n++] = '0';
+	while (n && b->n + 1 < b->cap)
+		b->s[b->n++] = d[--n];
+	b->s[b->n] = '\0';
+}
+
 enum hw_parse_result hw_syn_parse(const uint8_t *buf, size_t len, struct hw_syn_info *out)
 {
 	const uint8_t *tcp, *opt;
-	size_t doff, olen, i = 0, o = 0;
+	size_t doff, olen, i = 0;
 	int mss = -1, wscale = -1, off, nkinds = 0;
 	char kinds[64 * 4 + 1] = "";
+	struct sbuf k = {kinds, sizeof(kinds), 0}, j;
 
 	memset(out, 0, sizeof(*out));
 	off = tcp_offset(buf, len, &out->ttl);
@@ -72,8 +105,9 @@ enum hw_parse_result hw_syn_parse(const uint8_t *buf, size_t len, struct hw_syn_
 	while (i < olen) {
 		uint8_t kind = opt[i];
 
-		o += (size_t)snprintf(kinds + o, sizeof(kinds) - o, nkinds ? "-%u" : "%u", kind);
-		nkinds++;
+		if (nkinds++)
+			put_str(&k, "-");
+		put_uint(&k, kind, false);
 		if (kind == TCPOPT_EOL || kind == TCPOPT_NOP) {
 			i++;
 			continue;
@@ -87,11 +121,16 @@ enum hw_parse_result hw_syn_parse(const uint8_t *buf, size_t len, struct hw_syn_
 		i += opt[i + 1];
 	}
 	/* mss pads to two digits; a window scale prints as is, 0 as "00" */
+	j = (struct sbuf){out->ja4t, sizeof(out->ja4t), 0};
+	put_uint(&j, out->window, false);
+	put_str(&j, "_");
+	put_str(&j, nkinds ? kinds : "00");
+	put_str(&j, "_");
+	put_uint(&j, mss > 0 ? (unsigned)mss : 0, true);
+	put_str(&j, "_");
 	if (wscale > 0)
-		snprintf(out->ja4t, sizeof(out->ja4t), "%u_%s_%02d_%d", out->window,
-			 nkinds ? kinds : "00", mss > 0 ? mss : 0, wscale);
+		put_uint(&j, (unsigned)wscale, false);
 	else
-		snprintf(out->ja4t, sizeof(out->ja4t), "%u_%s_%02d_00", out->window,
-			 nkinds ? kinds : "00", mss > 0 ? mss : 0);
+		put_str(&j, "00");
 	return HW_PARSE_OK;
 }
