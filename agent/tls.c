@@ -290,13 +290,22 @@ static int cmp_u16(const void *a, const void *b)
 	return (int)*(const uint16_t *)a - (int)*(const uint16_t *)b;
 }
 
-/* "xxxx,xxxx,..." of n values into s (5 bytes per value) */
+/* "xxxx,xxxx,..." of n values into s (5 bytes per value, NUL-terminated);
+ * by hand: a sprintf per value was most of a TLS connection's JA4 */
 static size_t hex_list(char *s, const uint16_t *v, unsigned n)
 {
+	static const char hex[] = "0123456789abcdef";
 	size_t o = 0;
 
-	for (unsigned i = 0; i < n; i++)
-		o += (size_t)sprintf(s + o, i ? ",%04x" : "%04x", v[i]);
+	for (unsigned i = 0; i < n; i++) {
+		if (i)
+			s[o++] = ',';
+		s[o++] = hex[v[i] >> 12];
+		s[o++] = hex[(v[i] >> 8) & 0xf];
+		s[o++] = hex[(v[i] >> 4) & 0xf];
+		s[o++] = hex[v[i] & 0xf];
+	}
+	s[o] = '\0';
 	return o;
 }
 
