@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /* Offline TCP flow tracker: turns captured IP packets into the same events
  * the kernel programs emit (bpf/hydrawatch.h), with the same rules:
- * exchanges by direction change, bytes by sequence advance, the same
+ * exchanges by what each side acknowledged, bytes by sequence advance, the same
  * capture budget. A pure state machine over packets, fuzzed. */
 #ifndef HW_FLOW_H
 #define HW_FLOW_H
