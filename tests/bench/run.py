@@ -295,7 +295,7 @@ PIPE_KINDS = {
 def agent_pipeline(build, rounds, exchanges):
     """hwpipe: the agent's CPU per exchange by kind of traffic, kinds
     alternating over rounds: {kind: (median ns, spread)}."""
-    corpus = os.path.join(HERE, "..", "fuzz", "corpus")
+    corpus = os.path.relpath(os.path.join(HERE, "..", "fuzz", "corpus"))
     per = {k: [] for k in PIPE_KINDS}
     kinds = list(PIPE_KINDS)
     for r in range(rounds):
