@@ -17,8 +17,6 @@
 #include "metrics.h"
 #include "trace.h"
 
-/* how often the ring buffer is drained, ms: the kernel side suppresses
- * wakeups (one per event would cost more than the event) */
 #define HW_PUBLISH_NS 1000000000ULL /* /metrics refresh */
 
 volatile sig_atomic_t hw_stop_requested;
@@ -182,17 +180,9 @@ static int on_ring_record(void *ctx, void *data, size_t len)
 	return 0;
 }
 
-/* --kernel-only: the record is checked, counted by type and dropped */
 static int on_ring_record_counted(void *ctx, void *data, size_t len)
 {
-	struct hw_pipeline *p = ctx;
-	struct hw_event ev;
-	enum hw_decode_err derr = hw_event_decode(data, len, &ev);
-
-	if (derr != HW_DECODE_OK)
-		p->stats.decode_errors[derr]++;
-	else
-		p->stats.events[ev.hdr->type]++;
+	hw_pipeline_count(ctx, data, len);
 	return 0;
 }
 

@@ -287,18 +287,34 @@ static void exchange_end(struct hw_pipeline *p, const struct hw_event *ev)
 	charge(p, ev, c);
 }
 
-void hw_pipeline_record(struct hw_pipeline *p, const void *data, size_t len)
+/* decodes a record into ev and counts it, by type or by what was wrong */
+static bool decode_counted(struct hw_pipeline *p, const void *data, size_t len, struct hw_event *ev)
 {
-	struct hw_event ev;
-	enum hw_decode_err derr = hw_event_decode(data, len, &ev);
-	struct hw_conn_info *c;
-	uint64_t evictions = p->conns.evictions;
+	enum hw_decode_err derr = hw_event_decode(data, len, ev);
 
 	if (derr != HW_DECODE_OK) {
 		p->stats.decode_errors[derr]++;
-		return;
+		return false;
 	}
-	p->stats.events[ev.hdr->type]++;
+	p->stats.events[ev->hdr->type]++;
+	return true;
+}
+
+void hw_pipeline_count(struct hw_pipeline *p, const void *data, size_t len)
+{
+	struct hw_event ev;
+
+	decode_counted(p, data, len, &ev);
+}
+
+void hw_pipeline_record(struct hw_pipeline *p, const void *data, size_t len)
+{
+	struct hw_event ev;
+	struct hw_conn_info *c;
+	uint64_t evictions = p->conns.evictions;
+
+	if (!decode_counted(p, data, len, &ev))
+		return;
 	switch (ev.hdr->type) {
 	case HW_EV_CONN_OPEN:
 		on_conn_open(p, &ev);

@@ -35,6 +35,9 @@ int hw_pipeline_init(struct hw_pipeline *p, uint32_t max_conns);
 void hw_pipeline_free(struct hw_pipeline *p);
 /* one event record, as the kernel (or the flow tracker) laid it out */
 void hw_pipeline_record(struct hw_pipeline *p, const void *data, size_t len);
+/* --kernel-only: the record is decoded and counted like hw_pipeline_record's,
+ * and goes no further */
+void hw_pipeline_count(struct hw_pipeline *p, const void *data, size_t len);
 /* runs what is due at now_ns (Unix ns): detector bins, exported sets */
 void hw_pipeline_tick(struct hw_pipeline *p, uint64_t now_ns);
 /* writes the closing stats line (if tracing) and returns it in line */

@@ -31,7 +31,6 @@
 static struct hw_agent a;
 static uint8_t syn[HW_SYN_MAX], hello[HW_CAPTURE_MAX];
 static size_t syn_len, hello_len;
-static uint64_t decoded;
 
 static size_t slurp(const char *path, uint8_t *buf, size_t cap)
 {
@@ -49,13 +48,10 @@ static size_t slurp(const char *path, uint8_t *buf, size_t cap)
 
 static void feed(bool decode_only, const void *rec, size_t len)
 {
-	if (decode_only) {
-		struct hw_event ev;
-
-		decoded += hw_event_decode(rec, len, &ev) == HW_DECODE_OK;
-		return;
-	}
-	hw_pipeline_record(&a.pipe, rec, len);
+	if (decode_only)
+		hw_pipeline_count(&a.pipe, rec, len);
+	else
+		hw_pipeline_record(&a.pipe, rec, len);
 }
 
 static void hdr(struct hw_event_hdr *h, uint8_t type, size_t size, uint32_t conn, uint64_t ts)
@@ -157,7 +153,7 @@ int main(int argc, char **argv)
 	unsigned long n;
 	char err[512];
 	int sep = argc;
-	uint64_t ts = 1000000000ULL;
+	uint64_t ts = 1000000000ULL, decoded = 0;
 	bool d;
 
 	for (int i = 1; i < argc; i++)
@@ -239,6 +235,8 @@ int main(int argc, char **argv)
 				close_conn(d, c, ts, index[c], &last[c]);
 	}
 	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t1);
+	for (unsigned t = 0; t < HW_EV_TYPE_MAX; t++)
+		decoded += a.pipe.stats.events[t];
 	printf(
 	    "{\"kind\":\"%s\",\"exchanges\":%lu,\"cpu_ns_per_exchange\":%.1f,\"decoded\":%llu}\n",
 	    kind, n,
