@@ -132,7 +132,7 @@ fuzz-smoke: $(FUZZ_BINS)
 
 # benchmarks: their own target, minutes long, results in tests/bench/RESULTS.md
 BENCH_BINS := $(OUTPUT)/tools/hwempty $(OUTPUT)/tools/hwpipe
-$(OUTPUT)/tools/hwempty: tests/bench/hwempty.c $(OUTPUT)/empty.skel.h | $(OUTPUT)/tools
+$(OUTPUT)/tools/hwempty: tests/bench/hwempty.c $(OUTPUT)/empty.skel.h $(OUTPUT)/floor.skel.h | $(OUTPUT)/tools
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(AGENT_CFLAGS) $< -o $@ -lbpf -lelf -lz
 

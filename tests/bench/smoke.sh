@@ -34,5 +34,12 @@ grep -qE '^\| 0 events lost up to 50,000 exchanges/s \| .* \| met \|$' "$report"
 	ok "no event lost up to 50,000/s" || bad "events lost at or below 50,000/s: $(grep 'events lost up to' "$report")"
 grep -qE '^\| ≤ 5 % of a core at 10,000 exchanges/s \| .* \| met \|$' "$report" 2>/dev/null &&
 	ok "agent ≤ 5 % of a core at 10,000/s" || bad "agent CPU at 10,000/s: $(grep 'of a core at 10,000' "$report")"
+# the contract's floor is a floor only if it reported every exchange
+fl=$(grep -o 'Floor events per request made, per round[^:]*: [0-9., ]*' "$report" 2>/dev/null | sed 's/.*: //; s/\.$//')
+if [ -n "$fl" ] && awk -v l="$fl" 'BEGIN { n = split(l, a, ", "); for (i = 1; i <= n; i++) if (a[i] < 0.99 || a[i] > 1.01) exit 1 }'; then
+	ok "the floor reported every exchange ($fl events per request)"
+else
+	bad "the floor's events per request: '${fl}', want 0.99-1.01"
+fi
 echo "bench: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
