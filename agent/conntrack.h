@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "hydrawatch.h"
 #include "http.h"
 #include "identity.h"
 #include "ja4t.h"
@@ -32,6 +33,13 @@ struct hw_exchange_info {
 	uint8_t account_key[HW_ACCOUNT_LEN / 2]; /* the same id's bits */
 	uint8_t *cap;	  /* capture reassembly, HW_CAPTURE_MAX bytes while open */
 	uint32_t cap_len; /* contiguous bytes from the exchange's first byte */
+	/* "Expect: 100-continue": the interim answer ends the head's exchange
+	 * in the kernel and the body opens the next; the agent holds the head's
+	 * totals until the body's exchange ends and reports the two as one */
+	bool expect_continue;
+	bool holding;	     /* head holds the head's totals; the body is body_index */
+	uint32_t body_index; /* the kernel's index of the body's exchange */
+	struct hw_exchange_totals head;
 };
 
 struct hw_conn_info {
@@ -45,6 +53,7 @@ struct hw_conn_info {
 	char sni[HW_SNI_MAX + 1];
 	char alpn[HW_ALPN_MAX + 1];
 	struct hw_exchange_info ex;
+	uint32_t continued; /* body exchanges folded into their heads' (not reported alone) */
 	/* the last account derived on this connection, and a 64-bit hash of the
 	 * identity value it came from: the keyed HMAC runs once per distinct
 	 * value per connection, not once per exchange */

@@ -172,6 +172,8 @@ enum hw_parse_result hw_http_parse_request(const uint8_t *buf, size_t len, const
 			out->user_agent = value;
 		else if (!out->xff.p && str_ieq(name, "x-forwarded-for"))
 			out->xff = value;
+		else if (str_ieq(name, "expect") && str_ieq(value, "100-continue"))
+			out->expect_continue = 1;
 	}
 	return HW_PARSE_INCOMPLETE;
 }

@@ -28,6 +28,7 @@ struct hw_http_request {
 	struct hw_str user_agent;
 	struct hw_str xff;   /* X-Forwarded-For */
 	struct hw_str model; /* "model" of a JSON body prefix, escapes left as sent */
+	int expect_continue; /* "Expect: 100-continue": the body waits for an interim answer */
 	int head_complete;   /* the blank line ending the head was seen */
 };
 

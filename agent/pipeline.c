@@ -130,6 +130,7 @@ static void take_http(struct hw_pipeline *p, struct hw_conn_info *c,
 	}
 	if (req->model.p)
 		copy_clean(ex->model, sizeof(ex->model), req->model.p, req->model.n);
+	ex->expect_continue = req->expect_continue && req->head_complete;
 	ex->has_account = account_for(p, c, req, ex);
 }
 
@@ -277,10 +278,63 @@ static struct hw_conn_info *conn_for(struct hw_pipeline *p, const struct hw_even
 	return c;
 }
 
-static void exchange_end(struct hw_pipeline *p, const struct hw_event *ev)
+/* The exchange that starts with ev continues the open one: its head asked
+ * for "100-continue" and these bytes are no request line but its body.
+ * Then the head's totals are held, to be reported with the body's. */
+static bool fold_body(struct hw_pipeline *p, struct hw_conn_info *c, const struct hw_event *ev)
 {
-	struct hw_conn_info *c = hw_conntrack_get(&p->conns, ev->hdr->cookie);
+	struct hw_exchange_info *ex = &c->ex;
+	struct hw_http_request req;
+	struct hw_str model;
 
+	if (ex->index != ev->start->prev.index || ex->holding)
+		return false;
+	analyze(p, c, ex->cap, ex->cap_len, true); /* the head is whole by now */
+	if (!ex->expect_continue || !ev->capture_len ||
+	    hw_http_parse_request(ev->capture, ev->capture_len, NULL, &req) != HW_PARSE_NOT_MINE)
+		return false;
+	ex->expect_continue = false;
+	ex->holding = true;
+	ex->head = ev->start->prev;
+	ex->body_index = ev->start->index;
+	/* the model named in the body, which the head could not carry */
+	if (!ex->model[0] &&
+	    !hw_json_find_model((const char *)ev->capture, ev->capture_len, &model))
+		copy_clean(ex->model, sizeof(ex->model), model.p, model.n);
+	c->continued++;
+	p->stats.continued++;
+	return true;
+}
+
+/* head and body of one request, as one exchange from the head's start */
+static struct hw_exchange_totals fold_totals(const struct hw_exchange_totals *head,
+					     const struct hw_exchange_totals *body)
+{
+	struct hw_exchange_totals t = *head;
+	uint64_t end = body->start_ns + body->duration_ns;
+
+	if (body->ttfb_ns)
+		t.ttfb_ns = body->start_ns + body->ttfb_ns - head->start_ns;
+	if (end > head->start_ns + head->duration_ns)
+		t.duration_ns = end - head->start_ns;
+	t.req_bytes += body->req_bytes;
+	t.resp_bytes += body->resp_bytes;
+	return t;
+}
+
+/* c: the event's connection, NULL if untracked */
+static void exchange_end(struct hw_pipeline *p, const struct hw_event *ev, struct hw_conn_info *c)
+{
+	struct hw_exchange_end folded;
+	struct hw_event fev;
+
+	if (c && c->ex.holding && c->ex.body_index == ev->end->t.index) {
+		folded = *ev->end;
+		folded.t = fold_totals(&c->ex.head, &ev->end->t);
+		c->ex.holding = false;
+		fev = (struct hw_event){.hdr = &folded.hdr, .end = &folded};
+		ev = &fev;
+	}
 	if (c && c->ex.index == ev->end->t.index)
 		analyze(p, c, c->ex.cap, c->ex.cap_len, true);
 	trace_line(p, ev, c);
@@ -322,17 +376,21 @@ void hw_pipeline_record(struct hw_pipeline *p, const void *data, size_t len)
 			hw_agg_conn_open(p->agg, ev.hdr->ts_ns + (uint64_t)p->mono_to_real_ns);
 		break;
 	case HW_EV_EXCHANGE_START:
+		c = hw_conntrack_get(&p->conns, ev.hdr->cookie);
 		if (ev.start->prev.index) {
 			/* the previous exchange ended where this one began */
 			struct hw_exchange_end end = {.hdr = *ev.hdr, .t = ev.start->prev};
 			struct hw_event eev = {.hdr = &end.hdr, .end = &end};
 
+			p->stats.events[HW_EV_EXCHANGE_END]++;
+			if (c && fold_body(p, c, &ev))
+				break;
 			end.hdr.type = HW_EV_EXCHANGE_END;
 			end.hdr.size = sizeof(end);
-			p->stats.events[HW_EV_EXCHANGE_END]++;
-			exchange_end(p, &eev);
+			exchange_end(p, &eev, c);
 		}
-		c = conn_for(p, &ev);
+		if (!c)
+			c = conn_for(p, &ev);
 		if (!c)
 			break;
 		hw_exchange_release(&c->ex);
@@ -351,16 +409,27 @@ void hw_pipeline_record(struct hw_pipeline *p, const void *data, size_t len)
 		analyze(p, c, c->ex.cap, c->ex.cap_len, false);
 		break;
 	case HW_EV_EXCHANGE_END:
-		exchange_end(p, &ev);
+		exchange_end(p, &ev, hw_conntrack_get(&p->conns, ev.hdr->cookie));
 		break;
-	case HW_EV_CONN_CLOSE:
+	case HW_EV_CONN_CLOSE: {
+		struct hw_conn_close close;
+
 		c = hw_conntrack_get(&p->conns, ev.hdr->cookie);
+		if (c && c->continued) {
+			/* exchanges as reported: a folded body is part of its head's */
+			close = *ev.close;
+			close.exchanges -=
+			    c->continued < close.exchanges ? c->continued : close.exchanges;
+			ev.close = &close;
+			ev.hdr = &close.hdr;
+		}
 		trace_line(p, &ev, c);
 		if (c)
 			hw_conntrack_remove(&p->conns, c);
 		if (p->agg)
 			hw_agg_conn_close(p->agg, ev.hdr->ts_ns + (uint64_t)p->mono_to_real_ns);
 		break;
+	}
 	}
 	p->stats.conn_evictions += p->conns.evictions - evictions;
 }

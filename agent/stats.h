@@ -18,6 +18,7 @@ struct hw_stats {
 	__u64 events[HW_EV_TYPE_MAX];		/* decoded, by type */
 	__u64 parse_errors[HW_PARSER_MAX];	/* malformed input, skipped */
 	__u64 capture_gaps;			/* capture bytes out of order: not used */
+	__u64 continued;			/* body exchanges folded into their head's */
 	__u64 conn_evictions;			/* connection table full: oldest dropped */
 	__u64 trace_lost;			/* trace lines that could not be written */
 	__u64 drains;				/* ring buffer drains (live) */

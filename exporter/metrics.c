@@ -267,6 +267,10 @@ static void pipeline_metrics(struct buf *b, const struct hw_metrics_src *s)
 	family(b, "hydrawatch_capture_gaps_total", "counter",
 	       "Captured request bytes that arrived out of order and were not parsed.");
 	out(b, "hydrawatch_capture_gaps_total %llu\n", (unsigned long long)st->capture_gaps);
+	family(
+	    b, "hydrawatch_exchanges_continued_total", "counter",
+	    "Request bodies sent after a 100 Continue, reported with their head as one exchange.");
+	out(b, "hydrawatch_exchanges_continued_total %llu\n", (unsigned long long)st->continued);
 	family(b, "hydrawatch_trace_lost_total", "counter",
 	       "Trace lines that could not be written.");
 	out(b, "hydrawatch_trace_lost_total %llu\n", (unsigned long long)st->trace_lost);

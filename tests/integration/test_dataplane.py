@@ -182,6 +182,46 @@ def test_server_speaks_first(tmp):
               "close %s, banner %d bytes", close, len(banner))
 
 
+def test_expect_continue_is_one_exchange(tmp):
+    """A head with `Expect: 100-continue`, the interim answer, the body, the
+    final answer: one exchange with the head's account and the body's model
+    (the kernel saw two), then the next request on the connection."""
+    with ExitStack() as st:
+        cg = world(st, "hw-expect")
+        port = free_port()
+        start_server(st, "127.0.0.1", port, cg)
+        agent = start_agent(st, tmp, "--cgroup", cg.path, "--ports", str(port), "--identity", "header:x-api-key")
+        body = b'{"model":"gpt-x","messages":[' + b" " * 3000 + b"]}"
+        head = ("POST /bytes?n=700 HTTP/1.1\r\nHost: hwtest\r\nx-api-key: k1\r\nExpect: 100-continue\r\n"
+                "Content-Length: %d\r\n\r\n" % len(body)).encode()
+        s = connect("127.0.0.1", port)
+        s.sendall(head)
+        interim = b""
+        while not interim.endswith(b"\r\n\r\n"):
+            interim += s.recv(1)
+        check(interim == b"HTTP/1.1 100 Continue\r\n\r\n", "interim answer %r", interim)
+        s.sendall(body)
+        final = b""
+        while not final.endswith(b"x" * 700) and len(final) < 700 + 200:
+            final += s.recv(65536)
+        req2, resp2, _ = http_request(s, "GET", "/bytes?n=10", extra_headers=("x-api-key: k1",))
+        s.close()
+        time.sleep(0.2)
+        trace = agent.stop()
+        exch = lines_of(trace, "exchange")
+        check([e["index"] for e in exch] == [1, 3], "exchanges %s", exch)
+        e = exch[0]
+        check((e["req_bytes"], e["resp_bytes"]) == (len(head) + len(body), len(interim) + len(final)),
+              "bytes of the folded exchange %s: want %d, %d", e, len(head) + len(body), len(interim) + len(final))
+        check(e.get("model") == "gpt-x" and e.get("account") and e["account"] == exch[1].get("account"),
+              "model and account %s / %s", e, exch[1])
+        check(0 < e["ttfb_us"] <= e["duration_us"], "times %s", e)
+        check((exch[1]["req_bytes"], exch[1]["resp_bytes"]) == (req2, resp2), "second %s", exch[1])
+        close = lines_of(trace, "conn_close")
+        check(len(close) == 1 and close[0]["exchanges"] == 2, "close %s", close)
+        check(lines_of(trace, "stats")[0]["continued"] == 1, "stats %s", lines_of(trace, "stats"))
+
+
 def test_kernel_only_counts_events(tmp):
     """--kernel-only drains and counts what the kernel sends, and does
     nothing else: no exchange lines, the same events."""
@@ -459,6 +499,7 @@ TESTS = [
     test_keepalive_ipv6_exact,
     test_stream_is_one_exchange,
     test_server_speaks_first,
+    test_expect_continue_is_one_exchange,
     test_kernel_only_counts_events,
     test_exchanges_beyond_4_gib_exact,
     test_unwatched_port_and_foreign_cgroup,

@@ -6,6 +6,8 @@
  *   ANY /stream?chunks=C&interval_ms=M&size=S
  *                                        200, chunked text/event-stream, C
  *                                        events of S payload bytes, M ms apart
+ * A head with "Expect: 100-continue" whose body has not arrived yet gets
+ * "HTTP/1.1 100 Continue" first.
  * Usage: hwserve ADDR PORT   (ADDR 127.0.0.1, ::1, or :: for dual stack)
  * Prints "ready" on stdout once it listens.
  */
@@ -25,6 +27,7 @@
 
 #define HEAD_MAX   16384
 #define BODY_CHUNK 65536
+#define CONTINUE   "HTTP/1.1 100 Continue\r\n\r\n"
 
 static int send_all(int fd, const void *buf, size_t len)
 {
@@ -120,7 +123,7 @@ static void *serve_conn(void *arg)
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	for (;;) {
 		char method[16], path[2048];
-		char *end, *cl, *conn;
+		char *end, *cl, *conn, *expect;
 		long body_len = 0;
 		size_t head_len;
 		int close_after, rc;
@@ -147,6 +150,7 @@ static void *serve_conn(void *arg)
 			body_len = strtol(cl + 17, NULL, 10);
 		conn = strcasestr(head, "\r\nConnection: close");
 		close_after = conn != NULL;
+		expect = strcasestr(head, "\r\nExpect: 100-continue");
 
 		/* discard the body: first what is buffered, then the rest */
 		memmove(head, head + head_len, have - head_len);
@@ -158,6 +162,8 @@ static void *serve_conn(void *arg)
 			have -= buffered;
 			body_len -= (long)buffered;
 		}
+		if (expect && body_len > 0 && send_all(fd, CONTINUE, sizeof(CONTINUE) - 1))
+			goto out;
 		while (body_len > 0) {
 			char sink[BODY_CHUNK];
 			ssize_t n = recv(

@@ -393,6 +393,103 @@ static void test_ua_family_change_on_one_connection(void **state)
 	hw_pipeline_free(&p);
 }
 
+/* an exchange_start with bytes, ending the exchange before it with prev */
+static void pipe_start(struct hw_pipeline *p, uint32_t index, const char *bytes,
+		       const struct hw_exchange_totals *prev)
+{
+	struct {
+		struct hw_exchange_start s;
+		__u8 data[HW_CAPTURE_MEDIUM];
+	} start;
+	size_t n = strlen(bytes);
+
+	fill_hdr(&start.s.hdr, HW_EV_EXCHANGE_START, sizeof(start));
+	start.s.index = index;
+	start.s.cap_len = (__u16)n;
+	start.s.seg_len = (__u32)n;
+	start.s.offset = 0;
+	start.s.prev = *prev;
+	memcpy(start.data, bytes, n);
+	hw_pipeline_record(p, &start, sizeof(start));
+}
+
+/* what was written to the memstream f so far */
+static char *written(FILE *f, char **buf)
+{
+	fflush(f);
+	return *buf;
+}
+
+/* "Expect: 100-continue": the kernel sees the interim answer, so the body
+ * opens a second exchange. The agent reports head and body as one, with the
+ * head's account, the body's model and the final answer's time to first
+ * byte; a request line after such a head is a new request, not folded. */
+static void test_expect_continue_folds_body(void **state)
+{
+	const char *head = "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n"
+			   "x-api-key: k1\r\nExpect: 100-continue\r\n"
+			   "Content-Length: 5000\r\n\r\n";
+	const struct hw_exchange_totals none = {0};
+	/* head at 1000 ns, 100 Continue at +50 µs; body at +100 µs, the
+	 * final answer 2 ms after it, done 5 ms after it */
+	const struct hw_exchange_totals t1 = {.index = 1,
+					      .start_ns = 1000,
+					      .ttfb_ns = 50000,
+					      .duration_ns = 50000,
+					      .req_bytes = 120,
+					      .resp_bytes = 25};
+	const struct hw_exchange_totals t2 = {.index = 2,
+					      .start_ns = 101000,
+					      .ttfb_ns = 2000000,
+					      .duration_ns = 5000000,
+					      .req_bytes = 5000,
+					      .resp_bytes = 900};
+	const struct hw_exchange_totals t3 = {.index = 3, .start_ns = 6000000, .req_bytes = 40};
+	struct hw_conn_close close;
+	struct hw_pipeline p;
+	char err[256], *buf = NULL, *line;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	(void)state;
+	assert_non_null(f);
+	assert_int_equal(hw_pipeline_init(&p, 16), 0);
+	assert_int_equal(hw_identity_parse("header:x-api-key", &p.identity, err, sizeof(err)), 0);
+	assert_int_equal(hw_identity_load_key(&p.identity, NULL, err, sizeof(err)), 0);
+	p.trace = f;
+
+	pipe_start(&p, 1, head, &none);
+	pipe_start(&p, 2, "{\"model\":\"gpt-x\",\"messages\":[", &t1);
+	assert_int_equal(p.stats.continued, 1);
+	assert_string_equal(written(f, &buf), ""); /* held, not written */
+
+	/* a second head with the header, then a request line: no fold */
+	pipe_start(&p, 3, head, &t2);
+	line = written(f, &buf);
+	assert_non_null(strstr(line, "\"index\":1,"));
+	assert_non_null(strstr(line, "\"req_bytes\":5120,\"resp_bytes\":925,"));
+	/* ttfb: from the head to the final answer; duration: to its end */
+	assert_non_null(strstr(line, "\"ttfb_us\":2100,\"duration_us\":5100"));
+	assert_non_null(strstr(line, "\"model\":\"gpt-x\""));
+	assert_non_null(strstr(line, "\"account\":"));
+	assert_null(strstr(line, "\"index\":2,"));
+	pipe_start(&p, 4, "GET /v1/models HTTP/1.1\r\nx-api-key: k1\r\n\r\n", &t3);
+	assert_int_equal(p.stats.continued, 1);
+	line = written(f, &buf);
+	assert_non_null(strstr(line, "\"index\":3,"));
+
+	memset(&close, 0, sizeof(close));
+	fill_hdr(&close.hdr, HW_EV_CONN_CLOSE, sizeof(close));
+	close.exchanges = 4; /* the kernel's: 1, 2, 3, 4 */
+	hw_pipeline_record(&p, &close, sizeof(close));
+	line = written(f, &buf);
+	assert_non_null(strstr(line, "\"exchanges\":3,"));
+
+	fclose(f);
+	free(buf);
+	hw_pipeline_free(&p);
+}
+
 /* Under load the ring is drained more often, so that a drain takes about
  * --drain-us; never more often than every 1 ms, never less than --poll-ms;
  * a drain of a few records is no burst, however slow each was. */
@@ -473,6 +570,7 @@ int main(void)
 	    cmocka_unit_test(test_drain_interval),
 	    cmocka_unit_test(test_fingerprint_change_on_one_connection),
 	    cmocka_unit_test(test_ua_family_change_on_one_connection),
+	    cmocka_unit_test(test_expect_continue_folds_body),
 	};
 	return cmocka_run_group_tests_name("agent", tests, NULL, NULL);
 }
