@@ -91,9 +91,16 @@ int hw_agent_setup(struct hw_agent *a)
 	    .warmup = a->cfg.volume_warmup,
 	};
 	char err[512];
+	int err_code;
 
 	a->live = !a->cfg.read_path[0];
-	if (hw_pipeline_init(&a->pipe, a->cfg.max_conns) || setup_identity(a))
+	err_code = hw_pipeline_init(&a->pipe, a->cfg.max_conns);
+	if (err_code) {
+		pr_warn("setting up the pipeline (%u connections): %s\n", a->cfg.max_conns,
+			strerror(err_code < 0 ? -err_code : err_code));
+		return 1;
+	}
+	if (setup_identity(a))
 		return 1;
 	ac.prefix4 = a->pipe.identity.prefix4;
 	ac.prefix6 = a->pipe.identity.prefix6;

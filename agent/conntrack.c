@@ -2,6 +2,7 @@
 /* Chained hash on the socket cookie plus an LRU list. Memory is bounded by
  * max entries of sizeof(struct hw_conn_info) plus at most one capture
  * buffer (HW_CAPTURE_MAX) per connection with an exchange head in flight. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include "conntrack.h"
@@ -24,7 +25,7 @@ int hw_conntrack_init(struct hw_conntrack *t, uint32_t max)
 	while (t->nbuckets < t->max)
 		t->nbuckets <<= 1;
 	t->buckets = calloc(t->nbuckets, sizeof(*t->buckets));
-	return t->buckets ? 0 : -1;
+	return t->buckets ? 0 : -ENOMEM;
 }
 
 void hw_exchange_release(struct hw_exchange_info *ex)

@@ -87,6 +87,7 @@ struct hw_conntrack {
 	uint64_t evictions;
 };
 
+/* 0, or -ENOMEM */
 int hw_conntrack_init(struct hw_conntrack *t, uint32_t max);
 void hw_conntrack_free(struct hw_conntrack *t);
 struct hw_conn_info *hw_conntrack_get(struct hw_conntrack *t, uint64_t cookie);

@@ -16,7 +16,12 @@
 
 int hw_pipeline_init(struct hw_pipeline *p, uint32_t max_conns)
 {
+	int err;
+
 	memset(p, 0, sizeof(*p));
+	err = hw_sipkey_random(&p->memo_key);
+	if (err)
+		return err;
 	return hw_conntrack_init(&p->conns, max_conns);
 }
 
@@ -55,7 +60,9 @@ static void copy_clean(char *dst, size_t cap, const char *src, size_t n)
 }
 
 /* the account of this exchange, reusing the connection's last one when the
- * identity value is the same */
+ * identity value is the same (by a keyed hash: with the unkeyed one, a
+ * client sending X-Forwarded-For or a header of its choosing could make a
+ * second identity's exchanges count for the first) */
 static bool account_for(struct hw_pipeline *p, struct hw_conn_info *c,
 			const struct hw_http_request *req, struct hw_exchange_info *ex)
 {
@@ -77,7 +84,7 @@ static bool account_for(struct hw_pipeline *p, struct hw_conn_info *c,
 	}
 	if (!v.p || !v.n)
 		return false;
-	src = hw_hash64(v.p, v.n);
+	src = hw_siphash24(&p->memo_key, v.p, v.n);
 	if (!c->acct_valid || c->acct_src != src) {
 		if (hw_identity_account(&p->identity, req, c->client_addr, c->acct) ||
 		    hw_account_bytes(c->acct, c->acct_key))

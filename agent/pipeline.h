@@ -12,11 +12,15 @@
 #include "conntrack.h"
 #include "detect.h"
 #include "identity.h"
+#include "siphash.h"
 #include "stats.h"
 
 struct hw_pipeline {
 	struct hw_conntrack conns;
 	struct hw_identity identity;
+	/* keys the per-connection memo of identity values (account_for): a
+	 * client cannot choose two values that the memo takes for one */
+	struct hw_sipkey memo_key;
 	struct hw_stats stats;
 	FILE *trace;
 	bool trace_failed;
@@ -31,6 +35,7 @@ struct hw_pipeline {
 
 #define HW_TICK_NS 1000000000ULL /* detectors and exported sets, in event time */
 
+/* 0, or -errno (no memory, no random memo key) */
 int hw_pipeline_init(struct hw_pipeline *p, uint32_t max_conns);
 void hw_pipeline_free(struct hw_pipeline *p);
 /* one event record, as the kernel (or the flow tracker) laid it out */

@@ -490,6 +490,32 @@ static void test_expect_continue_folds_body(void **state)
 	hw_pipeline_free(&p);
 }
 
+/* SipHash-2-4's reference vectors: key 00..0f, message 00..(n-1) */
+static void test_siphash_vectors(void **state)
+{
+	static const struct {
+		size_t n;
+		uint64_t want;
+	} v[] = {
+	    {0, 0x726fdb47dd0e0e31ULL},	 {1, 0x74f839c593dc67fdULL},  {7, 0xab0200f58b01d137ULL},
+	    {8, 0x93f5f5799a932462ULL},	 {15, 0xa129ca6149be45e5ULL}, {16, 0x3f2acc7f57c29bdbULL},
+	    {63, 0x958a324ceb064572ULL},
+	};
+	struct hw_sipkey key = {0x0706050403020100ULL, 0x0f0e0d0c0b0a0908ULL}, other;
+	uint8_t msg[64];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(msg); i++)
+		msg[i] = (uint8_t)i;
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		assert_true(hw_siphash24(&key, msg, v[i].n) == v[i].want);
+	/* random keys differ, and so do their hashes of one value */
+	assert_int_equal(hw_sipkey_random(&key), 0);
+	assert_int_equal(hw_sipkey_random(&other), 0);
+	assert_false(key.k0 == other.k0 && key.k1 == other.k1);
+	assert_true(hw_siphash24(&key, "k1", 2) != hw_siphash24(&other, "k1", 2));
+}
+
 /* Under load the ring is drained more often, so that a drain takes about
  * --drain-us; never more often than every 1 ms, never less than --poll-ms;
  * a drain of a few records is no burst, however slow each was. */
@@ -571,6 +597,7 @@ int main(void)
 	    cmocka_unit_test(test_fingerprint_change_on_one_connection),
 	    cmocka_unit_test(test_ua_family_change_on_one_connection),
 	    cmocka_unit_test(test_expect_continue_folds_body),
+	    cmocka_unit_test(test_siphash_vectors),
 	};
 	return cmocka_run_group_tests_name("agent", tests, NULL, NULL);
 }
