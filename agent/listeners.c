@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /* /proc/net/tcp parsing. Lines look like
  *   "  0: 0100007F:1F90 00000000:0000 0A ..." (state 0A is LISTEN). */
+#include <dirent.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "listeners.h"
 
 #define TCP_STATE_LISTEN 0x0A
@@ -77,4 +80,64 @@ int hw_listeners_scan(struct hw_ports *out)
 	if (a < 0 || b < 0)
 		return -1;
 	return a + b;
+}
+
+/* Whether PID's network namespace is new: *seen holds the inodes of the
+ * /proc/PID/net/tcp files read so far, one per namespace. */
+static bool new_netns(const char *pid, ino_t **seen, unsigned *n, unsigned *cap)
+{
+	char path[320]; /* "/proc/" d_name "/net/tcp6" */
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/%s/net/tcp", pid);
+	if (stat(path, &st))
+		return false; /* gone, or no TCP there */
+	for (unsigned i = 0; i < *n; i++)
+		if ((*seen)[i] == st.st_ino)
+			return false;
+	if (*n == *cap) {
+		unsigned c = *cap ? *cap * 2 : 16;
+		ino_t *s = realloc(*seen, c * sizeof(**seen));
+
+		if (!s)
+			return false;
+		*seen = s;
+		*cap = c;
+	}
+	(*seen)[(*n)++] = st.st_ino;
+	return true;
+}
+
+int hw_listeners_scan_all(struct hw_ports *out, unsigned *netns)
+{
+	unsigned n = 0, cap = 0;
+	ino_t *seen = NULL;
+	struct dirent *d;
+	char path[320]; /* "/proc/" d_name "/net/tcp6" */
+	int found;
+	DIR *dir;
+
+	/* this namespace first: its format errors are the caller's to report */
+	found = hw_listeners_scan(out);
+	if (found < 0)
+		return -1;
+	new_netns("self", &seen, &n, &cap);
+	dir = opendir("/proc");
+	while (dir && (d = readdir(dir))) {
+		int a, b;
+
+		if (d->d_name[0] < '1' || d->d_name[0] > '9' ||
+		    !new_netns(d->d_name, &seen, &n, &cap))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/net/tcp", d->d_name);
+		a = scan_file(path, out);
+		snprintf(path, sizeof(path), "/proc/%s/net/tcp6", d->d_name);
+		b = scan_file(path, out);
+		found += (a > 0 ? a : 0) + (b > 0 ? b : 0);
+	}
+	if (dir)
+		closedir(dir);
+	free(seen);
+	*netns = n ? n : 1;
+	return found;
 }

@@ -36,7 +36,8 @@ static int seed_listen_ports(struct hw_bpf *b, const struct hw_config *cfg)
 {
 	struct hw_ports found = {0};
 	int fd = bpf_map__fd(b->skel->maps.listen_ports);
-	int n = hw_listeners_scan(&found);
+	unsigned netns;
+	int n = hw_listeners_scan_all(&found, &netns);
 
 	if (n < 0) {
 		pr_warn("reading /proc/net/tcp: unexpected format; connections that predate the "
@@ -53,7 +54,7 @@ static int seed_listen_ports(struct hw_bpf *b, const struct hw_config *cfg)
 		if (bpf_map_update_elem(fd, &w, &bits, BPF_ANY))
 			return -errno;
 	}
-	pr_debug("%d listening sockets found at start\n", n);
+	pr_debug("%d listening sockets found at start in %u network namespace(s)\n", n, netns);
 	return 0;
 }
 

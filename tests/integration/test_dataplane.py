@@ -417,6 +417,64 @@ def test_adopts_connections_that_predate_the_agent(tmp):
             check(c["exchanges"] == 4 and c.get("adopted"), "close %s", c)
 
 
+# a client inside a network namespace: two keep-alive connections, one
+# request each before "go" on stdin, then N more each; prints what each
+# request sent and received, per client port
+NETNS_CLIENT = r"""
+import json, sys
+sys.path.insert(0, sys.argv[1])
+from hwtest import connect, http_request
+port, n = int(sys.argv[2]), int(sys.argv[3])
+socks = [connect("127.0.0.1", port) for _ in range(2)]
+for s in socks:
+    http_request(s, "GET", "/bytes?n=300")
+print("connected", flush=True)
+sys.stdin.readline()
+out = {s.getsockname()[1]: [list(http_request(s, "POST", "/bytes?n=2000", b"q" * 500)[:2]) for _ in range(n)]
+       for s in socks}
+for s in socks:
+    s.close()
+print(json.dumps(out), flush=True)
+"""
+
+
+def test_adopts_in_another_netns(tmp):
+    """A pod's keep-alive connections that predate the agent, watching every
+    port: the listener is in another network namespace, which the start-up
+    scan must read (/proc/PID/net/tcp) for the connections to be adopted."""
+    ns = "hwpod-%d" % os.getpid()
+    if subprocess.run(["ip", "netns", "add", ns], capture_output=True).returncode:
+        raise Skip("cannot create network namespaces")
+    with ExitStack() as st:
+        st.callback(subprocess.run, ["ip", "netns", "del", ns])
+        subprocess.run(["ip", "netns", "exec", ns, "ip", "link", "set", "lo", "up"], check=True)
+        cg = world(st, "hw-pod")
+        port = free_port()  # free here, and so not listening in this namespace
+        srv = subprocess.Popen(["ip", "netns", "exec", ns, os.path.abspath(os.environ.get(
+            "HW_BUILD", "build") + "/tools/hwserve"), "127.0.0.1", str(port)],
+            stdout=subprocess.PIPE, preexec_fn=cg.enter_fn())
+        st.callback(srv.wait)
+        st.callback(srv.kill)
+        check(srv.stdout.readline().strip() == b"ready", "server in the namespace did not start")
+        cli = subprocess.Popen(["ip", "netns", "exec", ns, sys.executable, "-c", NETNS_CLIENT,
+                                os.path.dirname(os.path.abspath(__file__)), str(port), "3"],
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        st.callback(cli.kill)
+        check(cli.stdout.readline().strip() == "connected", "client in the namespace did not connect")
+        agent = start_agent(st, tmp, "--cgroup", cg.path)  # every port
+        cli.stdin.write("go\n")
+        cli.stdin.flush()
+        want = {int(k): v for k, v in json.loads(cli.stdout.readline()).items()}
+        trace = agent.stop()
+        opens = lines_of(trace, "conn_open")
+        check(len(opens) == 2 and all(o.get("adopted") for o in opens), "opens: %s", opens)
+        exch = lines_of(trace, "exchange")
+        check(len(exch) == 6, "want 6 exchanges, got %s", exch)
+        for e in exch:
+            check([e["req_bytes"], e["resp_bytes"]] == want[e["client_port"]][e["index"] - 1],
+                  "adopted exchange %s, want %s", e, want[e["client_port"]])
+
+
 def test_errors_name_the_fix(tmp):
     """Bad input and missing privileges: a clear message and a non-zero exit."""
     from hwtest import AGENT
@@ -505,6 +563,7 @@ TESTS = [
     test_unwatched_port_and_foreign_cgroup,
     test_retransmissions_counted_once,
     test_adopts_connections_that_predate_the_agent,
+    test_adopts_in_another_netns,
     test_errors_name_the_fix,
     test_detach_on_sigterm,
     test_rate_5000_no_loss,
