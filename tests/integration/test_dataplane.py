@@ -14,6 +14,16 @@ from hwtest import (main, HWLOAD, Agent, Cgroup, Server, Skip, check, connect, f
                     http_request, lines_of, run)
 
 
+def netns_server(stack, ns, addr, port, cg):
+    """hwserve on ADDR:PORT inside network namespace NS and cgroup CG."""
+    proc = subprocess.Popen(["ip", "netns", "exec", ns, os.path.abspath(os.environ.get(
+        "HW_BUILD", "build") + "/tools/hwserve"), addr, str(port)],
+        stdout=subprocess.PIPE, preexec_fn=cg.enter_fn())
+    stack.callback(proc.wait)
+    stack.callback(proc.kill)
+    check(proc.stdout.readline().strip() == b"ready", "server in namespace %s did not start", ns)
+
+
 def world(stack, name):
     cg = Cgroup(name)
     stack.callback(cg.remove)
@@ -363,12 +373,7 @@ def test_retransmissions_counted_once(tmp):
            "20mbit", "burst", "4kb", "limit", "6kb")
         cg = world(st, "hw-lossy")
         port = free_port()
-        proc = subprocess.Popen(["ip", "netns", "exec", ns, os.path.abspath(os.environ.get(
-            "HW_BUILD", "build") + "/tools/hwserve"), "169.254.77.2", str(port)],
-            stdout=subprocess.PIPE, preexec_fn=cg.enter_fn())
-        st.callback(proc.wait)
-        st.callback(proc.kill)
-        check(proc.stdout.readline().strip() == b"ready", "server in netns did not start")
+        netns_server(st, ns, "169.254.77.2", port, cg)
         agent = start_agent(st, tmp, "--cgroup", cg.path, "--ports", str(port))
         before = retrans_segs(ns)
         conns = keepalive_workload("169.254.77.2", port, ["169.254.77.1"], 3, 4, random.Random(4))
@@ -450,12 +455,7 @@ def test_adopts_in_another_netns(tmp):
         subprocess.run(["ip", "netns", "exec", ns, "ip", "link", "set", "lo", "up"], check=True)
         cg = world(st, "hw-pod")
         port = free_port()  # free here, and so not listening in this namespace
-        srv = subprocess.Popen(["ip", "netns", "exec", ns, os.path.abspath(os.environ.get(
-            "HW_BUILD", "build") + "/tools/hwserve"), "127.0.0.1", str(port)],
-            stdout=subprocess.PIPE, preexec_fn=cg.enter_fn())
-        st.callback(srv.wait)
-        st.callback(srv.kill)
-        check(srv.stdout.readline().strip() == b"ready", "server in the namespace did not start")
+        netns_server(st, ns, "127.0.0.1", port, cg)
         cli = subprocess.Popen(["ip", "netns", "exec", ns, sys.executable, "-c", NETNS_CLIENT,
                                 os.path.dirname(os.path.abspath(__file__)), str(port), "3"],
                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)

@@ -304,26 +304,36 @@ static int parse(struct hw_config *c, char *err, size_t errlen, int argc, ...)
 	return hw_config_parse_args(c, argc, argv, err, errlen);
 }
 
-/* one exchange through the pipeline: its start (with the head) and end */
-static void pipe_exchange(struct hw_pipeline *p, uint32_t index, const char *head)
+/* an exchange_start with bytes, ending the exchange before it with prev */
+static void pipe_start(struct hw_pipeline *p, uint32_t index, const char *bytes,
+		       const struct hw_exchange_totals *prev)
 {
 	struct {
 		struct hw_exchange_start s;
 		__u8 data[HW_CAPTURE_MEDIUM];
 	} start;
-	struct hw_exchange_end end;
-	size_t n = strlen(head);
+	size_t n = strlen(bytes);
 
 	fill_hdr(&start.s.hdr, HW_EV_EXCHANGE_START, sizeof(start));
 	start.s.index = index;
 	start.s.cap_len = (__u16)n;
 	start.s.seg_len = (__u32)n;
 	start.s.offset = 0;
-	memset(&start.s.prev, 0, sizeof(start.s.prev));
-	memcpy(start.data, head, n);
+	start.s.prev = *prev;
+	memcpy(start.data, bytes, n);
 	hw_pipeline_record(p, &start, sizeof(start));
+}
+
+/* one exchange through the pipeline: its start (with the head) and end */
+static void pipe_exchange(struct hw_pipeline *p, uint32_t index, const char *head)
+{
+	const struct hw_exchange_totals none = {0};
+	struct hw_exchange_end end;
+
+	pipe_start(p, index, head, &none);
 	fill_hdr(&end.hdr, HW_EV_EXCHANGE_END, sizeof(end));
-	end.t = (struct hw_exchange_totals){.index = index, .req_bytes = n, .resp_bytes = 10};
+	end.t = (struct hw_exchange_totals){
+	    .index = index, .req_bytes = strlen(head), .resp_bytes = 10};
 	hw_pipeline_record(p, &end, sizeof(end));
 }
 
@@ -391,26 +401,6 @@ static void test_ua_family_change_on_one_connection(void **state)
 		assert_string_equal(c->ex.ua_family, steps[i].family);
 	}
 	hw_pipeline_free(&p);
-}
-
-/* an exchange_start with bytes, ending the exchange before it with prev */
-static void pipe_start(struct hw_pipeline *p, uint32_t index, const char *bytes,
-		       const struct hw_exchange_totals *prev)
-{
-	struct {
-		struct hw_exchange_start s;
-		__u8 data[HW_CAPTURE_MEDIUM];
-	} start;
-	size_t n = strlen(bytes);
-
-	fill_hdr(&start.s.hdr, HW_EV_EXCHANGE_START, sizeof(start));
-	start.s.index = index;
-	start.s.cap_len = (__u16)n;
-	start.s.seg_len = (__u32)n;
-	start.s.offset = 0;
-	start.s.prev = *prev;
-	memcpy(start.data, bytes, n);
-	hw_pipeline_record(p, &start, sizeof(start));
 }
 
 /* what was written to the memstream f so far */
