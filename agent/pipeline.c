@@ -10,6 +10,7 @@
 #include "hll.h"
 #include "log.h"
 #include "pipeline.h"
+#include "sha.h"
 #include "trace.h"
 
 #define TLS_HANDSHAKE_RECORD 0x16
@@ -22,12 +23,20 @@ int hw_pipeline_init(struct hw_pipeline *p, uint32_t max_conns)
 	err = hw_sipkey_random(&p->memo_key);
 	if (err)
 		return err;
-	return hw_conntrack_init(&p->conns, max_conns);
+	p->acct_cache = calloc(HW_ACCT_CACHE, sizeof(*p->acct_cache));
+	if (!p->acct_cache)
+		return -ENOMEM;
+	err = hw_conntrack_init(&p->conns, max_conns);
+	if (err)
+		hw_pipeline_free(p);
+	return err;
 }
 
 void hw_pipeline_free(struct hw_pipeline *p)
 {
 	hw_conntrack_free(&p->conns);
+	free(p->acct_cache);
+	p->acct_cache = NULL;
 }
 
 static void trace_line(struct hw_pipeline *p, const struct hw_event *ev,
@@ -86,9 +95,19 @@ static bool account_for(struct hw_pipeline *p, struct hw_conn_info *c,
 		return false;
 	src = hw_siphash24(&p->memo_key, v.p, v.n);
 	if (!c->acct_valid || c->acct_src != src) {
-		if (hw_identity_account(&p->identity, req, c->client_addr, c->acct) ||
-		    hw_account_bytes(c->acct, c->acct_key))
-			return false;
+		struct hw_acct_slot *s = &p->acct_cache[src & (HW_ACCT_CACHE - 1)];
+
+		if (src && s->tag == src) {
+			memcpy(c->acct_key, s->key, sizeof(c->acct_key));
+			hw_hex(s->key, sizeof(s->key), c->acct);
+			p->acct_cache_hits++;
+		} else {
+			if (hw_identity_account(&p->identity, req, c->client_addr, c->acct) ||
+			    hw_account_bytes(c->acct, c->acct_key))
+				return false;
+			s->tag = src;
+			memcpy(s->key, c->acct_key, sizeof(s->key));
+		}
 		c->acct_valid = true;
 		c->acct_src = src;
 	}

@@ -15,12 +15,24 @@
 #include "siphash.h"
 #include "stats.h"
 
+#define HW_ACCT_CACHE (1u << 16) /* slots, 24 bytes each */
+
+struct hw_acct_slot {
+	uint64_t tag; /* the keyed hash of the identity value; 0: empty */
+	uint8_t key[HW_ACCOUNT_LEN / 2];
+};
+
 struct hw_pipeline {
 	struct hw_conntrack conns;
 	struct hw_identity identity;
 	/* keys the per-connection memo of identity values (account_for): a
 	 * client cannot choose two values that the memo takes for one */
 	struct hw_sipkey memo_key;
+	/* account ids by that keyed hash of their identity value, across
+	 * connections: a new connection of a known client skips the HMAC.
+	 * Direct-mapped, HW_ACCT_CACHE slots; holds no identity value. */
+	struct hw_acct_slot *acct_cache;
+	uint64_t acct_cache_hits;
 	struct hw_stats stats;
 	FILE *trace;
 	bool trace_failed;

@@ -480,6 +480,59 @@ static void test_expect_continue_folds_body(void **state)
 	hw_pipeline_free(&p);
 }
 
+static void pipe_close(struct hw_pipeline *p)
+{
+	struct hw_conn_close close;
+
+	memset(&close, 0, sizeof(close));
+	fill_hdr(&close.hdr, HW_EV_CONN_CLOSE, sizeof(close));
+	hw_pipeline_record(p, &close, sizeof(close));
+}
+
+/* A new connection of a known identity value takes its account from the
+ * process-wide cache, not from a new HMAC: the same id, a counted hit;
+ * another value gets its own. */
+static void test_account_cache_across_connections(void **state)
+{
+	const char *k1 = "GET / HTTP/1.1\r\nx-api-key: k1\r\n\r\n";
+	const char *k2 = "GET / HTTP/1.1\r\nx-api-key: k2\r\n\r\n";
+	char first[HW_ACCOUNT_LEN + 1], err[256];
+	struct hw_pipeline p;
+	struct hw_conn_info *c;
+
+	(void)state;
+	assert_int_equal(hw_pipeline_init(&p, 16), 0);
+	assert_int_equal(hw_identity_parse("header:x-api-key", &p.identity, err, sizeof(err)), 0);
+	assert_int_equal(hw_identity_load_key(&p.identity, NULL, err, sizeof(err)), 0);
+	pipe_exchange(&p, 1, k1);
+	c = hw_conntrack_get(&p.conns, 42);
+	assert_non_null(c);
+	assert_true(c->ex.has_account);
+	strcpy(first, c->ex.account);
+	assert_int_equal(p.acct_cache_hits, 0);
+	pipe_close(&p);
+	assert_null(hw_conntrack_get(&p.conns, 42));
+
+	pipe_exchange(&p, 1, k1); /* a new connection, the same key */
+	c = hw_conntrack_get(&p.conns, 42);
+	assert_string_equal(c->ex.account, first);
+	assert_int_equal(p.acct_cache_hits, 1);
+	{
+		uint8_t bytes[HW_ACCOUNT_LEN / 2];
+
+		assert_int_equal(hw_account_bytes(first, bytes), 0);
+		assert_memory_equal(c->ex.account_key, bytes, sizeof(bytes));
+	}
+	pipe_close(&p);
+
+	pipe_exchange(&p, 1, k2);
+	c = hw_conntrack_get(&p.conns, 42);
+	assert_true(c->ex.has_account);
+	assert_string_not_equal(c->ex.account, first);
+	assert_int_equal(p.acct_cache_hits, 1);
+	hw_pipeline_free(&p);
+}
+
 /* SipHash-2-4's reference vectors: key 00..0f, message 00..(n-1) */
 static void test_siphash_vectors(void **state)
 {
@@ -588,6 +641,7 @@ int main(void)
 	    cmocka_unit_test(test_ua_family_change_on_one_connection),
 	    cmocka_unit_test(test_expect_continue_folds_body),
 	    cmocka_unit_test(test_siphash_vectors),
+	    cmocka_unit_test(test_account_cache_across_connections),
 	};
 	return cmocka_run_group_tests_name("agent", tests, NULL, NULL);
 }
