@@ -247,13 +247,14 @@ def bpf_prog_stats(names):
 def kernel_cost(build, cg, workloads, tmp, seconds, rounds):
     """ns per program run with bpf_stats on, hydrawatch, the contract's floor
     and the empty programs alternating over rounds, for each (name, port, url) workload:
-    {(workload, program): (median ns, spread, runs in all)}."""
+    {(workload, program): (median ns, spread, runs in all)}, and the three
+    programs' time per exchange (wrk's requests): {(workload, config): (median ns, spread)}."""
     progs = {"hydrawatch": ("hw_ingress", "hw_egress", "hw_sockops"),
              "floor": ("floor_ingress", "floor_egress", "floor_sockops"),
              "empty": ("empty_ingress", "empty_egress", "empty_sockops")}
-    rows = {}
+    rows, per_exchange = {}, {}
     for wname, port, url in workloads:
-        per = {}
+        per, per_x = {}, {}
 
         def run_one(c):
             names = progs[c]
@@ -261,7 +262,7 @@ def kernel_cost(build, cg, workloads, tmp, seconds, rounds):
             s = Sensor(c, build, cg, port, tmp)
             s.start()
             before = bpf_prog_stats(names)
-            wrk(url, seconds, conns=16)
+            requests = wrk(url, seconds, conns=16)["requests"]
             after = bpf_prog_stats(names)
             s.stop()
             sh(["sysctl", "-qw", "kernel.bpf_stats_enabled=0"])
@@ -269,12 +270,14 @@ def kernel_cost(build, cg, workloads, tmp, seconds, rounds):
                 dt = after[n][0] - before[n][0]
                 dc = after[n][1] - before[n][1]
                 per.setdefault(n, []).append((dt / dc if dc else 0.0, dc))
+            per_x.setdefault(c, []).append(sum(after[n][0] - before[n][0] for n in names) / requests)
         interleaved(list(progs), rounds, run_one)
         for c in progs:
             for n in progs[c]:
                 ns = [x[0] for x in per[n]]
                 rows[(wname, n)] = (med(ns), spread(ns), sum(x[1] for x in per[n]))
-    return rows
+            per_exchange[(wname, c)] = (med(per_x[c]), spread(per_x[c]))
+    return rows, per_exchange
 
 
 RATES = (10000, 25000, 50000, 100000, 200000, 300000, 400000, 600000)
@@ -371,7 +374,7 @@ def main():
         strm, strm_agent = path_bench("stream", args.build, cg, sport, stream_url, tmp, args.rounds, args.seconds,
                                        STREAM_CONFIGS)
         print("kernel cost (bpf_stats) ...", flush=True)
-        kcost = kernel_cost(args.build, cg, [("request", nport, "http://127.0.0.1:%d/" % nport),
+        kcost, kx = kernel_cost(args.build, cg, [("request", nport, "http://127.0.0.1:%d/" % nport),
                                              ("stream", sport, stream_url)], tmp, args.seconds,
                             max(1, (args.rounds + 1) // 2))
         print("loss against rate ...", flush=True)
@@ -386,7 +389,7 @@ def main():
         nginx.stop()
         hws.stop()
         cg.remove()
-    write_report(args, req, req_agent, strm, strm_agent, kcost, loss, pipe, mem, elapsed)
+    write_report(args, req, req_agent, strm, strm_agent, kcost, kx, loss, pipe, mem, elapsed)
     print("wrote %s" % args.out)
 
 
@@ -394,7 +397,7 @@ def met(ok):
     return "met" if ok else "**not met**"
 
 
-def write_report(args, req, req_agent, strm, strm_agent, kcost, loss, pipe, mem, elapsed):
+def write_report(args, req, req_agent, strm, strm_agent, kcost, kx, loss, pipe, mem, elapsed):
     cpu = ""
     with open("/proc/cpuinfo") as f:
         m = re.search(r"model name\s*:\s*(.*)", f.read())
@@ -454,6 +457,12 @@ def write_report(args, req, req_agent, strm, strm_agent, kcost, loss, pipe, mem,
     L.append("|---|---|---|---|---|")
     for (w, n), (ns, sp, cnt) in kcost.items():
         L.append("| %s | %s | %.0f | %s | %d |" % (w, n, ns, sp, cnt))
+    L.append("\nPer exchange: the three programs' run time over the requests wrk made (what a host pays per "
+             "exchange, whatever the segments; bpf_stats' own clock reads included).\n")
+    L.append("| workload | config | ns per exchange | spread | above empty programs |")
+    L.append("|---|---|---|---|---|")
+    for (w, c), (ns, sp) in kx.items():
+        L.append("| %s | %s | %.0f | %s | %+.0f |" % (w, c, ns, sp, ns - kx[(w, "empty")][0]))
     L.append("")
     L.append("## Events lost against exchange rate (hwload, nginx)\n")
     L.append("Rates rise until the first loss, or until nginx and the load generator fall short "
