@@ -27,9 +27,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int dlt;
 
 	if (!ready) {
+		/* init first: it clears the pipeline, identity included */
+		if (hw_pipeline_init(&p, 4)) /* tiny: evictions get exercised */
+			return 0;
 		hw_identity_parse("header:authorization", &p.identity, NULL, 0);
 		hw_identity_load_key(&p.identity, NULL, NULL, 0);
-		hw_pipeline_init(&p, 4); /* tiny: evictions get exercised */
 		p.trace = fopen("/dev/null", "w");
 		ready = 1;
 	}
