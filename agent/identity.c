@@ -140,8 +140,9 @@ bool hw_identity_needs_http(const struct hw_identity *id)
 	return id->kind == HW_ID_HEADER || id->kind == HW_ID_XFF;
 }
 
+/* the account id's bits: HMAC-SHA256(key, kind value), truncated */
 static void account_of(const struct hw_identity *id, const char *kind, const void *v, size_t n,
-		       char *out)
+		       uint8_t out[HW_ACCOUNT_LEN / 2])
 {
 	unsigned char msg[2 + 512];
 	unsigned char mac[HW_SHA256_LEN];
@@ -153,7 +154,7 @@ static void account_of(const struct hw_identity *id, const char *kind, const voi
 	memcpy(msg + klen, v, n);
 	hw_hmac_sha256(id->key, id->keylen, msg, klen + n, mac);
 	explicit_bzero(msg, sizeof(msg));
-	hw_hex(mac, HW_ACCOUNT_LEN / 2, out);
+	memcpy(out, mac, HW_ACCOUNT_LEN / 2);
 }
 
 static int hex_digit(char c)
@@ -179,6 +180,17 @@ int hw_account_bytes(const char *hex, uint8_t out[HW_ACCOUNT_LEN / 2])
 
 int hw_identity_account(const struct hw_identity *id, const struct hw_http_request *req,
 			const uint8_t client_addr[16], char *out)
+{
+	uint8_t key[HW_ACCOUNT_LEN / 2];
+
+	if (hw_identity_account_key(id, req, client_addr, key))
+		return -1;
+	hw_hex(key, sizeof(key), out);
+	return 0;
+}
+
+int hw_identity_account_key(const struct hw_identity *id, const struct hw_http_request *req,
+			    const uint8_t client_addr[16], uint8_t out[HW_ACCOUNT_LEN / 2])
 {
 	uint8_t a[16];
 

@@ -42,6 +42,9 @@ int hw_identity_load_key(struct hw_identity *id, const char *path, char *err, si
  * (no such header, no X-Forwarded-For). */
 int hw_identity_account(const struct hw_identity *id, const struct hw_http_request *req,
 			const uint8_t client_addr[16], char *out);
+/* The same id as its bits (what hw_identity_account writes in hex). */
+int hw_identity_account_key(const struct hw_identity *id, const struct hw_http_request *req,
+			    const uint8_t client_addr[16], uint8_t out[HW_ACCOUNT_LEN / 2]);
 /* An account id's bits back from its hex: 0, or -1 for a malformed id. */
 int hw_account_bytes(const char *hex, uint8_t out[HW_ACCOUNT_LEN / 2]);
 /* true if the mode needs the HTTP head */

@@ -99,15 +99,14 @@ static bool account_for(struct hw_pipeline *p, struct hw_conn_info *c,
 
 		if (src && s->tag == src) {
 			memcpy(c->acct_key, s->key, sizeof(c->acct_key));
-			hw_hex(s->key, sizeof(s->key), c->acct);
 			p->acct_cache_hits++;
 		} else {
-			if (hw_identity_account(&p->identity, req, c->client_addr, c->acct) ||
-			    hw_account_bytes(c->acct, c->acct_key))
+			if (hw_identity_account_key(&p->identity, req, c->client_addr, c->acct_key))
 				return false;
 			s->tag = src;
 			memcpy(s->key, c->acct_key, sizeof(s->key));
 		}
+		hw_hex(c->acct_key, sizeof(c->acct_key), c->acct);
 		c->acct_valid = true;
 		c->acct_src = src;
 	}
