@@ -72,14 +72,24 @@ static int scan_file(const char *path, struct hw_ports *out)
 	return r;
 }
 
-int hw_listeners_scan(struct hw_ports *out)
+/* dir's tcp and tcp6 files (dir: a /proc/.../net) */
+static int scan_net_dir(const char *dir, struct hw_ports *out)
 {
-	int a = scan_file("/proc/net/tcp", out);
-	int b = scan_file("/proc/net/tcp6", out);
+	char path[320]; /* "/proc/" d_name "/net/tcp6" */
+	int a, b;
 
+	snprintf(path, sizeof(path), "%s/tcp", dir);
+	a = scan_file(path, out);
+	snprintf(path, sizeof(path), "%s/tcp6", dir);
+	b = scan_file(path, out);
 	if (a < 0 || b < 0)
 		return -1;
 	return a + b;
+}
+
+int hw_listeners_scan(struct hw_ports *out)
+{
+	return scan_net_dir("/proc/net", out);
 }
 
 /* Whether PID's network namespace is new: *seen holds the inodes of the
@@ -113,7 +123,7 @@ int hw_listeners_scan_all(struct hw_ports *out, unsigned *netns)
 	unsigned n = 0, cap = 0;
 	ino_t *seen = NULL;
 	struct dirent *d;
-	char path[320]; /* "/proc/" d_name "/net/tcp6" */
+	char dir_path[300]; /* "/proc/" d_name "/net" */
 	int found;
 	DIR *dir;
 
@@ -124,16 +134,14 @@ int hw_listeners_scan_all(struct hw_ports *out, unsigned *netns)
 	new_netns("self", &seen, &n, &cap);
 	dir = opendir("/proc");
 	while (dir && (d = readdir(dir))) {
-		int a, b;
+		int k;
 
 		if (d->d_name[0] < '1' || d->d_name[0] > '9' ||
 		    !new_netns(d->d_name, &seen, &n, &cap))
 			continue;
-		snprintf(path, sizeof(path), "/proc/%s/net/tcp", d->d_name);
-		a = scan_file(path, out);
-		snprintf(path, sizeof(path), "/proc/%s/net/tcp6", d->d_name);
-		b = scan_file(path, out);
-		found += (a > 0 ? a : 0) + (b > 0 ? b : 0);
+		snprintf(dir_path, sizeof(dir_path), "/proc/%s/net", d->d_name);
+		k = scan_net_dir(dir_path, out);
+		found += k > 0 ? k : 0;
 	}
 	if (dir)
 		closedir(dir);

@@ -179,9 +179,8 @@ int hw_trace_format_stats(const struct hw_stats *st, unsigned long long ts_ns, c
 		put(&o, "%s\"%s\":%llu", sep, hw_parser_name(i),
 		    (unsigned long long)st->parse_errors[i]);
 	put(&o,
-	    "},\"capture_gaps\":%llu,\"continued\":%llu,\"conn_evictions\":%llu,\"trace_lost\":%"
-	    "llu,"
-	    "\"kernel\":{",
+	    "},\"capture_gaps\":%llu,\"continued\":%llu,\"conn_evictions\":%llu,"
+	    "\"trace_lost\":%llu,\"kernel\":{",
 	    (unsigned long long)st->capture_gaps, (unsigned long long)st->continued,
 	    (unsigned long long)st->conn_evictions, (unsigned long long)st->trace_lost);
 	sep = "";
