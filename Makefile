@@ -1,5 +1,7 @@
 # hydrawatch build. `make` builds into $(OUTPUT); V=1 shows the commands.
-# `sudo make run` builds and runs the agent; `sudo make test` runs every test.
+# `make` needs the build packages present and installs nothing; `sudo make
+# run` installs what is missing, builds and runs the agent; `sudo make test`
+# installs the test packages too and runs every test.
 
 OUTPUT ?= build
 prefix ?= /usr/local
@@ -29,13 +31,17 @@ WARNINGS := -Wall -Wextra -Werror
 CFLAGS ?= -O2 -g
 AGENT_CFLAGS := $(CFLAGS) $(WARNINGS) -std=gnu11 -D_GNU_SOURCE \
 	-DHW_VERSION='"$(VERSION)"' -DHW_GIT_REV='"$(GIT_REV)"' \
-	-I$(OUTPUT) -Ibpf -Iagent -Iexporter $(EXTRA_CFLAGS)
+	-I$(OUTPUT) -I. -Iagent $(EXTRA_CFLAGS)
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARNINGS) -std=gnu11 \
-	-I$(OUTPUT) -Ibpf $(EXTRA_BPF_CFLAGS)
+	-I$(OUTPUT) -I. $(EXTRA_BPF_CFLAGS)
 LIBS := -lbpf -lelf -lz -lpcap -lcrypto -lmicrohttpd -ljansson -lcurl -lpthread -lm \
 	$(EXTRA_LDFLAGS)
 
-AGENT_SRCS := $(wildcard agent/*.c) $(wildcard exporter/*.c)
+# layers, lowest first: lib/ (no hydrawatch types), agent/{source,proto,
+# pipeline,aggregate,detect}/, exporter/ (sinks), agent/ (the runtime glue)
+LIB_SRCS := $(wildcard lib/*.c)
+AGENT_SRCS := $(LIB_SRCS) $(wildcard agent/*/*.c) $(wildcard exporter/*.c) $(wildcard agent/*.c)
+HEADERS := $(wildcard lib/*.h agent/*.h agent/*/*.h exporter/*.h) bpf/hydrawatch.h
 AGENT_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(AGENT_SRCS))
 # everything but main(): linked into the unit tests too
 LIB_OBJS := $(filter-out $(OUTPUT)/agent/main.o,$(AGENT_OBJS))
@@ -46,8 +52,8 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 TOOL_SRCS := $(wildcard tests/tools/*.c)
 TOOL_BINS := $(patsubst tests/tools/%.c,$(OUTPUT)/tools/%,$(TOOL_SRCS))
 
-.PHONY: all deps run test unit-test integration-test install clean format format-check \
-	fuzz fuzz-smoke bench
+.PHONY: all deps test-deps run test test-build unit-test integration-test install clean \
+	format format-check fuzz fuzz-smoke bench
 
 all: $(OUTPUT)/hydrawatch $(TOOL_BINS)
 
@@ -55,8 +61,14 @@ all: $(OUTPUT)/hydrawatch $(TOOL_BINS)
 # non-interactive. The stamp keeps it from running dpkg on every build.
 deps: $(OUTPUT)/.deps
 $(OUTPUT)/.deps: deploy/install-deps.sh | $(OUTPUT)
-	$(call msg,DEPS,deploy/install-deps.sh)
-	$(Q)./deploy/install-deps.sh
+	$(call msg,DEPS,deploy/install-deps.sh build)
+	$(Q)./deploy/install-deps.sh build
+	$(Q)touch $@
+
+test-deps: $(OUTPUT)/.test-deps
+$(OUTPUT)/.test-deps: deploy/install-deps.sh | $(OUTPUT)
+	$(call msg,DEPS,deploy/install-deps.sh test)
+	$(Q)./deploy/install-deps.sh test
 	$(Q)touch $@
 
 $(OUTPUT) $(OUTPUT)/agent $(OUTPUT)/tests $(OUTPUT)/tools:
@@ -64,12 +76,19 @@ $(OUTPUT) $(OUTPUT)/agent $(OUTPUT)/tests $(OUTPUT)/tools:
 
 # vmlinux.h is generated from the running kernel's BTF: CO-RE relocations
 # make the object portable, and nothing multi-megabyte is checked in.
-$(OUTPUT)/vmlinux.h: | $(OUTPUT)/.deps $(OUTPUT)
+$(OUTPUT)/vmlinux.h: | $(OUTPUT)
 	$(call msg,GEN,$@)
 	$(Q)test -r $(VMLINUX_BTF) || { echo "no kernel BTF at $(VMLINUX_BTF): pass VMLINUX_BTF=path (CONFIG_DEBUG_INFO_BTF=y kernels have it)" >&2; exit 1; }
 	$(Q)$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@
 
-$(OUTPUT)/%.bpf.o: bpf/%.bpf.c bpf/hydrawatch.h bpf/hydrawatch.bpf.h $(OUTPUT)/vmlinux.h
+$(OUTPUT)/hydrawatch.bpf.o: bpf/hydrawatch.bpf.c bpf/hydrawatch.h bpf/hydrawatch.bpf.h \
+		$(OUTPUT)/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	$(Q)llvm-strip -g $@ 2>/dev/null || true
+
+# benchmark-only programs (the floor and empty programs beside hydrawatch)
+$(OUTPUT)/%.bpf.o: tests/bench/bpf/%.bpf.c bpf/hydrawatch.h bpf/hydrawatch.bpf.h $(OUTPUT)/vmlinux.h
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 	$(Q)llvm-strip -g $@ 2>/dev/null || true
@@ -78,7 +97,10 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@
 
-$(OUTPUT)/%.o: %.c $(wildcard agent/*.h exporter/*.h) bpf/hydrawatch.h $(OUTPUT)/hydrawatch.skel.h | $(OUTPUT)/.deps
+# only the loader sees the generated skeleton
+$(OUTPUT)/agent/source/loader.o: $(OUTPUT)/hydrawatch.skel.h
+
+$(OUTPUT)/%.o: %.c $(HEADERS)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(AGENT_CFLAGS) -c $< -o $@
@@ -92,7 +114,7 @@ $(OUTPUT)/tools/hwsynth: tests/tools/hwsynth.c $(LIB_OBJS) | $(OUTPUT)/tools
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(AGENT_CFLAGS) $< $(LIB_OBJS) -o $@ $(LIBS)
 
-$(OUTPUT)/tools/%: tests/tools/%.c | $(OUTPUT)/tools $(OUTPUT)/.deps
+$(OUTPUT)/tools/%: tests/tools/%.c | $(OUTPUT)/tools
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(WARNINGS) -std=gnu11 -D_GNU_SOURCE $< -o $@ -lpthread
 
@@ -103,20 +125,21 @@ $(OUTPUT)/tests/%: tests/unit/%.c $(LIB_OBJS) | $(OUTPUT)/tests
 # libFuzzer harnesses, built with ASan and UBSan from the parser sources
 FUZZ_CC ?= clang
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	-std=gnu11 -D_GNU_SOURCE -Ibpf -Iagent -Iexporter $(WARNINGS) -Wno-unused-parameter \
+	-std=gnu11 -D_GNU_SOURCE -I. -Iagent $(WARNINGS) -Wno-unused-parameter \
 	-DHW_VERSION='"fuzz"' -DHW_GIT_REV='"fuzz"'
 FUZZ_SECONDS ?= 60
 FUZZ_SMOKE_SECONDS ?= 3
 FUZZERS := http tls syn flow
 FUZZ_BINS := $(patsubst %,$(OUTPUT)/fuzz/fuzz_%,$(FUZZERS))
-fuzz_srcs_http := agent/http.c agent/sha.c agent/identity.c agent/addr.c
-fuzz_srcs_tls := agent/tls.c agent/sha.c
-fuzz_srcs_syn := agent/ja4t.c
-fuzz_srcs_flow := $(filter-out agent/main.c agent/loader.c agent/config.c agent/listeners.c \
-	agent/cgroup.c agent/agent.c exporter/server.c exporter/metrics.c,$(AGENT_SRCS))
+fuzz_srcs_http := agent/proto/http.c lib/sha.c lib/hex.c agent/pipeline/identity.c lib/addr.c
+fuzz_srcs_tls := agent/proto/tls.c lib/sha.c lib/hex.c
+fuzz_srcs_syn := agent/proto/syn.c
+fuzz_srcs_flow := $(filter-out agent/main.c agent/source/loader.c agent/config.c \
+	agent/source/listeners.c agent/source/cgroup.c agent/agent.c exporter/server.c \
+	exporter/metrics.c,$(AGENT_SRCS))
 
 .SECONDEXPANSION:
-$(OUTPUT)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(fuzz_srcs_$$*) $(wildcard agent/*.h) bpf/hydrawatch.h | $(OUTPUT)/.deps
+$(OUTPUT)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(fuzz_srcs_$$*) $(HEADERS)
 	$(call msg,FUZZ-CC,$@)
 	$(Q)mkdir -p $(OUTPUT)/fuzz
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $< $(fuzz_srcs_$*) -o $@ -lpcap -lcrypto -lbpf -ljansson \
@@ -141,21 +164,27 @@ $(OUTPUT)/tools/hwpipe: tests/bench/hwpipe.c $(LIB_OBJS) | $(OUTPUT)/tools
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(AGENT_CFLAGS) $< $(LIB_OBJS) -o $@ $(LIBS)
 
-bench: all $(BENCH_BINS)
+bench: deps test-deps
+	$(Q)$(MAKE) --no-print-directory all $(BENCH_BINS)
 	$(Q)python3 tests/bench/run.py $(OUTPUT) $(BENCH_ARGS)
 
-run: all
+run: deps
+	$(Q)$(MAKE) --no-print-directory all
 	./$(OUTPUT)/hydrawatch --trace - $(RUN_ARGS)
 
 unit-test: $(UNIT_BINS)
 	$(Q)for t in $(UNIT_BINS); do $$t || exit 1; done
 
-integration-test: all
+integration-test: deps test-deps
+	$(Q)$(MAKE) --no-print-directory all
 	$(Q)./tests/integration/run.sh $(OUTPUT)
 
 # unit, then integration; the last line adds them up
-test: all $(UNIT_BINS) $(FUZZ_BINS) $(BENCH_BINS)
+test: deps test-deps
+	$(Q)$(MAKE) --no-print-directory test-build
 	$(Q)FUZZ_SMOKE_SECONDS=$(FUZZ_SMOKE_SECONDS) ./tests/run-all.sh $(OUTPUT)
+
+test-build: all $(UNIT_BINS) $(FUZZ_BINS) $(BENCH_BINS)
 
 install: $(OUTPUT)/hydrawatch
 	install -D -m 0755 $(OUTPUT)/hydrawatch $(DESTDIR)$(prefix)/sbin/hydrawatch
@@ -164,8 +193,9 @@ install: $(OUTPUT)/hydrawatch
 	sed 's|/usr/local/sbin|$(prefix)/sbin|' deploy/hydrawatch.service \
 		> $(DESTDIR)$(prefix)/lib/systemd/system/hydrawatch.service
 
-FORMAT_SRCS := $(wildcard bpf/*.c bpf/*.h agent/*.c agent/*.h exporter/*.c exporter/*.h \
-	tests/unit/*.c tests/tools/*.c tests/fuzz/*.c tests/bench/*.c)
+FORMAT_SRCS := $(wildcard bpf/*.c bpf/*.h lib/*.c lib/*.h agent/*.c agent/*.h agent/*/*.c \
+	agent/*/*.h exporter/*.c exporter/*.h tests/unit/*.c tests/tools/*.c tests/fuzz/*.c \
+	tests/bench/*.c tests/bench/bpf/*.c)
 format:
 	clang-format -i $(FORMAT_SRCS)
 format-check:

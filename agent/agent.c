@@ -9,13 +9,13 @@
 #include <time.h>
 #include <unistd.h>
 #include "agent.h"
-#include "alertmanager.h"
-#include "capture.h"
-#include "flow.h"
-#include "server.h"
-#include "log.h"
-#include "metrics.h"
-#include "trace.h"
+#include "exporter/alertmanager.h"
+#include "source/capture.h"
+#include "source/flow.h"
+#include "exporter/server.h"
+#include "lib/log.h"
+#include "exporter/metrics.h"
+#include "pipeline/trace.h"
 
 #define HW_PUBLISH_NS 1000000000ULL /* /metrics refresh */
 
@@ -35,7 +35,7 @@ uint64_t hw_realtime_ns(void)
 }
 
 /* kernel stamps are CLOCK_MONOTONIC; the trace speaks Unix time */
-static long long mono_to_real_offset(void)
+long long hw_mono_to_unix_offset(void)
 {
 	uint64_t m1 = clock_ns(CLOCK_MONOTONIC);
 	uint64_t r = clock_ns(CLOCK_REALTIME);
@@ -81,15 +81,6 @@ int hw_agent_setup(struct hw_agent *a)
 	    .max_prefixes = a->cfg.max_prefixes,
 	    .top_k = a->cfg.top_k,
 	};
-	struct hw_volume_cfg vc = {
-	    .interval_s = a->cfg.volume_interval,
-	    .min_count = a->cfg.volume_min,
-	    .own_factor = a->cfg.volume_factor,
-	    .mad_k = a->cfg.volume_mad_k,
-	    .min_population = a->cfg.volume_min_population,
-	    .resolve_intervals = a->cfg.volume_resolve,
-	    .warmup = a->cfg.volume_warmup,
-	};
 	char err[512];
 	int err_code;
 
@@ -104,38 +95,52 @@ int hw_agent_setup(struct hw_agent *a)
 		return 1;
 	ac.prefix4 = a->pipe.identity.prefix4;
 	ac.prefix6 = a->pipe.identity.prefix6;
-	if (hw_agg_init(&a->agg, &ac) || hw_alerts_init(&a->alerts) ||
-	    hw_volume_create(&a->detectors[a->n_detectors++], &vc)) {
+	err_code = hw_detect_register(&a->detect, &hw_volume_ops, &a->cfg.volume);
+	if (err_code) {
+		pr_warn("setting up the volume detector: %s\n", strerror(-err_code));
+		return 1;
+	}
+	ac.account_extra = hw_detect_account_extra(&a->detect);
+	if (hw_agg_init(&a->agg, &ac) || hw_alerts_init(&a->alerts)) {
 		pr_warn("allocating the aggregation tables: %s (lower --max-accounts?)\n",
 			strerror(ENOMEM));
 		return 1;
 	}
+	err_code = hw_detect_start(&a->detect, &a->agg, &a->alerts);
+	if (err_code) {
+		pr_warn("starting the detectors: %s\n", strerror(-err_code));
+		return 1;
+	}
 	a->pipe.agg = &a->agg;
-	a->pipe.detectors = a->detectors;
-	a->pipe.n_detectors = a->n_detectors;
+	a->pipe.detect = &a->detect;
 	a->pipe.alerts = &a->alerts;
 
 	if (a->cfg.trace_path[0] && !(a->pipe.trace = open_out(a->cfg.trace_path, "trace file")))
 		return 1;
 	if (a->cfg.alerts_path[0]) {
-		a->alerts_file = open_out(a->cfg.alerts_path, "alert stream");
-		if (!a->alerts_file)
+		struct hw_alert_sink sink = hw_ndjson_sink(&a->ndjson);
+
+		a->ndjson.f = open_out(a->cfg.alerts_path, "alert stream");
+		if (!a->ndjson.f || hw_alerts_add_sink(&a->alerts, &sink))
 			return 1;
-		a->alerts.ndjson = a->alerts_file;
 	}
 	if (a->cfg.alertmanager[0]) {
 		char host[256] = "unknown";
 
 		gethostname(host, sizeof(host) - 1);
+		struct hw_alert_sink sink;
+
 		a->am = hw_am_start(a->cfg.alertmanager, host);
 		if (!a->am) {
 			pr_warn("starting the Alertmanager sender: %s\n", strerror(errno));
 			return 1;
 		}
-		a->alerts.am = a->am;
+		sink = hw_am_sink(a->am);
+		if (hw_alerts_add_sink(&a->alerts, &sink))
+			return 1;
 	}
 	if (a->live && strcmp(a->cfg.listen, "off")) {
-		a->http = hw_http_start(a->cfg.listen, err, sizeof(err));
+		a->http = hw_server_start(a->cfg.listen, err, sizeof(err));
 		if (!a->http) {
 			pr_warn("%s\n", err);
 			return 1;
@@ -150,14 +155,16 @@ void hw_agent_publish(struct hw_agent *a)
 	const char *names[HW_BPF_PROGS];
 	__u64 run_ns[HW_BPF_PROGS], runs[HW_BPF_PROGS];
 	struct hw_prog_stat progs[HW_BPF_PROGS];
-	struct hw_metrics_src src = {
+	struct hw_snapshot src = {
 	    .agg = &a->agg,
 	    .stats = &a->pipe.stats,
 	    .alerts = &a->alerts,
+	    .detect = &a->detect,
 	    .am = a->am,
+	    .ndjson = a->ndjson.f ? &a->ndjson : NULL,
 	    .progs = progs,
 	    .conns_tracked = a->pipe.conns.count,
-	    .now_ns = a->live ? hw_realtime_ns() : a->agg.now_ns,
+	    .now_ns = a->live ? clock_ns(CLOCK_MONOTONIC) : a->agg.now_ns,
 	    .mode = a->live ? "live" : "offline",
 	};
 	char *metrics, *alerts;
@@ -176,7 +183,7 @@ void hw_agent_publish(struct hw_agent *a)
 	metrics = hw_metrics_render(&src, &len);
 	alerts = hw_alerts_render(&a->alerts);
 	if (metrics)
-		hw_http_publish(a->http, metrics, len, alerts);
+		hw_server_publish(a->http, metrics, len, alerts);
 	else
 		free(alerts);
 }
@@ -239,7 +246,7 @@ int hw_agent_run_live(struct hw_agent *a)
 	uint64_t interval, last;
 	int err, rc = 0;
 
-	a->pipe.mono_to_real_ns = mono_to_real_offset();
+	a->pipe.clock_to_unix_ns = hw_mono_to_unix_offset();
 	if (hw_bpf_start(&a->bpf, &a->cfg,
 			 a->cfg.kernel_only ? on_ring_record_counted : on_ring_record, &a->pipe))
 		return 1;
@@ -272,12 +279,15 @@ int hw_agent_run_live(struct hw_agent *a)
 		}
 		if (a->pipe.trace)
 			fflush(a->pipe.trace);
-		hw_pipeline_tick(&a->pipe, hw_realtime_ns());
+		hw_pipeline_tick(&a->pipe, mono);
 		if (mono >= a->next_publish_mono) {
 			a->next_publish_mono = mono + HW_PUBLISH_NS;
+			/* follow the wall clock's steps (NTP, a VM resume) in what is
+			 * written out; the event clock inside never steps */
+			a->pipe.clock_to_unix_ns = hw_mono_to_unix_offset();
 			hw_agent_publish(a);
 			if (a->http)
-				hw_http_heartbeat(a->http, mono);
+				hw_server_heartbeat(a->http, mono);
 		}
 	}
 
@@ -322,7 +332,7 @@ int hw_agent_run_offline(struct hw_agent *a)
 	}
 	/* the capture's last bins end with it */
 	hw_pipeline_tick(&a->pipe, a->agg.now_ns +
-				       (uint64_t)a->cfg.volume_interval * 1000000000ULL +
+				       (uint64_t)a->cfg.volume.interval_s * 1000000000ULL +
 				       HW_TICK_NS);
 	a->pipe.stats.parse_errors[HW_PARSER_PACKET] += ft.stats.bad_packets;
 	a->pipe.stats.conn_evictions += ft.stats.evictions;
@@ -335,20 +345,18 @@ int hw_agent_run_offline(struct hw_agent *a)
 
 void hw_agent_teardown(struct hw_agent *a)
 {
-	hw_http_stop(a->http);
+	hw_server_stop(a->http);
 	a->http = NULL;
 	hw_am_stop(a->am); /* one last try for what is queued */
 	a->am = NULL;
-	a->alerts.am = NULL;
-	for (unsigned i = 0; i < a->n_detectors; i++)
-		a->detectors[i].destroy(&a->detectors[i]);
-	a->n_detectors = 0;
+	hw_detect_free(&a->detect);
 	hw_alerts_free(&a->alerts);
 	hw_agg_free(&a->agg);
 	hw_pipeline_free(&a->pipe);
 	explicit_bzero(&a->pipe.identity, sizeof(a->pipe.identity));
 	if (a->pipe.trace && a->pipe.trace != stdout)
 		fclose(a->pipe.trace);
-	if (a->alerts_file && a->alerts_file != stdout)
-		fclose(a->alerts_file);
+	if (a->ndjson.f && a->ndjson.f != stdout)
+		fclose(a->ndjson.f);
+	a->ndjson.f = NULL;
 }

@@ -6,27 +6,25 @@
 #define HW_AGENT_H
 
 #include <signal.h>
-#include "aggregate.h"
-#include "alerts.h"
+#include "aggregate/aggregate.h"
+#include "detect/alerts.h"
+#include "exporter/ndjson.h"
 #include "config.h"
-#include "detect.h"
-#include "loader.h"
-#include "pipeline.h"
-
-#define HW_DETECTORS_MAX 8
+#include "detect/detect.h"
+#include "source/loader.h"
+#include "pipeline/pipeline.h"
 
 struct hw_agent {
 	struct hw_config cfg;
 	struct hw_pipeline pipe;
 	struct hw_agg agg;
 	struct hw_alerts alerts;
-	struct hw_detector detectors[HW_DETECTORS_MAX];
-	unsigned n_detectors;
+	struct hw_detect detect;
 	struct hw_bpf bpf;
 	bool live;
-	struct hw_http *http;
+	struct hw_server *http;
 	struct hw_am *am;
-	FILE *alerts_file;
+	struct hw_ndjson ndjson; /* the --alerts stream */
 	uint64_t next_publish_mono;
 };
 
@@ -46,5 +44,7 @@ uint64_t hw_drain_interval_ns(const struct hw_config *cfg, uint64_t interval_ns,
 			      uint64_t covered_ns, uint64_t drain_ns, unsigned records);
 /* Unix ns now */
 uint64_t hw_realtime_ns(void);
+/* CLOCK_REALTIME - CLOCK_MONOTONIC now: the event clock's Unix offset */
+long long hw_mono_to_unix_offset(void);
 
 #endif

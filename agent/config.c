@@ -1,14 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
-/* Option table: name, argument, default, help and a validating setter per
- * option. getopt_long's table and --help are both generated from it. */
+/* Option table: name, argument, default, help, and either a typed field
+ * (offset, type, bounds) or a validating setter. getopt_long's table, the
+ * config file and --help are all driven by it; options are grouped by the
+ * part they tune (a detector's thresholds together). */
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include "config.h"
-#include "identity.h"
-#include "hydrawatch.h"
+#include "pipeline/identity.h"
+#include "bpf/hydrawatch.h"
 
 #define RING_BYTES_MIN (64u << 10)
 #define RING_BYTES_MAX (1u << 30)
@@ -122,41 +125,6 @@ static int parse_double(const char *val, double lo, double hi, double *out)
 	return 0;
 }
 
-#define UINT_OPTION(fn, field, name, lo, hi)                                                       \
-	static int fn(struct hw_config *cfg, const char *val, char *err, size_t errlen)            \
-	{                                                                                          \
-		if (parse_uint(val, lo, hi, &cfg->field)) {                                        \
-			snprintf(err, errlen, "--%s: want %u-%u, got \"%s\"", name,                \
-				 (unsigned)(lo), (unsigned)(hi), val);                             \
-			return -1;                                                                 \
-		}                                                                                  \
-		return 0;                                                                          \
-	}
-#define DOUBLE_OPTION(fn, field, name, lo, hi)                                                     \
-	static int fn(struct hw_config *cfg, const char *val, char *err, size_t errlen)            \
-	{                                                                                          \
-		if (parse_double(val, lo, hi, &cfg->field)) {                                      \
-			snprintf(err, errlen, "--%s: want a number from %g to %g, got \"%s\"",     \
-				 name, (double)(lo), (double)(hi), val);                           \
-			return -1;                                                                 \
-		}                                                                                  \
-		return 0;                                                                          \
-	}
-
-UINT_OPTION(opt_max_accounts, max_accounts, "max-accounts", 16, 64u << 20)
-UINT_OPTION(opt_max_fingerprints, max_fingerprints, "max-fingerprints", 16, 16u << 20)
-UINT_OPTION(opt_max_prefixes, max_prefixes, "max-prefixes", 16, 16u << 20)
-UINT_OPTION(opt_top_k, top_k, "top-k", 1, 1000)
-UINT_OPTION(opt_poll_ms, poll_ms, "poll-ms", 1, 1000)
-UINT_OPTION(opt_drain_us, drain_us, "drain-us", 0, 1000000)
-UINT_OPTION(opt_volume_interval, volume_interval, "volume-interval", 1, 86400)
-UINT_OPTION(opt_volume_min, volume_min, "volume-min", 1, 1u << 30)
-UINT_OPTION(opt_volume_min_population, volume_min_population, "volume-min-population", 1, 1u << 20)
-UINT_OPTION(opt_volume_resolve, volume_resolve, "volume-resolve", 1, 1000)
-UINT_OPTION(opt_volume_warmup, volume_warmup, "volume-warmup", 0, 10000)
-DOUBLE_OPTION(opt_volume_factor, volume_factor, "volume-factor", 1, 1e6)
-DOUBLE_OPTION(opt_volume_mad_k, volume_mad_k, "volume-mad-k", 0, 1e6)
-
 static int opt_listen(struct hw_config *cfg, const char *val, char *err, size_t errlen)
 {
 	if (strcmp(val, "off") && !strchr(val, ':')) {
@@ -222,79 +190,216 @@ static int opt_help(struct hw_config *cfg, const char *val, char *err, size_t er
 	return 0;
 }
 
+#define HW_OPT_UINT(field, min, max)                                                               \
+	.type = HW_OPT_TYPE_UINT, .offset = offsetof(struct hw_config, field), .lo = (min),        \
+	.hi = (double)(max)
+#define HW_OPT_DOUBLE(field, min, max)                                                             \
+	.type = HW_OPT_TYPE_DOUBLE, .offset = offsetof(struct hw_config, field), .lo = (min),      \
+	.hi = (double)(max)
+
 const struct hw_option hw_options[] = {
-    {"cgroup", 0, "PATH", "the cgroup v2 root (from /proc/mounts)",
-     "cgroup v2 directory whose sockets are watched", opt_cgroup, false},
-    {"ports", 'p', "LIST", "every passive TCP connection",
-     "local TCP ports to watch: 8000 or 80,443,8000-8099", opt_ports, false},
-    {"capture-bytes", 0, "N", "1024",
-     "first client bytes of each exchange carried to the agent, across segments (0-2048, 0 "
-     "disables); parsed in memory, never written out",
-     opt_capture_bytes, true},
-    {"trace", 't', "FILE|-", "off",
-     "append one JSON line per connection and exchange to FILE (- for stdout)", opt_trace, false},
-    {"ring-bytes", 0, "N", "8388608", "kernel-to-agent ring buffer size (power of two)",
-     opt_ring_bytes, true},
-    {"identity", 'i', "MODE", "client-ip",
-     "what an account is: header:NAME, client-ip, client-prefix[:/24,/48] or xff", opt_identity,
-     true},
-    {"identity-key", 'k', "FILE", "a random key per start",
-     "HMAC-SHA256 key for account ids (at least 16 bytes; must not be group/other readable)",
-     opt_identity_key, false},
-    {"read", 'r', "FILE", NULL,
-     "offline: run the pipeline over a pcap/pcapng capture instead of the kernel", opt_read, false},
-    {"max-conns", 0, "N", "32768", "open connections the agent tracks (LRU beyond)", opt_max_conns,
-     true},
-    {"listen", 'l', "ADDR:PORT", "127.0.0.1:9477",
-     "serve /metrics, /alerts and /healthz there; off disables", opt_listen, true},
-    {"alerts", 'a', "FILE|-", "off",
-     "append one JSON line per alert firing and resolving to FILE (- for stdout)", opt_alerts,
-     false},
-    {"alertmanager", 0, "URL", "off",
-     "also push alerts to this Alertmanager (v2 API), e.g. http://127.0.0.1:9093", opt_alertmanager,
-     false},
-    {"max-accounts", 0, "N", "100000", "accounts tracked (LRU beyond, counted)", opt_max_accounts,
-     true},
-    {"max-fingerprints", 0, "N", "4096", "fingerprints tracked per kind (LRU beyond, counted)",
-     opt_max_fingerprints, true},
-    {"max-prefixes", 0, "N", "16384", "client prefixes tracked (LRU beyond, counted)",
-     opt_max_prefixes, true},
-    {"top-k", 0, "N", "20", "fingerprints per kind exported as label values", opt_top_k, true},
-    {"volume-interval", 0, "SECONDS", "60", "volume detector: bin width", opt_volume_interval,
-     true},
-    {"volume-min", 0, "N", "30", "volume detector: exchanges in a bin before an account can fire",
-     opt_volume_min, true},
-    {"volume-factor", 0, "X", "5", "volume detector: times the account's own baseline",
-     opt_volume_factor, true},
-    {"volume-mad-k", 0, "K", "6",
-     "volume detector: population median + K robust standard deviations", opt_volume_mad_k, true},
-    {"volume-min-population", 0, "N", "5",
-     "volume detector: active accounts needed to compare against", opt_volume_min_population, true},
-    {"volume-resolve", 0, "N", "2", "volume detector: quiet bins before an alert resolves",
-     opt_volume_resolve, true},
-    {"volume-warmup", 0, "N", "3",
-     "volume detector: bins an account must have been seen before it can fire", opt_volume_warmup,
-     true},
-    {"poll-ms", 0, "MS", "10", "drain the ring buffer at least this often", opt_poll_ms, true},
-    {"drain-us", 0, "US", "50",
-     "aim for drains this long: under load the ring is drained more often than --poll-ms, "
-     "down to every 1 ms (0: always every --poll-ms)",
-     opt_drain_us, true},
-    {"bpf-stats", 0, NULL, NULL,
-     "enable kernel BPF run-time statistics for the bpf_run metrics (costs ~20 ns per run)",
-     opt_bpf_stats, false},
-    {"kernel-only", 0, NULL, NULL,
-     "attach and drain as usual, but only count events: no parsing, accounts, metrics of "
-     "traffic or alerts (measures what the kernel side costs alone)",
-     opt_kernel_only, false},
-    {"config", 'c', "FILE", NULL,
-     "read options from FILE: name = value lines with the long option names", opt_config, false},
-    {"verbose", 'v', NULL, NULL, "more logging; twice shows libbpf debug output", opt_verbose,
-     false},
-    {"version", 'V', NULL, NULL, "print the version and exit", opt_version, false},
-    {"help", 'h', NULL, NULL, "print this help and exit", opt_help, false},
+    {.name = "cgroup",
+     .arg = "PATH",
+     .def = "the cgroup v2 root (from /proc/mounts)",
+     .help = "cgroup v2 directory whose sockets are watched",
+     .apply = opt_cgroup},
+    {.name = "ports",
+     .short_name = 'p',
+     .arg = "LIST",
+     .def = "every passive TCP connection",
+     .help = "local TCP ports to watch: 8000 or 80,443,8000-8099",
+     .apply = opt_ports},
+    {.name = "capture-bytes",
+     .arg = "N",
+     .def = "1024",
+     .help = "first client bytes of each exchange carried to the agent, across segments (0-2048, 0 "
+	     "disables); parsed in memory, never written out",
+     .apply = opt_capture_bytes,
+     .def_is_value = true},
+    {.name = "trace",
+     .short_name = 't',
+     .arg = "FILE|-",
+     .def = "off",
+     .help = "append one JSON line per connection and exchange to FILE (- for stdout)",
+     .apply = opt_trace},
+    {.name = "ring-bytes",
+     .arg = "N",
+     .def = "8388608",
+     .help = "kernel-to-agent ring buffer size (power of two)",
+     .apply = opt_ring_bytes,
+     .def_is_value = true},
+    {.name = "identity",
+     .short_name = 'i',
+     .arg = "MODE",
+     .def = "client-ip",
+     .help = "what an account is: header:NAME, client-ip, client-prefix[:/24,/48] or xff",
+     .apply = opt_identity,
+     .def_is_value = true},
+    {.name = "identity-key",
+     .short_name = 'k',
+     .arg = "FILE",
+     .def = "a random key per start",
+     .help =
+	 "HMAC-SHA256 key for account ids (at least 16 bytes; must not be group/other readable)",
+     .apply = opt_identity_key},
+    {.name = "read",
+     .short_name = 'r',
+     .arg = "FILE",
+     .help = "offline: run the pipeline over a pcap/pcapng capture instead of the kernel",
+     .apply = opt_read},
+    {.name = "max-conns",
+     .arg = "N",
+     .def = "32768",
+     .help = "open connections the agent tracks (LRU beyond)",
+     .apply = opt_max_conns,
+     .def_is_value = true},
+    {.name = "listen",
+     .short_name = 'l',
+     .arg = "ADDR:PORT",
+     .def = "127.0.0.1:9477",
+     .help = "serve /metrics, /alerts and /healthz there; off disables",
+     .apply = opt_listen,
+     .def_is_value = true},
+    {.name = "alerts",
+     .short_name = 'a',
+     .arg = "FILE|-",
+     .def = "off",
+     .help = "append one JSON line per alert firing and resolving to FILE (- for stdout)",
+     .apply = opt_alerts},
+    {.name = "alertmanager",
+     .arg = "URL",
+     .def = "off",
+     .help = "also push alerts to this Alertmanager (v2 API), e.g. http://127.0.0.1:9093",
+     .apply = opt_alertmanager},
+    {.name = "max-accounts",
+     .arg = "N",
+     .def = "100000",
+     .help = "accounts tracked (LRU beyond, counted)",
+     .def_is_value = true,
+     HW_OPT_UINT(max_accounts, 16, 64u << 20)},
+    {.name = "max-fingerprints",
+     .arg = "N",
+     .def = "4096",
+     .help = "fingerprints tracked per kind (LRU beyond, counted)",
+     .def_is_value = true,
+     HW_OPT_UINT(max_fingerprints, 16, 16u << 20)},
+    {.name = "max-prefixes",
+     .arg = "N",
+     .def = "16384",
+     .help = "client prefixes tracked (LRU beyond, counted)",
+     .def_is_value = true,
+     HW_OPT_UINT(max_prefixes, 16, 16u << 20)},
+    {.name = "top-k",
+     .arg = "N",
+     .def = "20",
+     .help = "fingerprints per kind exported as label values",
+     .def_is_value = true,
+     HW_OPT_UINT(top_k, 1, 1000)},
+    {.name = "volume-interval",
+     .arg = "SECONDS",
+     .def = "60",
+     .help = "volume detector: bin width",
+     .def_is_value = true,
+     HW_OPT_UINT(volume.interval_s, 1, 86400)},
+    {.name = "volume-min",
+     .arg = "N",
+     .def = "30",
+     .help = "volume detector: exchanges in a bin before an account can fire",
+     .def_is_value = true,
+     HW_OPT_UINT(volume.min_count, 1, 1u << 30)},
+    {.name = "volume-factor",
+     .arg = "X",
+     .def = "5",
+     .help = "volume detector: times the account's own baseline",
+     .def_is_value = true,
+     HW_OPT_DOUBLE(volume.own_factor, 1, 1e6)},
+    {.name = "volume-mad-k",
+     .arg = "K",
+     .def = "6",
+     .help = "volume detector: population median + K robust standard deviations",
+     .def_is_value = true,
+     HW_OPT_DOUBLE(volume.mad_k, 0, 1e6)},
+    {.name = "volume-min-population",
+     .arg = "N",
+     .def = "5",
+     .help = "volume detector: active accounts needed to compare against",
+     .def_is_value = true,
+     HW_OPT_UINT(volume.min_population, 1, 1u << 20)},
+    {.name = "volume-resolve",
+     .arg = "N",
+     .def = "2",
+     .help = "volume detector: quiet bins before an alert resolves",
+     .def_is_value = true,
+     HW_OPT_UINT(volume.resolve_intervals, 1, 1000)},
+    {.name = "volume-warmup",
+     .arg = "N",
+     .def = "3",
+     .help = "volume detector: bins an account must have been seen before it can fire",
+     .def_is_value = true,
+     HW_OPT_UINT(volume.warmup, 0, 10000)},
+    {.name = "poll-ms",
+     .arg = "MS",
+     .def = "10",
+     .help = "drain the ring buffer at least this often",
+     .def_is_value = true,
+     HW_OPT_UINT(poll_ms, 1, 1000)},
+    {.name = "drain-us",
+     .arg = "US",
+     .def = "50",
+     .help = "aim for drains this long: under load the ring is drained more often than --poll-ms, "
+	     "down to every 1 ms (0: always every --poll-ms)",
+     .def_is_value = true,
+     HW_OPT_UINT(drain_us, 0, 1000000)},
+    {.name = "bpf-stats",
+     .help = "enable kernel BPF run-time statistics for the bpf_run metrics (costs ~20 ns per run)",
+     .apply = opt_bpf_stats},
+    {.name = "kernel-only",
+     .help = "attach and drain as usual, but only count events: no parsing, accounts, metrics of "
+	     "traffic or alerts (measures what the kernel side costs alone)",
+     .apply = opt_kernel_only},
+    {.name = "config",
+     .short_name = 'c',
+     .arg = "FILE",
+     .help = "read options from FILE: name = value lines with the long option names",
+     .apply = opt_config},
+    {.name = "verbose",
+     .short_name = 'v',
+     .help = "more logging; twice shows libbpf debug output",
+     .apply = opt_verbose},
+    {.name = "version",
+     .short_name = 'V',
+     .help = "print the version and exit",
+     .apply = opt_version},
+    {.name = "help", .short_name = 'h', .help = "print this help and exit", .apply = opt_help},
     {0},
 };
+
+int hw_option_apply(const struct hw_option *o, struct hw_config *cfg, const char *val, char *err,
+		    size_t errlen)
+{
+	char *field = (char *)cfg + o->offset;
+
+	switch (o->type) {
+	case HW_OPT_TYPE_UINT:
+		if (parse_uint(val, (unsigned long)o->lo, (unsigned long)o->hi,
+			       (unsigned *)field)) {
+			snprintf(err, errlen, "--%s: want %lu-%lu, got \"%s\"", o->name,
+				 (unsigned long)o->lo, (unsigned long)o->hi, val);
+			return -1;
+		}
+		return 0;
+	case HW_OPT_TYPE_DOUBLE:
+		if (parse_double(val, o->lo, o->hi, (double *)field)) {
+			snprintf(err, errlen, "--%s: want a number from %g to %g, got \"%s\"",
+				 o->name, o->lo, o->hi, val);
+			return -1;
+		}
+		return 0;
+	case HW_OPT_TYPE_FUNC:
+		break;
+	}
+	return o->apply(cfg, val, err, errlen);
+}
 
 void hw_config_defaults(struct hw_config *cfg)
 {
@@ -304,7 +409,7 @@ void hw_config_defaults(struct hw_config *cfg)
 	cfg->watch_all_ports = true;
 	/* the table's defaults are the defaults: --help cannot disagree */
 	for (const struct hw_option *o = hw_options; o->name; o++)
-		if (o->def_is_value && o->apply(cfg, o->def, err, sizeof(err)))
+		if (o->def_is_value && hw_option_apply(o, cfg, o->def, err, sizeof(err)))
 			abort(); /* a default that fails its own validation is a bug */
 }
 
@@ -346,7 +451,7 @@ int hw_config_parse_args(struct hw_config *cfg, int argc, char **argv, char *err
 				if (p->short_name == c)
 					o = p;
 		}
-		if (!o || o->apply(cfg, optarg, err, errlen))
+		if (!o || hw_option_apply(o, cfg, optarg, err, errlen))
 			return -1;
 	}
 	if (optind < argc) {
@@ -396,7 +501,8 @@ int hw_config_load_file(struct hw_config *cfg, const char *path, char *err, size
 			fclose(f);
 			return -1;
 		}
-		if ((o->arg && !eq) || o->apply(cfg, o->arg ? val : NULL, msg, sizeof(msg))) {
+		if ((o->arg && !eq) ||
+		    hw_option_apply(o, cfg, o->arg ? val : NULL, msg, sizeof(msg))) {
 			if (o->arg && !eq)
 				snprintf(msg, sizeof(msg), "%s needs a value: %s = ...", name,
 					 name);

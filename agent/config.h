@@ -6,7 +6,8 @@
 
 #include <stdbool.h>
 #include <stdio.h>
-#include "ports.h"
+#include "detect/volume.h"
+#include "source/ports.h"
 
 #define HW_PATH_MAX 4096
 
@@ -25,8 +26,8 @@ struct hw_config {
 	char alerts_path[HW_PATH_MAX];	/* "" = none, "-" = stdout */
 	char alertmanager[HW_PATH_MAX]; /* base URL, "" = none */
 	unsigned max_accounts, max_fingerprints, max_prefixes, top_k;
-	unsigned volume_interval, volume_min, volume_min_population, volume_resolve, volume_warmup;
-	double volume_factor, volume_mad_k;
+	/* detectors: each its own option group */
+	struct hw_volume_cfg volume;
 	bool bpf_stats;
 	bool kernel_only; /* drain and count events, nothing more (benchmarks) */
 	unsigned poll_ms;
@@ -34,6 +35,12 @@ struct hw_config {
 	int verbose;
 	bool show_help;
 	bool show_version;
+};
+
+enum hw_option_type {
+	HW_OPT_TYPE_FUNC = 0, /* apply() validates and sets */
+	HW_OPT_TYPE_UINT,     /* unsigned at offset, lo..hi */
+	HW_OPT_TYPE_DOUBLE,   /* double at offset, lo..hi */
 };
 
 struct hw_option {
@@ -44,11 +51,17 @@ struct hw_option {
 	const char *help;
 	int (*apply)(struct hw_config *cfg, const char *val, char *err, size_t errlen);
 	bool def_is_value; /* def is applied by hw_config_defaults, not just shown */
+	enum hw_option_type type;
+	size_t offset;
+	double lo, hi;
 };
 
 extern const struct hw_option hw_options[];
 
 void hw_config_defaults(struct hw_config *cfg);
+/* validates val and sets what o names; 0, or -1 with a message in err */
+int hw_option_apply(const struct hw_option *o, struct hw_config *cfg, const char *val, char *err,
+		    size_t errlen);
 /* Returns 0, or -1 with a message in err. */
 int hw_config_parse_args(struct hw_config *cfg, int argc, char **argv, char *err, size_t errlen);
 /* "name = value" lines with the long option names; # comments. Command

@@ -5,8 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 #include "agent.h"
-#include "cgroup.h"
-#include "log.h"
+#include "source/cgroup.h"
+#include "lib/log.h"
 
 static void on_signal(int sig)
 {

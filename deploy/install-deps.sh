@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Installs the Debian packages hydrawatch needs to build, run and test.
-# Idempotent and non-interactive: it asks dpkg first and calls apt-get only
-# for what is missing. Used by `make deps` (and so by every build target).
+# Installs the Debian packages hydrawatch needs: `build` (what `make`
+# compiles with: `make deps`) or `test` (the peers and tools the tests run:
+# `make test-deps`), or both when no argument is given. Idempotent and
+# non-interactive: it asks dpkg first and calls apt-get only for what is
+# missing. `make run` and `make test` call it; plain `make` never does.
 set -euo pipefail
 
 BUILD_PKGS=(clang llvm make gcc pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev
@@ -10,8 +12,15 @@ BUILD_PKGS=(clang llvm make gcc pkg-config bpftool libbpf-dev libelf-dev zlib1g-
 TEST_PKGS=(iproute2 procps util-linux python3 curl nginx-light wrk openssl tcpdump nodejs
 	prometheus prometheus-alertmanager)
 
+case "${1:-all}" in
+build) want=("${BUILD_PKGS[@]}") ;;
+test) want=("${TEST_PKGS[@]}") ;;
+all) want=("${BUILD_PKGS[@]}" "${TEST_PKGS[@]}") ;;
+*) echo "usage: install-deps.sh [build|test]" >&2; exit 2 ;;
+esac
+
 missing=()
-for p in "${BUILD_PKGS[@]}" "${TEST_PKGS[@]}"; do
+for p in "${want[@]}"; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
 		missing+=("$p")
 	fi
@@ -20,7 +29,7 @@ done
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "install-deps: missing Debian packages: ${missing[*]}" >&2
-	echo "install-deps: run 'sudo make deps' (or apt-get install them) and retry" >&2
+	echo "install-deps: run 'sudo make deps test-deps' (or apt-get install them) and retry" >&2
 	exit 1
 fi
 echo "install-deps: installing ${missing[*]}"

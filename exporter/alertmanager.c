@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "alertmanager.h"
-#include "alerts.h"
-#include "log.h"
+#include "exporter/alertmanager.h"
+#include "snapshot.h"
+#include "lib/log.h"
 
 struct hw_am {
 	char url[512];
@@ -226,4 +226,14 @@ void hw_am_stop(struct hw_am *am)
 	pthread_cond_destroy(&am->cond);
 	curl_global_cleanup();
 	free(am);
+}
+
+static void am_emit(void *ctx, const json_t *alert)
+{
+	hw_am_enqueue(ctx, alert);
+}
+
+struct hw_alert_sink hw_am_sink(struct hw_am *am)
+{
+	return (struct hw_alert_sink){.emit = am_emit, .refresh = am_emit, .ctx = am};
 }

@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 #include <stdint.h>
+#include "snapshot.h"
 
 #define HW_AM_QUEUE_MAX	    4096 /* alerts waiting; the oldest is dropped past it */
 #define HW_AM_BATCH_MAX	    256	 /* alerts per POST */
@@ -25,6 +26,8 @@ struct hw_am;
 struct hw_am *hw_am_start(const char *url, const char *instance);
 /* converts one hydrawatch alert to Alertmanager's form and queues it */
 void hw_am_enqueue(struct hw_am *am, const json_t *alert);
+/* a sink queueing every state change and every refresh */
+struct hw_alert_sink hw_am_sink(struct hw_am *am);
 void hw_am_stats(struct hw_am *am, struct hw_am_stats *out);
 /* stops after one last attempt to send what is queued (bounded wait) */
 void hw_am_stop(struct hw_am *am);

@@ -11,9 +11,9 @@
 #include <dirent.h>
 #include <sys/resource.h>
 #include <unistd.h>
-#include "alertmanager.h"
-#include "alerts.h"
-#include "metrics.h"
+#include "exporter/alertmanager.h"
+#include "exporter/ndjson.h"
+#include "exporter/metrics.h"
 
 struct buf {
 	char *p;
@@ -162,13 +162,14 @@ static void fingerprint_metrics(struct buf *b, const struct hw_agg *a, uint64_t 
 			out(b,
 			    "hydrawatch_fingerprint_exchanges_total{kind=\"%s\",fingerprint=\"%s\"}"
 			    " %llu\n",
-			    hw_fp_kind_name((enum hw_fp_kind)k), esc,
+			    hw_agg_fp_kind_name((enum hw_fp_kind)k), esc,
 			    (unsigned long long)a->exported[k][i].exchanges);
 		}
 		out(b,
 		    "hydrawatch_fingerprint_exchanges_total{kind=\"%s\",fingerprint=\"other\"} "
 		    "%llu\n",
-		    hw_fp_kind_name((enum hw_fp_kind)k), (unsigned long long)a->other_exchanges[k]);
+		    hw_agg_fp_kind_name((enum hw_fp_kind)k),
+		    (unsigned long long)a->other_exchanges[k]);
 	}
 	family(b, "hydrawatch_fingerprint_accounts", "gauge",
 	       "Distinct accounts seen with a fingerprint over the last one to two hours "
@@ -186,8 +187,8 @@ static void fingerprint_metrics(struct buf *b, const struct hw_agg *a, uint64_t 
 			out(b,
 			    "hydrawatch_fingerprint_accounts{kind=\"%s\",fingerprint=\"%s\"} "
 			    "%.0f\n",
-			    hw_fp_kind_name((enum hw_fp_kind)k), esc,
-			    g ? hw_group_accounts(g, now) : 0.0);
+			    hw_agg_fp_kind_name((enum hw_fp_kind)k), esc,
+			    g ? hw_agg_group_accounts(g, now) : 0.0);
 		}
 		{
 			struct hw_group other = {0};
@@ -197,12 +198,13 @@ static void fingerprint_metrics(struct buf *b, const struct hw_agg *a, uint64_t 
 			out(b,
 			    "hydrawatch_fingerprint_accounts{kind=\"%s\",fingerprint=\"other\"} "
 			    "%.0f\n",
-			    hw_fp_kind_name((enum hw_fp_kind)k), hw_group_accounts(&other, now));
+			    hw_agg_fp_kind_name((enum hw_fp_kind)k),
+			    hw_agg_group_accounts(&other, now));
 		}
 	}
 }
 
-static void table_metrics(struct buf *b, const struct hw_agg *a, const struct hw_metrics_src *s)
+static void table_metrics(struct buf *b, const struct hw_agg *a, const struct hw_snapshot *s)
 {
 	const struct hw_table *tables[] = {&a->accounts, &a->prefixes, &a->fps[0], &a->fps[1],
 					   &a->fps[2]};
@@ -228,7 +230,7 @@ static void table_metrics(struct buf *b, const struct hw_agg *a, const struct hw
 	out(b, "hydrawatch_table_memory_bytes %zu\n", hw_agg_bytes(a));
 }
 
-static void pipeline_metrics(struct buf *b, const struct hw_metrics_src *s)
+static void pipeline_metrics(struct buf *b, const struct hw_snapshot *s)
 {
 	const struct hw_stats *st = s->stats;
 	static const char *const drops[] = {"storage_fail", "hdr_unparsed", "seq_jump",
@@ -262,8 +264,8 @@ static void pipeline_metrics(struct buf *b, const struct hw_metrics_src *s)
 	       "Malformed input (HTTP heads, ClientHellos, SYNs, captured packets), counted and "
 	       "skipped.");
 	for (unsigned i = 0; i < HW_PARSER_MAX; i++)
-		out(b, "hydrawatch_parse_errors_total{parser=\"%s\"} %llu\n", hw_parser_name(i),
-		    (unsigned long long)st->parse_errors[i]);
+		out(b, "hydrawatch_parse_errors_total{parser=\"%s\"} %llu\n",
+		    hw_stats_parser_name(i), (unsigned long long)st->parse_errors[i]);
 	family(b, "hydrawatch_capture_gaps_total", "counter",
 	       "Captured request bytes that arrived out of order and were not parsed.");
 	out(b, "hydrawatch_capture_gaps_total %llu\n", (unsigned long long)st->capture_gaps);
@@ -282,7 +284,7 @@ static void pipeline_metrics(struct buf *b, const struct hw_metrics_src *s)
 	out(b, "hydrawatch_ring_drain_seconds_total %.9f\n", (double)st->drain_ns / 1e9);
 }
 
-static void alert_metrics(struct buf *b, const struct hw_metrics_src *s)
+static void alert_metrics(struct buf *b, const struct hw_snapshot *s)
 {
 	const struct hw_alerts *al = s->alerts;
 	struct hw_am_stats am = {0};
@@ -306,7 +308,7 @@ static void alert_metrics(struct buf *b, const struct hw_metrics_src *s)
 	family(b, "hydrawatch_alert_stream_lost_total", "counter",
 	       "Alert lines that could not be written to the --alerts stream.");
 	out(b, "hydrawatch_alert_stream_lost_total %llu\n",
-	    (unsigned long long)(al ? al->ndjson_lost : 0));
+	    (unsigned long long)(s->ndjson ? s->ndjson->lost : 0));
 	if (s->am)
 		hw_am_stats(s->am, &am);
 	family(b, "hydrawatch_alertmanager_sent_total", "counter", "Alerts Alertmanager accepted.");
@@ -322,7 +324,7 @@ static void alert_metrics(struct buf *b, const struct hw_metrics_src *s)
 	out(b, "hydrawatch_alertmanager_queue_length %llu\n", (unsigned long long)am.queued);
 }
 
-char *hw_metrics_render(const struct hw_metrics_src *s, size_t *len)
+char *hw_metrics_render(const struct hw_snapshot *s, size_t *len)
 {
 	const struct hw_agg *a = s->agg;
 	struct buf b = {0};

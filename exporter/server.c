@@ -10,12 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "server.h"
+#include "exporter/server.h"
 
 /* /healthz fails when the main loop has not ticked for this long */
 #define HEALTH_STALE_NS (10ULL * 1000000000ULL)
 
-struct hw_http {
+struct hw_server {
 	struct MHD_Daemon *d;
 	pthread_mutex_t lock;
 	char *metrics;
@@ -53,7 +53,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 			      const char *method, const char *version, const char *upload,
 			      size_t *upload_size, void **con_cls)
 {
-	struct hw_http *h = cls;
+	struct hw_server *h = cls;
 	enum MHD_Result ret;
 
 	(void)version, (void)upload, (void)upload_size, (void)con_cls;
@@ -136,10 +136,10 @@ bad:
 	return -1;
 }
 
-struct hw_http *hw_http_start(const char *addr, char *err, size_t errlen)
+struct hw_server *hw_server_start(const char *addr, char *err, size_t errlen)
 {
 	struct sockaddr_storage ss;
-	struct hw_http *h;
+	struct hw_server *h;
 	const union MHD_DaemonInfo *info;
 
 	if (parse_addr(addr, &ss, err, errlen))
@@ -168,12 +168,12 @@ struct hw_http *hw_http_start(const char *addr, char *err, size_t errlen)
 	return h;
 }
 
-unsigned hw_http_port(const struct hw_http *h)
+unsigned hw_server_port(const struct hw_server *h)
 {
 	return h->port;
 }
 
-void hw_http_publish(struct hw_http *h, char *metrics, size_t metrics_len, char *alerts)
+void hw_server_publish(struct hw_server *h, char *metrics, size_t metrics_len, char *alerts)
 {
 	char *old_m, *old_a;
 
@@ -188,12 +188,12 @@ void hw_http_publish(struct hw_http *h, char *metrics, size_t metrics_len, char 
 	free(old_a);
 }
 
-void hw_http_heartbeat(struct hw_http *h, uint64_t ns)
+void hw_server_heartbeat(struct hw_server *h, uint64_t ns)
 {
 	atomic_store(&h->heartbeat, ns);
 }
 
-void hw_http_stop(struct hw_http *h)
+void hw_server_stop(struct hw_server *h)
 {
 	if (!h)
 		return;

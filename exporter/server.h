@@ -8,16 +8,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct hw_http;
+struct hw_server;
 
 /* addr "127.0.0.1:9477", "[::1]:9477" or ":9477" (all addresses) */
-struct hw_http *hw_http_start(const char *addr, char *err, size_t errlen);
+struct hw_server *hw_server_start(const char *addr, char *err, size_t errlen);
 /* takes ownership of the buffers (malloc'd) */
-void hw_http_publish(struct hw_http *h, char *metrics, size_t metrics_len, char *alerts);
+void hw_server_publish(struct hw_server *h, char *metrics, size_t metrics_len, char *alerts);
 /* the main loop's heartbeat for /healthz */
-void hw_http_heartbeat(struct hw_http *h, uint64_t mono_ns);
-void hw_http_stop(struct hw_http *h);
+void hw_server_heartbeat(struct hw_server *h, uint64_t mono_ns);
+void hw_server_stop(struct hw_server *h);
 /* the port bound (useful with port 0) */
-unsigned hw_http_port(const struct hw_http *h);
+unsigned hw_server_port(const struct hw_server *h);
 
 #endif

@@ -21,8 +21,8 @@
 #include <string.h>
 #include <time.h>
 #include "agent.h"
-#include "event.h"
-#include "hydrawatch.h"
+#include "pipeline/event.h"
+#include "bpf/hydrawatch.h"
 
 #define CONNS	  256
 #define GAP_NS	  10000ULL /* between exchanges: 100,000/s */

@@ -5,9 +5,9 @@
 #include <stdint.h>
 #include <stddef.h>
 #include <stdio.h>
-#include "capture.h"
-#include "flow.h"
-#include "pipeline.h"
+#include "source/capture.h"
+#include "source/flow.h"
+#include "pipeline/pipeline.h"
 
 static const int dlts[] = {DLT_EN10MB, DLT_RAW, DLT_LINUX_SLL, DLT_LINUX_SLL2, DLT_NULL};
 
@@ -47,7 +47,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		pos += 2;
 		if (n > size - pos)
 			n = size - pos;
-		off = hw_link_ip_offset(dlt, data + pos, n);
+		off = hw_capture_link_ip_offset(dlt, data + pos, n);
 		if (off >= 0)
 			hw_flow_packet(&t, ts += 1000, data + pos + off, n - (size_t)off);
 		pos += n;

@@ -2,8 +2,8 @@
 /* libFuzzer: HTTP request heads, fingerprint and identity over any bytes. */
 #include <stdint.h>
 #include <stddef.h>
-#include "http.h"
-#include "identity.h"
+#include "proto/http.h"
+#include "pipeline/identity.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -17,7 +17,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (hw_http_parse_request(data, size, id.header, &r) <= HW_PARSE_INCOMPLETE) {
 		hw_http_fingerprint(&r, fp);
-		hw_ua_family(r.user_agent.p, r.user_agent.n);
+		hw_http_ua_family(r.user_agent.p, r.user_agent.n);
 		hw_identity_account(&id, &r, addr, acct);
 		id.kind = HW_ID_XFF;
 		hw_identity_account(&id, &r, addr, acct);

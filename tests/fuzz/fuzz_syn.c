@@ -2,7 +2,7 @@
 /* libFuzzer: SYN header parsing and JA4T over any bytes. */
 #include <stdint.h>
 #include <stddef.h>
-#include "ja4t.h"
+#include "proto/syn.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -2,7 +2,7 @@
 /* libFuzzer: ClientHello parsing and JA4 over any bytes. */
 #include <stdint.h>
 #include <stddef.h>
-#include "tls.h"
+#include "proto/tls.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -10,6 +10,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char ja4[HW_JA4_LEN + 1];
 
 	if (hw_tls_parse_client_hello(data, size, &h) == HW_PARSE_OK)
-		hw_ja4(&h, ja4);
+		hw_tls_ja4(&h, ja4);
 	return 0;
 }

@@ -13,9 +13,9 @@
 #include <string.h>
 #include <unistd.h>
 #include "agent.h"
-#include "hydrawatch.h"
-#include "log.h"
-#include "server.h"
+#include "bpf/hydrawatch.h"
+#include "lib/log.h"
+#include "exporter/server.h"
 
 static void on_signal(int sig)
 {
@@ -92,7 +92,7 @@ int main(int argc, char **argv)
 	if (hw_agent_setup(&a))
 		return 1;
 	if (strcmp(a.cfg.listen, "off")) {
-		a.http = hw_http_start(a.cfg.listen, err, sizeof(err));
+		a.http = hw_server_start(a.cfg.listen, err, sizeof(err));
 		if (!a.http) {
 			fprintf(stderr, "hwsynth: %s\n", err);
 			return 1;
@@ -139,7 +139,7 @@ int main(int argc, char **argv)
 	{
 		/* the detectors' cost: one bin evaluated over every tracked account */
 		struct timespec t0, t1;
-		uint64_t bin = (uint64_t)a.cfg.volume_interval * 1000000000ULL;
+		uint64_t bin = (uint64_t)a.cfg.volume.interval_s * 1000000000ULL;
 
 		clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t0);
 		hw_pipeline_tick(&a.pipe, ts + 2 * bin);

@@ -9,15 +9,15 @@
 #include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
-#include "addr.h"
+#include "lib/addr.h"
 #include "agent.h"
-#include "cgroup.h"
+#include "source/cgroup.h"
 #include "config.h"
-#include "event.h"
-#include "listeners.h"
-#include "pipeline.h"
-#include "ports.h"
-#include "trace.h"
+#include "pipeline/event.h"
+#include "source/listeners.h"
+#include "pipeline/pipeline.h"
+#include "source/ports.h"
+#include "pipeline/trace.h"
 
 static void test_ports_valid(void **state)
 {
@@ -342,7 +342,12 @@ static void pipe_exchange(struct hw_pipeline *p, uint32_t index, const char *hea
  * fingerprint, and one account's key to one account, however often seen. */
 static void test_fingerprint_change_on_one_connection(void **state)
 {
-	struct hw_agg_cfg cfg = {64, 64, 64, 8, 24, 48};
+	struct hw_agg_cfg cfg = {.max_accounts = 64,
+				 .max_fingerprints = 64,
+				 .max_prefixes = 64,
+				 .top_k = 8,
+				 .prefix4 = 24,
+				 .prefix6 = 48};
 	struct hw_pipeline p;
 	struct hw_agg agg;
 	char err[256];
@@ -520,7 +525,7 @@ static void test_account_cache_across_connections(void **state)
 	{
 		uint8_t bytes[HW_ACCOUNT_LEN / 2];
 
-		assert_int_equal(hw_account_bytes(first, bytes), 0);
+		assert_int_equal(hw_identity_account_bytes(first, bytes), 0);
 		assert_memory_equal(c->ex.account_key, bytes, sizeof(bytes));
 	}
 	pipe_close(&p);

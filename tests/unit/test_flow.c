@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-#include "capture.h"
-#include "event.h"
-#include "flow.h"
+#include "source/capture.h"
+#include "pipeline/event.h"
+#include "source/flow.h"
 
 #define MAX_EVENTS 64
 
@@ -398,25 +398,25 @@ static void test_link_layers(void **state)
 	(void)state;
 	/* Ethernet with two VLAN tags (QinQ) */
 	f[12] = 0x88, f[13] = 0xa8, f[16] = 0x81, f[17] = 0x00, f[20] = 0x08, f[21] = 0x00;
-	assert_int_equal(hw_link_ip_offset(DLT_EN10MB, f, sizeof(f)), 22);
+	assert_int_equal(hw_capture_link_ip_offset(DLT_EN10MB, f, sizeof(f)), 22);
 	f[20] = 0x08, f[21] = 0x06; /* ARP */
-	assert_int_equal(hw_link_ip_offset(DLT_EN10MB, f, sizeof(f)), -1);
+	assert_int_equal(hw_capture_link_ip_offset(DLT_EN10MB, f, sizeof(f)), -1);
 	memset(f, 0, sizeof(f));
 	f[12] = 0x86, f[13] = 0xdd;
-	assert_int_equal(hw_link_ip_offset(DLT_EN10MB, f, sizeof(f)), 14);
-	assert_int_equal(hw_link_ip_offset(DLT_EN10MB, f, 10), -1);
+	assert_int_equal(hw_capture_link_ip_offset(DLT_EN10MB, f, sizeof(f)), 14);
+	assert_int_equal(hw_capture_link_ip_offset(DLT_EN10MB, f, 10), -1);
 	memset(f, 0, sizeof(f));
 	f[14] = 0x08;
-	assert_int_equal(hw_link_ip_offset(DLT_LINUX_SLL, f, sizeof(f)), 16);
+	assert_int_equal(hw_capture_link_ip_offset(DLT_LINUX_SLL, f, sizeof(f)), 16);
 	memset(f, 0, sizeof(f));
 	f[0] = 0x86, f[1] = 0xdd;
-	assert_int_equal(hw_link_ip_offset(DLT_LINUX_SLL2, f, sizeof(f)), 20);
+	assert_int_equal(hw_capture_link_ip_offset(DLT_LINUX_SLL2, f, sizeof(f)), 20);
 	memset(f, 0, sizeof(f));
 	f[0] = 2; /* AF_INET, host order */
-	assert_int_equal(hw_link_ip_offset(DLT_NULL, f, sizeof(f)), 4);
+	assert_int_equal(hw_capture_link_ip_offset(DLT_NULL, f, sizeof(f)), 4);
 	f[0] = 0x60;
-	assert_int_equal(hw_link_ip_offset(DLT_RAW, f, sizeof(f)), 0);
-	assert_int_equal(hw_link_ip_offset(DLT_IEEE802_11, f, sizeof(f)), -1);
+	assert_int_equal(hw_capture_link_ip_offset(DLT_RAW, f, sizeof(f)), 0);
+	assert_int_equal(hw_capture_link_ip_offset(DLT_IEEE802_11, f, sizeof(f)), -1);
 }
 
 int main(void)

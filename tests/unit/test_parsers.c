@@ -13,10 +13,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
-#include "http.h"
-#include "identity.h"
-#include "ja4t.h"
-#include "tls.h"
+#include "proto/http.h"
+#include "pipeline/identity.h"
+#include "proto/syn.h"
+#include "proto/tls.h"
 
 /* --- a ClientHello builder ------------------------------------------- */
 
@@ -158,7 +158,7 @@ static void ja4_of(const struct hello_spec *s, size_t split, char *out)
 	struct hw_client_hello h;
 
 	assert_int_equal(hw_tls_parse_client_hello(buf, n, &h), HW_PARSE_OK);
-	hw_ja4(&h, out);
+	hw_tls_ja4(&h, out);
 }
 
 static void test_ja4_spec_example(void **state)
@@ -466,7 +466,7 @@ static void test_http_request(void **state)
 	assert_true(str_is(r.user_agent, "OpenAI/Python 1.40.0"));
 	assert_true(str_is(r.xff, "10.0.0.1, 10.0.0.2"));
 	assert_true(str_is(r.model, "gpt-4o"));
-	assert_string_equal(hw_ua_family(r.user_agent.p, r.user_agent.n), "openai-python");
+	assert_string_equal(hw_http_ua_family(r.user_agent.p, r.user_agent.n), "openai-python");
 	hw_http_fingerprint(&r, fp);
 	assert_memory_equal(fp, "po1106_", 7);
 
@@ -558,7 +558,7 @@ static void test_json_model(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct hw_str m = {0};
-		int r = hw_json_find_model(cases[i].body, strlen(cases[i].body), &m);
+		int r = hw_http_json_model(cases[i].body, strlen(cases[i].body), &m);
 
 		if (cases[i].model) {
 			assert_int_equal(r, 0);
@@ -593,7 +593,7 @@ static void test_ua_families(void **state)
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-		assert_string_equal(hw_ua_family(cases[i].ua, strlen(cases[i].ua)),
+		assert_string_equal(hw_http_ua_family(cases[i].ua, strlen(cases[i].ua)),
 				    cases[i].family);
 }
 

@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* The detector registry: per-account slots laid out after struct
+ * hw_account, the account table's eviction callback fanned out to every
+ * detector, exchanges and ticks dispatched in registration order, and
+ * each detector's cost measured. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "detect/detect.h"
+
+#define SLOT_ALIGN 8
+/* an exchange hook's cost is sampled: a clock read per exchange would cost
+ * more than a small detector's hook */
+#define COST_SAMPLE 64
+
+static uint64_t cpu_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+int hw_detect_register(struct hw_detect *dt, const struct hw_detector_ops *ops, const void *cfg)
+{
+	struct hw_detector *d;
+	size_t slot;
+	int err;
+
+	if (dt->started)
+		return -EBUSY;
+	if (dt->n == HW_DETECTORS_MAX)
+		return -ENOSPC;
+	if (hw_detect_find(dt, ops->name))
+		return -EEXIST;
+	d = &dt->d[dt->n];
+	memset(d, 0, sizeof(*d));
+	d->ops = ops;
+	d->env = dt;
+	d->state = ops->state_size ? calloc(1, ops->state_size) : NULL;
+	if (ops->state_size && !d->state)
+		return -ENOMEM;
+	slot = (ops->account_state_size + SLOT_ALIGN - 1) & ~(size_t)(SLOT_ALIGN - 1);
+	d->slot_offset = sizeof(struct hw_account) + dt->account_extra;
+	err = ops->init ? ops->init(d, cfg) : 0;
+	if (err) {
+		free(d->state);
+		d->state = NULL;
+		return err;
+	}
+	dt->account_extra += slot;
+	dt->n++;
+	return 0;
+}
+
+size_t hw_detect_account_extra(const struct hw_detect *dt)
+{
+	return dt->account_extra;
+}
+
+const struct hw_detector *hw_detect_find(const struct hw_detect *dt, const char *name)
+{
+	for (unsigned i = 0; i < dt->n; i++)
+		if (!strcmp(dt->d[i].ops->name, name))
+			return &dt->d[i];
+	return NULL;
+}
+
+/* the account table's one eviction callback, for every detector */
+static void on_account_evict(void *ctx, const void *key, void *value)
+{
+	struct hw_detect *dt = ctx;
+
+	for (unsigned i = 0; i < dt->n; i++) {
+		struct hw_detector *d = &dt->d[i];
+
+		if (d->ops->evict)
+			d->ops->evict(d, key, value, hw_detector_slot(d, value));
+	}
+}
+
+int hw_detect_start(struct hw_detect *dt, struct hw_agg *agg, struct hw_alerts *alerts)
+{
+	if (agg->accounts.value_size < sizeof(struct hw_account) + dt->account_extra)
+		return -EINVAL; /* the table was sized without the detectors' slots */
+	if (agg->accounts.on_evict && agg->accounts.on_evict != on_account_evict)
+		return -EBUSY;
+	dt->agg = agg;
+	dt->alerts = alerts;
+	agg->accounts.on_evict = on_account_evict;
+	agg->accounts.evict_ctx = dt;
+	dt->started = true;
+	return 0;
+}
+
+void hw_detect_exchange(struct hw_detect *dt, struct hw_account *acct,
+			const struct hw_exchange_view *x)
+{
+	bool timed = ++dt->sample % COST_SAMPLE == 0;
+
+	for (unsigned i = 0; i < dt->n; i++) {
+		struct hw_detector *d = &dt->d[i];
+		uint64_t t0 = timed ? cpu_now_ns() : 0;
+
+		d->ops->exchange(d, acct, hw_detector_slot(d, acct), x);
+		d->exchanges++;
+		if (timed)
+			d->cpu_ns += (cpu_now_ns() - t0) * COST_SAMPLE;
+	}
+}
+
+void hw_detect_tick(struct hw_detect *dt, uint64_t now_ns)
+{
+	dt->now_ns = now_ns;
+	for (unsigned i = 0; i < dt->n; i++) {
+		struct hw_detector *d = &dt->d[i];
+		uint64_t t0;
+
+		if (!d->ops->tick)
+			continue;
+		t0 = cpu_now_ns();
+		d->ops->tick(d, now_ns);
+		d->cpu_ns += cpu_now_ns() - t0;
+		d->ticks++;
+	}
+}
+
+void hw_detect_free(struct hw_detect *dt)
+{
+	for (unsigned i = 0; i < dt->n; i++) {
+		struct hw_detector *d = &dt->d[i];
+
+		if (d->ops->destroy)
+			d->ops->destroy(d);
+		free(d->state);
+	}
+	if (dt->agg && dt->agg->accounts.on_evict == on_account_evict)
+		dt->agg->accounts.on_evict = NULL;
+	memset(dt, 0, sizeof(*dt));
+}

@@ -1,0 +1,34 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* Names for the counters, kept next to the enum order they mirror. */
+#include "pipeline/stats.h"
+
+const char *hw_stats_counter_name(unsigned idx)
+{
+	static const char *const names[HW_CNT_MAX] = {
+	    [HW_CNT_RINGBUF_FULL] = "ringbuf_full", [HW_CNT_STORAGE_FAIL] = "storage_fail",
+	    [HW_CNT_HDR_UNPARSED] = "hdr_unparsed", [HW_CNT_SEQ_JUMP] = "seq_jump",
+	    [HW_CNT_CAPTURE_FAIL] = "capture_fail", [HW_CNT_SYN_MISSING] = "syn_missing",
+	    [HW_CNT_ADOPTED] = "adopted",
+	};
+	return idx < HW_CNT_MAX && names[idx] ? names[idx] : "unknown";
+}
+
+__u64 hw_stats_decode_errors(const struct hw_stats *st)
+{
+	__u64 n = 0;
+
+	for (unsigned i = 1; i < HW_DECODE_ERR_MAX; i++)
+		n += st->decode_errors[i];
+	return n;
+}
+
+const char *hw_stats_parser_name(unsigned idx)
+{
+	static const char *const names[HW_PARSER_MAX] = {
+	    [HW_PARSER_HTTP] = "http",
+	    [HW_PARSER_TLS] = "tls",
+	    [HW_PARSER_SYN] = "syn",
+	    [HW_PARSER_PACKET] = "packet",
+	};
+	return idx < HW_PARSER_MAX ? names[idx] : "unknown";
+}

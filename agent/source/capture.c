@@ -1,0 +1,137 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* Capture files. libpcap reads both pcap and pcapng; the link layer is
+ * peeled here so the flow tracker only ever sees IP packets. */
+#include <pcap/pcap.h>
+#include <stdio.h>
+#include <string.h>
+#include "source/capture.h"
+
+#define ETH_P_IP      0x0800
+#define ETH_P_IPV6    0x86dd
+#define ETH_P_8021Q   0x8100
+#define ETH_P_8021AD  0x88a8
+#define ETH_P_QINQ    0x9100
+#define MAX_VLAN_TAGS 4
+
+static int ip_ethertype(unsigned type)
+{
+	return type == ETH_P_IP || type == ETH_P_IPV6;
+}
+
+static int supported_dlt(int dlt)
+{
+	return dlt == DLT_EN10MB || dlt == DLT_LINUX_SLL || dlt == DLT_LINUX_SLL2 ||
+	       dlt == DLT_RAW || dlt == DLT_IPV4 || dlt == DLT_IPV6 || dlt == DLT_NULL ||
+	       dlt == DLT_LOOP;
+}
+
+int hw_capture_link_ip_offset(int dlt, const uint8_t *f, size_t caplen)
+{
+	size_t off;
+	unsigned type;
+
+	switch (dlt) {
+	case DLT_EN10MB:
+		if (caplen < 14)
+			return -1;
+		off = 12;
+		type = (unsigned)(f[off] << 8 | f[off + 1]);
+		for (int i = 0; i < MAX_VLAN_TAGS &&
+				(type == ETH_P_8021Q || type == ETH_P_8021AD || type == ETH_P_QINQ);
+		     i++) {
+			off += 4;
+			if (off + 2 > caplen)
+				return -1;
+			type = (unsigned)(f[off] << 8 | f[off + 1]);
+		}
+		off += 2;
+		break;
+	case DLT_LINUX_SLL:
+		if (caplen < 16)
+			return -1;
+		type = (unsigned)(f[14] << 8 | f[15]);
+		off = 16;
+		break;
+	case DLT_LINUX_SLL2:
+		if (caplen < 20)
+			return -1;
+		type = (unsigned)(f[0] << 8 | f[1]);
+		off = 20;
+		break;
+	case DLT_RAW:
+	case DLT_IPV4:
+	case DLT_IPV6:
+		if (caplen < 1)
+			return -1;
+		type = (f[0] >> 4) == 6 ? ETH_P_IPV6 : ETH_P_IP;
+		off = 0;
+		break;
+	case DLT_NULL:
+	case DLT_LOOP: {
+		uint32_t fam;
+
+		if (caplen < 4)
+			return -1;
+		memcpy(&fam, f, 4);
+		/* host order for DLT_NULL, network order for DLT_LOOP: accept both */
+		if (fam > 0xffff)
+			fam = __builtin_bswap32(fam);
+		type = fam == 2 ? ETH_P_IP : (fam == 24 || fam == 28 || fam == 30) ? ETH_P_IPV6 : 0;
+		off = 4;
+		break;
+	}
+	default:
+		return -1;
+	}
+	if (!ip_ethertype(type) || off >= caplen)
+		return -1;
+	return (int)off;
+}
+
+int hw_capture_read(const char *path, struct hw_flow_tracker *t, char *err, size_t errlen)
+{
+	char perr[PCAP_ERRBUF_SIZE];
+	struct pcap_pkthdr *h;
+	const u_char *data;
+	uint64_t last_ns = 0;
+	pcap_t *pc;
+	int dlt, r;
+
+	pc = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, perr);
+	if (!pc) {
+		snprintf(err, errlen, "--read %s: %s", path, perr);
+		return -1;
+	}
+	dlt = pcap_datalink(pc);
+	if (!supported_dlt(dlt)) {
+		snprintf(err, errlen,
+			 "--read %s: link type %s is not supported (Ethernet, Linux cooked, raw IP "
+			 "and loopback are)",
+			 path,
+			 pcap_datalink_val_to_name(dlt) ? pcap_datalink_val_to_name(dlt) : "?");
+		pcap_close(pc);
+		return -1;
+	}
+	while ((r = pcap_next_ex(pc, &h, &data)) == 1) {
+		uint64_t ts = (uint64_t)h->ts.tv_sec * 1000000000ULL + (uint64_t)h->ts.tv_usec;
+		int off = hw_capture_link_ip_offset(dlt, data, h->caplen);
+
+		last_ns = ts;
+		if (off < 0) {
+			t->stats.packets++;
+			t->stats.not_tcp++;
+			continue;
+		}
+		hw_flow_packet(t, ts, data + off, h->caplen - (size_t)off);
+	}
+	if (r == -1) {
+		snprintf(err, errlen, "--read %s: %s (the file may be cut short)", path,
+			 pcap_geterr(pc));
+		hw_flow_finish(t, last_ns);
+		pcap_close(pc);
+		return -1;
+	}
+	hw_flow_finish(t, last_ns);
+	pcap_close(pc);
+	return 0;
+}

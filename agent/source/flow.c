@@ -1,0 +1,620 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* Offline flow tracking. The server side of a flow is the SYN's
+ * destination; without a SYN, the SYN-ACK's source; mid-stream, the side
+ * whose port is in --ports, else the lower port. Byte counting, exchange
+ * segmentation and capture follow bpf/hydrawatch.bpf.c rule for rule, so a
+ * capture of live traffic yields the live trace. Flows end on RST or on
+ * FINs from both sides (there is no TCP state machine to ask). */
+#include <stdlib.h>
+#include <string.h>
+#include "source/flow.h"
+#include "bpf/hydrawatch.h"
+
+#define TCP_FL_FIN	     0x01
+#define TCP_FL_SYN	     0x02
+#define TCP_FL_RST	     0x04
+#define TCP_FL_ACK	     0x10
+#define TLS_HANDSHAKE_RECORD 0x16
+#define SEQ_ADVANCE_MAX	     (1u << 30) /* as in the kernel programs */
+#define BYTES_FOLD	     (1u << 31)
+
+struct hw_flow {
+	struct hw_flow *hnext;
+	struct hw_lru_node lru;
+	struct hw_tuple tuple;
+	uint64_t cookie;
+	bool syn_seen, synack_seen, open, closed, adopted, tls;
+	bool in_seen, out_seen, fin_in, fin_out;
+	bool ack_base, responded, out_created;
+	uint16_t syn_len;
+	uint8_t syn[HW_SYN_MAX];
+	uint32_t client_isn, server_isn;
+	uint32_t in_end, out_end, exchanges, exch_seq0, cap_left, rtt_us;
+	uint32_t exch_ack0; /* server sequence the response bytes count from (acknowledged) */
+	uint32_t resp_ack;  /* client bytes acknowledged by the current response's first segment */
+	uint32_t exch_in0;  /* client sequence the exchange's request starts at */
+	uint64_t synack_ns, open_ns, exch_start_ns, exch_last_ns;
+	uint64_t resp_first_ns, resp_last_ns;
+	uint64_t exch_req, exch_resp_hi, bytes_in, bytes_out;
+};
+
+/* the parts of a captured packet the tracker needs */
+struct cpkt {
+	uint8_t src[16], dst[16];
+	uint16_t sport, dport;
+	uint32_t seq, ack;
+	uint8_t flags;
+	uint32_t plen;		/* payload bytes on the wire */
+	const uint8_t *payload; /* captured payload */
+	size_t avail;		/* captured payload bytes (<= plen) */
+	const uint8_t *ip;
+	size_t hdr_len; /* IP + TCP header bytes */
+	size_t caplen;
+};
+
+static void v4mapped(uint8_t out[16], const uint8_t *a4)
+{
+	memset(out, 0, 10);
+	out[10] = out[11] = 0xff;
+	memcpy(out + 12, a4, 4);
+}
+
+/* 0: a TCP segment; 1: not TCP (skip); -1: malformed */
+static int parse_packet(const uint8_t *b, size_t caplen, struct cpkt *p)
+{
+	size_t off, total;
+	uint8_t proto;
+	const uint8_t *tcp;
+	size_t doff;
+
+	memset(p, 0, sizeof(*p));
+	p->ip = b;
+	p->caplen = caplen;
+	if (caplen < 1)
+		return -1;
+	if ((b[0] >> 4) == 4) {
+		if (caplen < 20)
+			return -1;
+		off = (size_t)(b[0] & 0xf) * 4;
+		total = ((size_t)b[2] << 8) | b[3];
+		if (off < 20 || off > caplen)
+			return -1;
+		if (total == 0) /* captured before TSO filled it in */
+			total = caplen;
+		if (total < off)
+			return -1;
+		if ((b[6] & 0x3f) || b[7]) /* a fragment (MF or offset set) */
+			return 1;
+		proto = b[9];
+		v4mapped(p->src, b + 12);
+		v4mapped(p->dst, b + 16);
+	} else if ((b[0] >> 4) == 6) {
+		if (caplen < 40)
+			return -1;
+		total = 40 + (((size_t)b[4] << 8) | b[5]);
+		if (total == 40) /* jumbo (BIG TCP) or TSO: the capture tells */
+			total = caplen;
+		memcpy(p->src, b + 8, 16);
+		memcpy(p->dst, b + 24, 16);
+		proto = b[6];
+		off = 40;
+		for (int i = 0; i < 4 && (proto == 0 || proto == 43 || proto == 60); i++) {
+			if (off + 2 > caplen)
+				return -1;
+			proto = b[off];
+			off += ((size_t)b[off + 1] + 1) * 8;
+		}
+		if (proto == 44)
+			return 1; /* fragment */
+		if (off > caplen)
+			return -1;
+	} else {
+		return -1;
+	}
+	if (proto != 6)
+		return 1;
+	if (off + 20 > caplen)
+		return -1;
+	tcp = b + off;
+	doff = (size_t)(tcp[12] >> 4) * 4;
+	if (doff < 20 || off + doff > total || off + doff > caplen)
+		return -1;
+	p->sport = (uint16_t)((tcp[0] << 8) | tcp[1]);
+	p->dport = (uint16_t)((tcp[2] << 8) | tcp[3]);
+	p->seq =
+	    ((uint32_t)tcp[4] << 24) | ((uint32_t)tcp[5] << 16) | ((uint32_t)tcp[6] << 8) | tcp[7];
+	p->ack = ((uint32_t)tcp[8] << 24) | ((uint32_t)tcp[9] << 16) | ((uint32_t)tcp[10] << 8) |
+		 tcp[11];
+	p->flags = tcp[13];
+	p->hdr_len = off + doff;
+	p->plen = (uint32_t)(total - p->hdr_len);
+	p->payload = b + p->hdr_len;
+	p->avail = caplen > p->hdr_len ? caplen - p->hdr_len : 0;
+	if (p->avail > p->plen)
+		p->avail = p->plen; /* ethernet padding */
+	return 0;
+}
+
+static bool watched(const struct hw_flow_tracker *t, uint16_t port)
+{
+	return !t->cfg.ports || hw_ports_has(t->cfg.ports, port);
+}
+
+/* --- flow table: chained hash on the oriented tuple, LRU list --- */
+
+static uint32_t tuple_hash(const struct hw_flow_tracker *t, const struct hw_tuple *k)
+{
+	const uint8_t *b = (const uint8_t *)k;
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < sizeof(*k); i++)
+		h = (h ^ b[i]) * 16777619u;
+	return h & (t->nbuckets - 1);
+}
+
+static void make_tuple(struct hw_tuple *k, const uint8_t *c, uint16_t cp, const uint8_t *s,
+		       uint16_t sp)
+{
+	memset(k, 0, sizeof(*k));
+	memcpy(k->client_addr, c, 16);
+	memcpy(k->server_addr, s, 16);
+	k->client_port = cp;
+	k->server_port = sp;
+}
+
+static struct hw_flow *lookup(struct hw_flow_tracker *t, const struct hw_tuple *k)
+{
+	struct hw_flow *f = t->buckets[tuple_hash(t, k)];
+
+	while (f && memcmp(&f->tuple, k, sizeof(*k)))
+		f = f->hnext;
+	return f;
+}
+
+static void flow_free(struct hw_flow_tracker *t, struct hw_flow *f)
+{
+	struct hw_flow **pp = &t->buckets[tuple_hash(t, &f->tuple)];
+
+	while (*pp && *pp != f)
+		pp = &(*pp)->hnext;
+	if (*pp)
+		*pp = f->hnext;
+	hw_lru_unlink(&t->lru, &f->lru);
+	free(f);
+	t->count--;
+}
+
+/* --- events --- */
+
+static void hdr_fill(const struct hw_flow *f, struct hw_event_hdr *h, uint8_t type, size_t size,
+		     uint64_t ts)
+{
+	memset(h, 0, sizeof(*h));
+	h->type = type;
+	h->flags = f->adopted ? HW_F_ADOPTED : 0;
+	h->size = (uint16_t)size;
+	h->ts_ns = ts;
+	h->cookie = f->cookie;
+	h->tuple = f->tuple;
+}
+
+static void emit_open(struct hw_flow_tracker *t, struct hw_flow *f, uint64_t ts)
+{
+	struct hw_conn_open e;
+
+	memset(&e, 0, sizeof(e));
+	hdr_fill(f, &e.hdr, HW_EV_CONN_OPEN, sizeof(e), ts);
+	if (f->syn_len) {
+		memcpy(e.syn, f->syn, f->syn_len);
+		e.syn_len = f->syn_len;
+		e.hdr.flags |= HW_F_SYN_SAVED;
+	}
+	f->open = true;
+	f->open_ns = ts;
+	t->sink(t->ctx, &e, sizeof(e));
+}
+
+/* as acked_since() in the kernel programs */
+static uint32_t acked_since(uint32_t ack, uint32_t base)
+{
+	uint32_t n = ack - base;
+
+	return n < BYTES_FOLD + SEQ_ADVANCE_MAX ? n : 0;
+}
+
+/* the open exchange's totals, as exchange_close() in the kernel programs */
+static void totals_fill(struct hw_exchange_totals *e, struct hw_flow *f, uint32_t resp_end)
+{
+	uint64_t last = f->exch_last_ns;
+
+	memset(e, 0, sizeof(*e));
+	e->index = f->exchanges;
+	e->start_ns = f->exch_start_ns;
+	if (f->out_created && (int32_t)(f->resp_ack - f->exch_in0) > 0) {
+		if (f->resp_first_ns > f->exch_start_ns)
+			e->ttfb_ns = f->resp_first_ns - f->exch_start_ns;
+		if (f->resp_last_ns > last)
+			last = f->resp_last_ns;
+	}
+	e->duration_ns = last - f->exch_start_ns;
+	e->req_bytes = f->exch_req;
+	e->resp_bytes = f->exch_resp_hi + (uint32_t)(resp_end - f->exch_ack0);
+	f->bytes_in += e->req_bytes;
+	f->bytes_out += e->resp_bytes;
+}
+
+/* where the server's bytes end at close: everything it sent */
+static uint32_t sent_end(const struct hw_flow *f)
+{
+	if (f->out_seen && acked_since(f->out_end, f->exch_ack0))
+		return f->out_end;
+	return f->exch_ack0;
+}
+
+static void emit_exchange_end(struct hw_flow_tracker *t, struct hw_flow *f, uint64_t ts)
+{
+	struct hw_exchange_end e;
+
+	memset(&e, 0, sizeof(e));
+	hdr_fill(f, &e.hdr, HW_EV_EXCHANGE_END, sizeof(e), ts);
+	totals_fill(&e.t, f, sent_end(f));
+	t->sink(t->ctx, &e, sizeof(e));
+}
+
+static void emit_close(struct hw_flow_tracker *t, struct hw_flow *f, uint64_t ts, uint8_t flags)
+{
+	struct hw_conn_close e;
+
+	if (f->exchanges)
+		emit_exchange_end(t, f, ts);
+	else if (f->ack_base) /* the server spoke, the client never did */
+		f->bytes_out += (uint32_t)(sent_end(f) - f->exch_ack0);
+	f->closed = true;
+	memset(&e, 0, sizeof(e));
+	hdr_fill(f, &e.hdr, HW_EV_CONN_CLOSE, sizeof(e), ts);
+	e.hdr.flags |= flags;
+	e.open_ns = f->open_ns;
+	e.bytes_in = f->bytes_in;
+	e.bytes_out = f->bytes_out;
+	e.exchanges = f->exchanges;
+	e.srtt_us = f->rtt_us;
+	t->sink(t->ctx, &e, sizeof(e));
+}
+
+static void emit_bytes(struct hw_flow_tracker *t, const struct hw_flow *f, const struct cpkt *p,
+		       uint8_t type, uint32_t offset, size_t n, uint64_t ts,
+		       const struct hw_exchange_totals *prev)
+{
+	static __thread struct {
+		struct hw_exchange_start s;
+		uint8_t data[HW_CAPTURE_MAX];
+	} e;
+
+	if (n > p->avail)
+		n = p->avail; /* the capture's snap length cut it */
+	if (n > HW_CAPTURE_MAX)
+		n = HW_CAPTURE_MAX;
+	memset(&e.s, 0, sizeof(e.s));
+	hdr_fill(f, &e.s.hdr, type, sizeof(e.s) + n, ts);
+	e.s.index = f->exchanges;
+	e.s.cap_len = (uint16_t)n;
+	e.s.seg_len = p->plen;
+	e.s.offset = offset;
+	if (prev)
+		e.s.prev = *prev;
+	memcpy(e.data, p->payload, n);
+	t->sink(t->ctx, &e, sizeof(e.s) + n);
+}
+
+static struct hw_flow *flow_new(struct hw_flow_tracker *t, const struct hw_tuple *k)
+{
+	struct hw_flow *f;
+	uint32_t b;
+
+	if (t->count >= t->cfg.max_flows && t->lru.tail) {
+		struct hw_flow *old = hw_lru_entry(t->lru.tail, struct hw_flow, lru);
+
+		if (old->open && !old->closed) {
+			emit_close(t, old,
+				   old->exch_last_ns > old->open_ns ? old->exch_last_ns
+								    : old->open_ns,
+				   HW_F_CAPTURE_END);
+			t->stats.evictions++;
+		}
+		flow_free(t, old);
+	}
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		return NULL;
+	f->tuple = *k;
+	f->cookie = ++t->next_cookie;
+	b = tuple_hash(t, k);
+	f->hnext = t->buckets[b];
+	t->buckets[b] = f;
+	hw_lru_push(&t->lru, &f->lru);
+	t->count++;
+	return f;
+}
+
+/* --- the data path, as in the kernel programs --- */
+
+static uint32_t seq_advance(uint32_t *end, bool *seen, const struct cpkt *p)
+{
+	uint32_t seg_end = p->seq + p->plen;
+	int32_t d;
+
+	if (!*seen) {
+		*seen = true;
+		*end = p->seq;
+	}
+	d = (int32_t)(seg_end - *end);
+	if (d <= 0 || (uint32_t)d > SEQ_ADVANCE_MAX)
+		return 0;
+	*end = seg_end;
+	return (uint32_t)d;
+}
+
+/* as client_ack() in the kernel programs */
+static void client_ack(struct hw_flow *f, uint32_t ack)
+{
+	uint32_t n = acked_since(ack, f->exch_ack0);
+
+	if (n >= BYTES_FOLD) {
+		f->exch_resp_hi += n;
+		f->exch_ack0 = ack;
+		f->responded = true;
+	}
+}
+
+static void client_data(struct hw_flow_tracker *t, struct hw_flow *f, const struct cpkt *p,
+			uint64_t ts)
+{
+	uint32_t d = seq_advance(&f->in_end, &f->in_seen, p);
+
+	if (!d)
+		return;
+	if (!f->exchanges || f->responded || acked_since(p->ack, f->exch_ack0)) {
+		uint64_t budget = t->cfg.capture_bytes, n;
+		struct hw_exchange_totals prev = {0};
+
+		/* as in the kernel: the client has had an answer, the previous
+		 * exchange's totals ride along */
+		if (f->exchanges)
+			totals_fill(&prev, f, p->ack);
+		else if (f->ack_base) /* the server spoke first */
+			f->bytes_out += acked_since(p->ack, f->exch_ack0);
+		f->exchanges++;
+		f->ack_base = true;
+		f->responded = false;
+		f->exch_start_ns = ts;
+		f->exch_in0 = f->in_end - d;
+		f->exch_ack0 = p->ack;
+		f->exch_req = 0;
+		f->exch_resp_hi = 0;
+		if (f->tls) {
+			budget = 0;
+		} else if (budget && p->avail && p->payload[0] == TLS_HANDSHAKE_RECORD) {
+			f->tls = true;
+			budget = HW_CAPTURE_MAX;
+		}
+		n = p->plen < budget ? p->plen : budget;
+		f->exch_seq0 = p->seq;
+		f->cap_left = (uint32_t)(budget - n);
+		emit_bytes(t, f, p, HW_EV_EXCHANGE_START, 0, n, ts, &prev);
+	} else if (f->cap_left) {
+		uint32_t offset = p->seq - f->exch_seq0;
+		uint32_t n = p->plen < f->cap_left ? p->plen : f->cap_left;
+
+		if (offset >= HW_CAPTURE_MAX) {
+			f->cap_left = 0;
+		} else {
+			f->cap_left -= n;
+			emit_bytes(t, f, p, HW_EV_EXCHANGE_DATA, offset, n, ts, NULL);
+		}
+	}
+	f->exch_req += d;
+	f->exch_last_ns = ts;
+}
+
+/* as server_data() in the kernel programs; the capture's time stands for
+ * TCP's departure stamp */
+static void server_data(struct hw_flow *f, const struct cpkt *p, uint64_t ts)
+{
+	uint32_t d = seq_advance(&f->out_end, &f->out_seen, p);
+
+	if (!d)
+		return;
+	if (p->ack != f->resp_ack) {
+		f->resp_ack = p->ack;
+		f->resp_first_ns = ts;
+	}
+	f->resp_last_ns = ts;
+}
+
+/* A packet of no known flow: start one if it tells which side serves. */
+static struct hw_flow *flow_start(struct hw_flow_tracker *t, const struct cpkt *p,
+				  bool *from_client)
+{
+	uint8_t synack = p->flags & (TCP_FL_SYN | TCP_FL_ACK);
+	struct hw_tuple k;
+	struct hw_flow *f;
+	bool client_is_src;
+
+	if (synack == TCP_FL_SYN) {
+		if (!watched(t, p->dport))
+			return NULL;
+		client_is_src = true;
+	} else if (synack == (TCP_FL_SYN | TCP_FL_ACK)) {
+		if (!watched(t, p->sport))
+			return NULL;
+		client_is_src = false;
+	} else {
+		if (p->flags & (TCP_FL_RST | TCP_FL_FIN) && !p->plen)
+			return NULL; /* the tail of a flow we never saw */
+		if (t->cfg.ports && watched(t, p->dport) != watched(t, p->sport))
+			client_is_src = watched(t, p->dport);
+		else if (t->cfg.ports && !watched(t, p->dport))
+			return NULL;
+		else
+			client_is_src = p->dport <= p->sport;
+	}
+	if (client_is_src)
+		make_tuple(&k, p->src, p->sport, p->dst, p->dport);
+	else
+		make_tuple(&k, p->dst, p->dport, p->src, p->sport);
+	f = flow_new(t, &k);
+	if (!f)
+		return NULL;
+	*from_client = client_is_src;
+	if (synack != TCP_FL_SYN && synack != (TCP_FL_SYN | TCP_FL_ACK))
+		f->adopted = true; /* mid-stream: no handshake seen */
+	return f;
+}
+
+static void handshake(struct hw_flow *f, const struct cpkt *p, bool from_client, uint64_t ts)
+{
+	uint8_t synack = p->flags & (TCP_FL_SYN | TCP_FL_ACK);
+
+	if (from_client && synack == TCP_FL_SYN) {
+		size_t n = p->hdr_len < p->caplen ? p->hdr_len : p->caplen;
+
+		f->syn_seen = true;
+		f->client_isn = p->seq;
+		f->syn_len = (uint16_t)(n < HW_SYN_MAX ? n : 0);
+		if (f->syn_len)
+			memcpy(f->syn, p->ip, f->syn_len);
+	} else if (!from_client && synack == (TCP_FL_SYN | TCP_FL_ACK)) {
+		f->synack_seen = true;
+		f->server_isn = p->seq;
+		f->synack_ns = ts;
+		if (!f->syn_seen)
+			f->client_isn = p->ack - 1;
+	}
+}
+
+void hw_flow_packet(struct hw_flow_tracker *t, uint64_t ts_ns, const uint8_t *ip, size_t caplen)
+{
+	struct cpkt p;
+	struct hw_tuple k;
+	struct hw_flow *f;
+	bool from_client = true;
+	int r = parse_packet(ip, caplen, &p);
+
+	t->stats.packets++;
+	if (r) {
+		if (r < 0)
+			t->stats.bad_packets++;
+		else
+			t->stats.not_tcp++;
+		return;
+	}
+	make_tuple(&k, p.src, p.sport, p.dst, p.dport);
+	f = lookup(t, &k);
+	if (!f) {
+		make_tuple(&k, p.dst, p.dport, p.src, p.sport);
+		f = lookup(t, &k);
+		from_client = false;
+	}
+	/* a new SYN on the tuple of an ended flow starts a new connection */
+	if (f && f->closed && (p.flags & (TCP_FL_SYN | TCP_FL_ACK)) == TCP_FL_SYN) {
+		flow_free(t, f);
+		f = NULL;
+	}
+	if (!f) {
+		f = flow_start(t, &p, &from_client);
+		if (!f)
+			return;
+	} else {
+		hw_lru_touch(&t->lru, &f->lru);
+	}
+	if (f->closed)
+		return;
+	if (p.flags & TCP_FL_SYN) {
+		handshake(f, &p, from_client, ts_ns);
+		return;
+	}
+	if (!f->open) {
+		if (p.flags & TCP_FL_RST) { /* refused or aborted handshake: no connection */
+			f->closed = true;
+			return;
+		}
+		/* the server sees its handshake complete with the client's ACK */
+		if (f->syn_seen || f->synack_seen) {
+			f->in_end = f->client_isn + 1;
+			f->in_seen = true;
+			if (f->synack_seen) {
+				f->out_end = f->server_isn + 1;
+				f->out_seen = true;
+				f->exch_ack0 = f->server_isn + 1;
+				f->ack_base = true;
+				f->resp_ack = f->client_isn + 1;
+				f->resp_last_ns = ts_ns;
+				f->out_created = true;
+				f->rtt_us = (uint32_t)((ts_ns - f->synack_ns) / 1000);
+			}
+		}
+		emit_open(t, f, ts_ns);
+	}
+	if (!f->ack_base && (!from_client || (p.flags & TCP_FL_ACK))) {
+		/* adopted: server bytes count from here, as in the kernel */
+		f->exch_ack0 = from_client ? p.ack : p.seq;
+		f->ack_base = true;
+	}
+	if (!from_client && !f->out_created) { /* as egress creates conn_out */
+		f->out_created = true;
+		f->resp_ack = p.ack;
+		f->resp_last_ns = ts_ns;
+	}
+	/* a segment without ACK is dropped by TCP, and not counted */
+	if (p.flags & TCP_FL_ACK) {
+		if (p.plen && from_client)
+			client_data(t, f, &p, ts_ns);
+		else if (p.plen)
+			server_data(f, &p, ts_ns);
+		else if (from_client && f->exchanges)
+			client_ack(f, p.ack);
+	}
+	if (p.flags & TCP_FL_FIN) {
+		if (from_client)
+			f->fin_in = true;
+		else
+			f->fin_out = true;
+	}
+	if ((p.flags & TCP_FL_RST) || (f->fin_in && f->fin_out))
+		emit_close(t, f, ts_ns, (p.flags & TCP_FL_RST) ? HW_F_RESET : 0);
+}
+
+int hw_flow_init(struct hw_flow_tracker *t, const struct hw_flow_cfg *cfg, hw_event_sink sink,
+		 void *ctx)
+{
+	memset(t, 0, sizeof(*t));
+	t->cfg = *cfg;
+	if (!t->cfg.max_flows)
+		t->cfg.max_flows = 1;
+	t->sink = sink;
+	t->ctx = ctx;
+	t->nbuckets = 1;
+	while (t->nbuckets < t->cfg.max_flows)
+		t->nbuckets <<= 1;
+	t->buckets = calloc(t->nbuckets, sizeof(*t->buckets));
+	return t->buckets ? 0 : -1;
+}
+
+void hw_flow_finish(struct hw_flow_tracker *t, uint64_t ts_ns)
+{
+	/* oldest first, so the trace reads in the order flows were last active */
+	for (struct hw_lru_node *n = t->lru.tail; n; n = n->prev) {
+		struct hw_flow *f = hw_lru_entry(n, struct hw_flow, lru);
+
+		if (f->open && !f->closed)
+			emit_close(t, f, ts_ns, HW_F_CAPTURE_END);
+	}
+}
+
+void hw_flow_free(struct hw_flow_tracker *t)
+{
+	while (t->lru.head)
+		flow_free(t, hw_lru_entry(t->lru.head, struct hw_flow, lru));
+	free(t->buckets);
+	t->buckets = NULL;
+}
