@@ -73,6 +73,39 @@ static int setup_identity(struct hw_agent *a)
 	return 0;
 }
 
+/* the detectors --detectors names, the farm engine after the signals it reads */
+static int setup_detectors(struct hw_agent *a)
+{
+	const struct {
+		const struct hw_detector_ops *ops;
+		const void *cfg;
+		bool on;
+	} regs[] = {
+	    {&hw_volume_ops, &a->cfg.volume, a->cfg.volume_on},
+	    {&hw_fanout_ops, &a->cfg.fanout, a->cfg.farm},
+	    {&hw_lockstep_ops, &a->cfg.lockstep, a->cfg.farm},
+	    {&hw_cadence_ops, &a->cfg.cadence, a->cfg.farm},
+	    {&hw_template_ops, &a->cfg.tmpl, a->cfg.farm},
+	    {&hw_pivot_ops, &a->cfg.pivot, a->cfg.farm},
+	    {&hw_churn_ops, &a->cfg.churn, a->cfg.farm},
+	    {&hw_farm_ops, &a->cfg.farm_cfg, a->cfg.farm},
+	};
+
+	for (size_t i = 0; i < sizeof(regs) / sizeof(regs[0]); i++) {
+		int err;
+
+		if (!regs[i].on)
+			continue;
+		err = hw_detect_register(&a->detect, regs[i].ops, regs[i].cfg);
+		if (err) {
+			pr_warn("setting up the %s detector: %s\n", regs[i].ops->name,
+				strerror(-err));
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int hw_agent_setup(struct hw_agent *a)
 {
 	struct hw_agg_cfg ac = {
@@ -95,11 +128,8 @@ int hw_agent_setup(struct hw_agent *a)
 		return 1;
 	ac.prefix4 = a->pipe.identity.prefix4;
 	ac.prefix6 = a->pipe.identity.prefix6;
-	err_code = hw_detect_register(&a->detect, &hw_volume_ops, &a->cfg.volume);
-	if (err_code) {
-		pr_warn("setting up the volume detector: %s\n", strerror(-err_code));
+	if (setup_detectors(a))
 		return 1;
-	}
 	ac.account_extra = hw_detect_account_extra(&a->detect);
 	if (hw_agg_init(&a->agg, &ac) || hw_alerts_init(&a->alerts)) {
 		pr_warn("allocating the aggregation tables: %s (lower --max-accounts?)\n",

@@ -6,6 +6,13 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include "detect/cadence.h"
+#include "detect/churn.h"
+#include "detect/fanout.h"
+#include "detect/farm.h"
+#include "detect/lockstep.h"
+#include "detect/pivot.h"
+#include "detect/template.h"
 #include "detect/volume.h"
 #include "source/ports.h"
 
@@ -28,6 +35,15 @@ struct hw_config {
 	unsigned max_accounts, max_fingerprints, max_prefixes, top_k;
 	/* detectors: each its own option group */
 	struct hw_volume_cfg volume;
+	bool volume_on; /* --detectors: the volume detector */
+	bool farm;	/* --detectors: the farm engine and its signal detectors */
+	struct hw_farm_cfg farm_cfg;
+	struct hw_fanout_cfg fanout;
+	struct hw_lockstep_cfg lockstep;
+	struct hw_cadence_cfg cadence;
+	struct hw_template_cfg tmpl;
+	struct hw_pivot_cfg pivot;
+	struct hw_churn_cfg churn;
 	bool bpf_stats;
 	bool kernel_only; /* drain and count events, nothing more (benchmarks) */
 	unsigned poll_ms;
@@ -51,6 +67,7 @@ struct hw_option {
 	const char *help;
 	int (*apply)(struct hw_config *cfg, const char *val, char *err, size_t errlen);
 	bool def_is_value; /* def is applied by hw_config_defaults, not just shown */
+	const char *group; /* --help heading where a group of options starts */
 	enum hw_option_type type;
 	size_t offset;
 	double lo, hi;

@@ -1,0 +1,299 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* The farm engine over synthetic populations: farms on a custom tool in
+ * waves and on the popular SDK on jittered timers are found whole, with
+ * every member's evidence; honest crowds on the same SDK, an office behind
+ * one NAT address and a regular batch customer are never named. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <cmocka.h>
+#include "detect/cadence.h"
+#include "detect/churn.h"
+#include "detect/fanout.h"
+#include "detect/farm.h"
+#include "detect/lockstep.h"
+#include "detect/pivot.h"
+#include "detect/template.h"
+#include "detect_fixture.h"
+
+static const struct hw_farm_cfg farm_cfg = {.interval_s = 5,
+					    .window_s = 120,
+					    .min_members = 8,
+					    .min_signals = 2,
+					    .resolve_s = 60,
+					    .max_groups = 64,
+					    .max_members = 10000};
+static const struct hw_fanout_cfg fanout_cfg = {.min_accounts = 5, .min_rate = 0};
+static const struct hw_lockstep_cfg lockstep_cfg = {.bin_ms = 1000,
+						    .window_s = 120,
+						    .hot_k = 3,
+						    .hot_min = 3,
+						    .p_max = 1e-3,
+						    .min_exchanges = 3,
+						    .hot_fraction_max = 0.2,
+						    .p_member = 0.05};
+static const struct hw_cadence_cfg cadence_cfg = {.cv_max = 0.25, .min_intervals = 4};
+static const struct hw_template_cfg template_cfg = {
+    .cv_max = 0.05, .min_exchanges = 4, .tolerance = 0.05, .resp_tolerance = 0.5};
+static const struct hw_pivot_cfg pivot_cfg = {.new_s = 60, .spread_s = 10, .min_fraction = 0.5};
+static const struct hw_churn_cfg churn_cfg = {.new_s = 60, .quiet_s = 30};
+
+enum pop { ORGANIC, FARM_TIMER, FARM_WAVES, BATCH, OFFICE, NPOP };
+
+struct ev {
+	uint64_t start, end;
+	unsigned account;
+	uint32_t req, resp;
+};
+
+struct sim {
+	struct ev *ev;
+	size_t n, cap;
+	unsigned accounts;
+	enum pop pop_of[1024];
+	uint64_t seed;
+};
+
+static double rnd(struct sim *s)
+{
+	s->seed = s->seed * 6364136223846793005ULL + 1442695040888963407ULL;
+	return (double)(s->seed >> 11) / 9007199254740992.0;
+}
+
+static void add(struct sim *s, unsigned account, double start_s, uint32_t req, uint32_t resp)
+{
+	if (s->n == s->cap) {
+		s->cap = s->cap ? 2 * s->cap : 4096;
+		s->ev = realloc(s->ev, s->cap * sizeof(*s->ev));
+	}
+	s->ev[s->n++] = (struct ev){.start = (uint64_t)(start_s * 1e9),
+				    .end = (uint64_t)((start_s + 1.5 + rnd(s)) * 1e9),
+				    .account = account,
+				    .req = req,
+				    .resp = resp};
+}
+
+static unsigned population(struct sim *s, enum pop p, unsigned n)
+{
+	unsigned first = s->accounts;
+
+	for (unsigned i = 0; i < n; i++)
+		s->pop_of[s->accounts++] = p;
+	return first;
+}
+
+#define T0	 1000.0 /* event clock at the start, seconds */
+#define DURATION 240.0
+
+/* humans: heavy-tailed think times, lognormal prompt sizes */
+static void organic(struct sim *s, unsigned first, unsigned n)
+{
+	for (unsigned a = first; a < first + n; a++)
+		for (double t = T0 + 60 * rnd(s); t < T0 + DURATION;
+		     t += 2 + 20 * pow(rnd(s) + 1e-3, -0.7)) {
+			double z = sqrt(-2 * log(rnd(s) + 1e-12)) * cos(6.2831853 * rnd(s));
+
+			add(s, a, t, (uint32_t)(800 * exp(0.8 * z)),
+			    (uint32_t)(300 + 2000 * rnd(s)));
+		}
+}
+
+static int cmp_end(const void *a, const void *b)
+{
+	const struct ev *x = a, *y = b;
+
+	return x->end < y->end ? -1 : x->end > y->end;
+}
+
+static void view_of(enum pop p, unsigned account, struct hw_exchange_view *x, uint8_t addr[16])
+{
+	static const char *const http[NPOP] = {"po1106_aaaaaaaaaaaa", "po1106_aaaaaaaaaaaa",
+					       "po1104_bbbbbbbbbbbb", "po1106_aaaaaaaaaaaa",
+					       "po1106_aaaaaaaaaaaa"};
+	static const char *const ua[NPOP] = {"openai-python", "openai-python", "python-requests",
+					     "openai-python", "openai-python"};
+
+	memset(addr, 0, 16);
+	addr[10] = addr[11] = 0xff;
+	addr[12] = 10;
+	/* the office behind one address; everyone else on addresses of their own */
+	if (p == OFFICE) {
+		addr[13] = 99;
+		addr[15] = 1;
+	} else if (p == FARM_WAVES) {
+		addr[13] = 77; /* a handful of proxies */
+		addr[15] = (uint8_t)(account % 4);
+	} else {
+		addr[13] = (uint8_t)(account >> 8);
+		addr[14] = (uint8_t)account;
+		addr[15] = 2;
+	}
+	x->fp[HW_FP_HTTP] = http[p];
+	x->ua_family = ua[p];
+	x->client_addr = addr;
+}
+
+static void run(struct fixture *f, struct sim *s)
+{
+	uint64_t next_tick = (uint64_t)(T0 * 1e9);
+
+	qsort(s->ev, s->n, sizeof(*s->ev), cmp_end);
+	for (size_t i = 0; i < s->n; i++) {
+		const struct ev *e = &s->ev[i];
+		struct hw_exchange_view x = {.start_ns = e->start,
+					     .req_bytes = e->req,
+					     .resp_bytes = e->resp,
+					     .model = "m1"};
+		uint8_t addr[16];
+		char hex[25];
+
+		while (next_tick <= e->end) {
+			fx_tick(f, next_tick);
+			next_tick += FX_SEC;
+		}
+		view_of(s->pop_of[e->account], e->account, &x, addr);
+		snprintf(hex, sizeof(hex), "%024x", e->account + 1);
+		fx_exchange(f, hex, e->end, &x);
+	}
+	fx_tick(f, next_tick + 10 * FX_SEC);
+}
+
+static void setup(struct fixture *f)
+{
+	const struct fx_reg regs[] = {
+	    {&hw_fanout_ops, &fanout_cfg},   {&hw_lockstep_ops, &lockstep_cfg},
+	    {&hw_cadence_ops, &cadence_cfg}, {&hw_template_ops, &template_cfg},
+	    {&hw_pivot_ops, &pivot_cfg},     {&hw_churn_ops, &churn_cfg},
+	    {&hw_farm_ops, &farm_cfg},	     {0}};
+
+	assert_int_equal(fx_init(f, regs, 4096), 0);
+}
+
+/* accounts of population p that some farm alert names */
+static unsigned flagged(const struct fixture *f, const struct sim *s, enum pop p)
+{
+	unsigned n = 0;
+
+	for (unsigned a = 0; a < s->accounts; a++) {
+		char hex[25];
+		size_t i;
+		json_t *al;
+		bool named = false;
+
+		if (s->pop_of[a] != p)
+			continue;
+		snprintf(hex, sizeof(hex), "%024x", a + 1);
+		json_array_foreach(f->emitted, i, al)
+		{
+			json_t *m,
+			    *members = json_object_get(json_object_get(al, "group"), "members");
+			size_t j;
+
+			json_array_foreach(members, j, m) named |=
+			    !strcmp(json_string_value(m), hex);
+		}
+		n += named;
+	}
+	return n;
+}
+
+static void test_farms_found_traps_spared(void **state)
+{
+	struct sim s = {.seed = 42};
+	struct fixture f;
+	unsigned org, timer, waves, batch, office;
+	size_t i;
+	json_t *al;
+
+	(void)state;
+	org = population(&s, ORGANIC, 150);
+	organic(&s, org, 150);
+	office = population(&s, OFFICE, 30);
+	organic(&s, office, 30);
+	/* the popular SDK's farm: each account on its own jittered timer,
+	 * one prompt template */
+	timer = population(&s, FARM_TIMER, 40);
+	for (unsigned a = timer; a < timer + 40; a++)
+		for (double t = T0 + 10 + 10 * rnd(&s); t < T0 + DURATION; t += 9 + 2 * rnd(&s))
+			add(&s, a, t, (uint32_t)(1500 + 10 * rnd(&s)),
+			    (uint32_t)(800 + 100 * rnd(&s)));
+	/* a custom tool behind four proxies: waves every 15 s to 20 of its
+	 * 50 accounts, within 300 ms */
+	waves = population(&s, FARM_WAVES, 50);
+	for (double w = T0 + 20; w < T0 + DURATION; w += 15)
+		for (unsigned k = 0; k < 20; k++)
+			add(&s, waves + (unsigned)(50 * rnd(&s)), w + 0.3 * rnd(&s),
+			    (uint32_t)(3000 + 30 * rnd(&s)), (uint32_t)(1200 + 200 * rnd(&s)));
+	/* one customer's heavy, perfectly regular batch */
+	batch = population(&s, BATCH, 1);
+	for (double t = T0 + 5; t < T0 + DURATION; t += 2)
+		add(&s, batch, t, 2000, 900);
+
+	setup(&f);
+	run(&f, &s);
+	/* FARM_DUMP=file keeps every alert for a look when tuning */
+	if (getenv("FARM_DUMP")) {
+		char *d = json_dumps(f.emitted, JSON_INDENT(1));
+		FILE *o = fopen(getenv("FARM_DUMP"), "w");
+		fputs(d, o);
+		fclose(o);
+		free(d);
+	}
+	assert_true(fx_count(&f, "farm", "firing") >= 2);
+	assert_int_equal(flagged(&f, &s, ORGANIC), 0);
+	assert_int_equal(flagged(&f, &s, OFFICE), 0);
+	assert_int_equal(flagged(&f, &s, BATCH), 0);
+	assert_true(flagged(&f, &s, FARM_TIMER) >= 38);
+	assert_true(flagged(&f, &s, FARM_WAVES) >= 45);
+	/* every alert carries each member's numbers and the signals that fired */
+	json_array_foreach(f.emitted, i, al)
+	{
+		json_t *ev = json_object_get(al, "evidence");
+		json_t *members = json_object_get(json_object_get(al, "group"), "members");
+		size_t j;
+		json_t *m;
+
+		assert_true(json_object_size(json_object_get(ev, "signals")) >= 2);
+		json_array_foreach(members, j, m)
+		{
+			json_t *e =
+			    json_object_get(json_object_get(ev, "members"), json_string_value(m));
+
+			assert_non_null(e);
+			assert_true(strlen(json_string_value(json_object_get(e, "signals"))) >= 2);
+		}
+	}
+	fx_free(&f);
+	free(s.ev);
+}
+
+/* honest traffic only: a crowd of the SDK's users, busy hour included */
+static void test_organic_crowd_is_never_a_farm(void **state)
+{
+	struct sim s = {.seed = 7};
+	struct fixture f;
+	unsigned org;
+
+	(void)state;
+	org = population(&s, ORGANIC, 400);
+	organic(&s, org, 400);
+	/* a busy hour: everyone's rate doubles */
+	organic(&s, org, 400);
+	setup(&f);
+	run(&f, &s);
+	assert_int_equal(fx_count(&f, "farm", NULL), 0);
+	fx_free(&f);
+	free(s.ev);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_farms_found_traps_spared),
+	    cmocka_unit_test(test_organic_crowd_is_never_a_farm),
+	};
+	return cmocka_run_group_tests_name("farm", tests, NULL, NULL);
+}
