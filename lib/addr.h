@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
-/* Printing the 16-byte addresses of struct hw_tuple. */
+/* 16-byte addresses, IPv4 carried v4-mapped: as text, and their prefixes. */
 #ifndef HW_ADDR_H
 #define HW_ADDR_H
 

@@ -47,8 +47,8 @@ static uint64_t load32(const uint8_t *b)
 
 /* The last len < 16 bytes as two little-endian words, zero-padded: what
  * memcpy into two zeroed words gives, read with loads that overlap instead
- * of byte stores that the next load must wait for (header names are short:
- * this was most of the hash's time). */
+ * of byte stores that the next load must wait for (header names are short,
+ * so for them the tail is most of the hash). */
 static void tail_words(const uint8_t *b, size_t len, uint64_t w[2])
 {
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /* An intrusive most-recent-first list, for the bounded tables that evict
- * their least recently used entry (conntrack.c, flow.c). */
+ * their least recently used entry (table.c here; the agent's connection
+ * and flow tables). */
 #ifndef HW_LRU_H
 #define HW_LRU_H
 

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /* Hashing helpers: thin wrappers so callers never touch OpenSSL types.
  * The digest and MAC implementations are fetched once per thread: OpenSSL 3
- * otherwise looks them up (under a lock) on every call, which showed as the
- * agent's top cost at 100k exchanges/s. */
+ * otherwise looks them up, under a lock, on every call, and the agent
+ * hashes for every new connection (fingerprints, account ids). */
 #include <string.h>
 #include <openssl/core_names.h>
 #include <openssl/evp.h>

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /* The agent's table of open connections, keyed by socket cookie: what was
- * learned about each (JA4T, JA4, SNI, ALPN) and about its current exchange
- * (HTTP fields, account). Hard cap, LRU eviction, every eviction counted. */
+ * learned about each (JA4T, JA4, SNI, ALPN), about its current exchange
+ * (HTTP fields, account, capture reassembly), and memos that spare a
+ * keep-alive connection repeated work (account, HTTP fingerprint,
+ * User-Agent family, the aggregator's hashes). Hard cap, LRU eviction,
+ * every eviction counted. */
 #ifndef HW_CONNTRACK_H
 #define HW_CONNTRACK_H
 

@@ -15,7 +15,7 @@ struct hw_event {
 		const struct hw_exchange_end *end;
 		const struct hw_conn_close *close;
 	};
-	const __u8 *capture; /* exchange_start: head bytes (never logged) */
+	const __u8 *capture; /* exchange_start and exchange_data: client bytes (never logged) */
 	size_t capture_len;
 };
 

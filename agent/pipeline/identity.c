@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
-/* Identity: HMAC-SHA256(key, kind ":" value), truncated to 96 bits, hex.
+/* Identity: HMAC-SHA256(key, kind ":" value), truncated to 96 bits (hex
+ * where it is written out).
  * The kind prefix keeps a header value and an address that happen to be
  * the same string from mapping to the same account. */
 #include <ctype.h>

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /* Accounts: what --identity names (a request header, the client address,
  * its prefix, or X-Forwarded-For), turned into a keyed hash at once.
- * Raw values are read where they lie in the capture and never copied. */
+ * Raw values are read where they lie in the capture; the only copy is the
+ * HMAC's input, wiped as soon as it is hashed. */
 #ifndef HW_IDENTITY_H
 #define HW_IDENTITY_H
 

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /* One pipeline, two sources: ring buffer records (live) and the events the
  * capture-file flow tracker synthesizes (offline) both enter here, get
- * validated, parsed (SYN, ClientHello, HTTP head), tied to an account and
- * written to the trace. */
+ * validated, parsed (SYN, ClientHello, HTTP head), tied to an account,
+ * written to the trace, charged to the aggregation and shown to the
+ * detectors, whose ticks it runs on the event clock. */
 #ifndef HW_PIPELINE_H
 #define HW_PIPELINE_H
 
@@ -38,8 +39,9 @@ struct hw_pipeline {
 	bool trace_failed;
 	/* event stamps are the event clock (CLOCK_MONOTONIC live, the capture's
 	 * time offline); this turns them into Unix time for what is written
-	 * out. Live the agent follows CLOCK_REALTIME's steps in it; nothing
-	 * inside the agent (windows, bins, detectors) ever sees it. 0 offline. */
+	 * out. The live loop refreshes it every second, so output follows
+	 * CLOCK_REALTIME's steps; nothing inside the agent (windows, bins,
+	 * detectors) ever sees it. 0 offline. */
 	long long clock_to_unix_ns;
 	/* aggregation and detection (optional: NULL leaves them out) */
 	struct hw_agg *agg;

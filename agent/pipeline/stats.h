@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
-/* Pipeline counters: events by type, decode errors, and the kernel side's
+/* Pipeline counters: events by type, decode errors by reason, parse
+ * errors by parser, what the agent could not use or write (capture gaps,
+ * connection evictions, lost trace lines), drains, and the kernel side's
  * per-CPU drop counters (summed). Every drop has a name here. */
 #ifndef HW_STATS_H
 #define HW_STATS_H

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
-/* Trace line formatting. Only numbers and addresses are printed, so no
- * string needs JSON escaping; fields added later that carry text must
- * escape it. */
+/* Trace line formatting. Numbers, addresses and the agent's own words
+ * ("saved", "exchange") are printed as they are; every string a parser
+ * took from the wire or derived from it (fingerprints, SNI, method, path,
+ * model, account) goes through put_str, which escapes it. A line that does
+ * not fit is refused whole, never cut. */
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -44,9 +46,10 @@ static void put_char(struct out *o, char c)
 	o->pos++;
 }
 
-/* a JSON string value: quotes, backslashes and control bytes escaped;
- * byte by byte without printf (a vsnprintf per byte was most of a trace
- * line's cost) */
+/* a JSON string value: quotes and backslashes escaped, control bytes and
+ * bytes from 0x7f up as \u00XX (the byte's value as a code point, so the
+ * line is valid UTF-8 whatever the wire carried); byte by byte, without a
+ * printf per byte */
 static void put_str(struct out *o, const char *key, const char *v)
 {
 	put(o, ",\"%s\":\"", key);

@@ -10,7 +10,7 @@
 #include "proto/parse.h"
 
 #define HW_HTTP_MAX_HEADERS 64
-#define HW_HTTP_FP_LEN	    20 /* po11n08_0123456789ab */
+#define HW_HTTP_FP_LEN	    20 /* po1106_64b0b743f01d: 19 characters, one spare */
 
 struct hw_str {
 	const char *p;

@@ -50,9 +50,9 @@ static int tcp_offset(const uint8_t *b, size_t len, uint8_t *ttl)
 	return -1;
 }
 
-/* A bounded string: appends stop at cap - 1 bytes, always NUL-terminated
- * (snprintf did this per option kind and was most of a new connection's
- * cost in the agent). */
+/* A bounded string: appends stop at cap - 1 bytes, always NUL-terminated;
+ * by hand rather than an snprintf per option kind, since every new
+ * connection's SYN goes through it. */
 struct sbuf {
 	char *s;
 	size_t cap, n;

@@ -291,7 +291,7 @@ static int cmp_u16(const void *a, const void *b)
 }
 
 /* "xxxx,xxxx,..." of n values into s (5 bytes per value, NUL-terminated);
- * by hand: a sprintf per value was most of a TLS connection's JA4 */
+ * by hand rather than a sprintf per value: a hello lists up to hundreds */
 static size_t hex_list(char *s, const uint16_t *v, unsigned n)
 {
 	static const char hex[] = "0123456789abcdef";

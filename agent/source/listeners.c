@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
-/* /proc/net/tcp parsing. Lines look like
+/* Listening ports from /proc/net/tcp and tcp6: this namespace's
+ * /proc/net, then /proc/PID/net of one process in each other network
+ * namespace. Lines look like
  *   "  0: 0100007F:1F90 00000000:0000 0A ..." (state 0A is LISTEN). */
 #include <dirent.h>
 #include <stdbool.h>

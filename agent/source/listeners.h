@@ -14,10 +14,12 @@ int hw_listeners_from_text(const char *text, struct hw_ports *out);
 /* The same over this network namespace's /proc/net/tcp and tcp6. */
 int hw_listeners_scan(struct hw_ports *out);
 /* The same over every network namespace a process is in (containers,
- * pods): /proc/PID/net/tcp{,6} of one PID per namespace, told apart by the
- * inode of that file, which procfs gives per namespace. *netns: how many
- * namespaces were read. Returns listening sockets found, -1 when not even
- * this namespace's files could be read. */
+ * pods): this namespace's first, then /proc/PID/net/tcp{,6} of one PID per
+ * other namespace, told apart by the inode of that file, which procfs gives
+ * per namespace. A file that cannot be opened adds nothing (no IPv6, a
+ * process gone). *netns: how many namespaces were read. Returns listening
+ * sockets found, -1 when this namespace's files have an unexpected format
+ * (or memory ran out). */
 int hw_listeners_scan_all(struct hw_ports *out, unsigned *netns);
 
 #endif

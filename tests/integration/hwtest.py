@@ -248,6 +248,39 @@ def check(cond, msg, *args):
         raise AssertionError(msg % args if args else msg)
 
 
+_SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$')
+_LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"(?:,|$)')
+_UNESCAPE = {"\\\\": "\\", '\\"': '"', "\\n": "\n"}
+
+
+def parse_metrics(text):
+    """A Prometheus text exposition as {(name, frozenset(labels)): value};
+    every line must be a comment or a well-formed sample."""
+    samples = {}
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        m = _SAMPLE.match(line)
+        check(m, "malformed sample line %r", line)
+        labels, body, pos = {}, m.group(2) or "", 0
+        while pos < len(body):
+            lm = _LABEL.match(body, pos)
+            check(lm, "malformed labels in %r", line)
+            labels[lm.group(1)] = re.sub(r'\\.', lambda e: _UNESCAPE[e.group(0)], lm.group(2))
+            pos = lm.end()
+        key = (m.group(1), frozenset(labels.items()))
+        check(key not in samples, "sample twice: %r", line)
+        samples[key] = float(m.group(3))
+    return samples
+
+
+def metric(samples, name, **labels):
+    """The value of the one sample name{labels} (exactly those labels)."""
+    key = (name, frozenset(labels.items()))
+    check(key in samples, "no sample %s%s", name, labels or "")
+    return samples[key]
+
+
 def run(tests):
     """Runs the given test functions; returns (passed, failed, skipped)."""
     import tempfile

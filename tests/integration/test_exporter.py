@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """The exporter and the alert sinks against real peers: Prometheus scrapes
 the agent, promtool lints the exposition, Alertmanager receives a volume
-alert and its resolve, memory stays bounded at a million accounts, and a
-scrape during heavy ingest is never torn."""
+alert and its resolve, an Alertmanager that is down costs the event loop
+nothing, memory stays bounded at a million accounts, and a scrape during
+heavy ingest is never torn."""
 import json
 import os
 import re
@@ -16,7 +17,7 @@ from contextlib import ExitStack
 
 sys.path.insert(0, os.path.dirname(__file__))
 from hwtest import (main, BUILD, HWLOAD, Skip, check, connect, free_port, http_request,  # noqa: E402
-                    lines_of, make_key, run)
+                    lines_of, make_key, metric, parse_metrics, run)
 from test_dataplane import start_agent, start_server, world  # noqa: E402
 from test_fingerprints import need  # noqa: E402
 
@@ -106,6 +107,68 @@ def am_alerts(amport):
     return json.loads(body)
 
 
+class VolumeLoad:
+    """Traffic that makes the volume detector fire for one account under
+    --volume-interval 1 --volume-min 20: six steady accounts at 3 exchanges
+    a second, a heavy but constant one at 40 (its baseline is its own
+    rate), and burst-key, one of the steady ones until burst() sends it as
+    fast as the server answers. Counts the requests it made."""
+
+    def __init__(self, port):
+        self.port = port
+        self.stop_all, self.stop_burst = threading.Event(), threading.Event()
+        self.errors, self.made = [], []
+        self.threads = [threading.Thread(target=self._steady, args=("steady-%d" % i, 3, self.stop_all))
+                        for i in range(6)]
+        self.threads.append(threading.Thread(target=self._steady, args=("burst-key", 3, self.stop_burst)))
+        self.threads.append(threading.Thread(target=self._steady, args=("batch-user", 40, self.stop_all)))
+
+    def _steady(self, key, per_second, until):
+        made = 0
+        try:
+            s = connect("127.0.0.1", self.port)
+            while not until.is_set():
+                t0 = time.time()
+                for _ in range(per_second):
+                    http_request(s, "GET", "/bytes?n=200", extra_headers=["x-api-key: " + key])
+                    made += 1
+                time.sleep(max(0, 1 - (time.time() - t0)))
+            s.close()
+        except Exception as e:  # noqa: BLE001
+            self.errors.append(e)
+        self.made.append(made)
+
+    def start(self, warmup=6):
+        for t in self.threads:
+            t.start()
+        time.sleep(warmup)
+
+    def burst(self, seconds=3):
+        self.stop_burst.set()
+        made = 0
+        s = connect("127.0.0.1", self.port)
+        t0 = time.time()
+        while time.time() - t0 < seconds:
+            http_request(s, "GET", "/bytes?n=200", extra_headers=["x-api-key: burst-key"])
+            made += 1
+            time.sleep(0.005)
+        s.close()
+        self.made.append(made)
+
+    def stop(self):
+        """Stops every client; returns the requests made in all."""
+        self.stop_all.set()
+        for t in self.threads:
+            t.join()
+        check(not self.errors, "clients failed: %s", self.errors)
+        return sum(self.made)
+
+
+def read_ndjson(path):
+    with open(path) as f:
+        return [json.loads(l) for l in f if l.strip()]
+
+
 def test_volume_alert_reaches_alertmanager_and_resolves(tmp):
     """One account bursts far above its own past and above everyone else:
     the NDJSON stream and a real Alertmanager get it firing, then resolved.
@@ -130,35 +193,9 @@ def test_volume_alert_reaches_alertmanager_and_resolves(tmp):
                             "--listen", "127.0.0.1:%d" % mport, "--alerts", alerts_path,
                             "--alertmanager", "http://127.0.0.1:%d" % amport,
                             "--volume-interval", "1", "--volume-min", "20", "--volume-resolve", "2")
-        stop = threading.Event()
-        errors = []
-
-        def steady(key, per_second, until):
-            try:
-                s = connect("127.0.0.1", port)
-                while not until.is_set():
-                    t0 = time.time()
-                    for _ in range(per_second):
-                        http_request(s, "GET", "/bytes?n=200", extra_headers=["x-api-key: " + key])
-                    time.sleep(max(0, 1 - (time.time() - t0)))
-                s.close()
-            except Exception as e:  # noqa: BLE001
-                errors.append(e)
-        burst_stop = threading.Event()
-        threads = [threading.Thread(target=steady, args=("steady-%d" % i, 3, stop)) for i in range(6)]
-        threads.append(threading.Thread(target=steady, args=("burst-key", 3, burst_stop)))
-        # a heavy but constant user: its baseline is its own rate
-        threads.append(threading.Thread(target=steady, args=("batch-user", 40, stop)))
-        for t in threads:
-            t.start()
-        time.sleep(6)
-        burst_stop.set()
-        s = connect("127.0.0.1", port)
-        t0 = time.time()
-        while time.time() - t0 < 3:
-            http_request(s, "GET", "/bytes?n=200", extra_headers=["x-api-key: burst-key"])
-            time.sleep(0.005)
-        s.close()
+        load = VolumeLoad(port)
+        load.start()
+        load.burst()
 
         def firing_in_am():
             mine = [a for a in am_alerts(amport) if a["labels"].get("alertname") == "hydrawatch_volume"]
@@ -169,15 +206,11 @@ def test_volume_alert_reaches_alertmanager_and_resolves(tmp):
         print("    Alertmanager lists %s (%s)" % (alert_id, listed[0]["annotations"]["summary"]))
         # quiet: the burst account stops; resolve after two quiet bins
         wait_for(lambda: not firing_in_am(), 30, "Alertmanager to drop the resolved alert")
-        stop.set()
-        for t in threads:
-            t.join()
-        check(not errors, "clients failed: %s", errors)
+        load.stop()
         _, mtext = get("http://127.0.0.1:%d/metrics" % mport)
         agent.stop()
 
-    with open(alerts_path) as f:
-        lines = [json.loads(l) for l in f if l.strip()]
+    lines = read_ndjson(alerts_path)
     mine = [l for l in lines if l["id"] == alert_id]
     check([l["state"] for l in mine] == ["firing", "resolved"], "NDJSON for %s: %s", alert_id, mine)
     check(len(lines) == 2, "only the burst account may fire: %s", [l["summary"] for l in lines])
@@ -192,8 +225,68 @@ def test_volume_alert_reaches_alertmanager_and_resolves(tmp):
     check(ev["statistics"]["exchanges"] > ev["thresholds"]["population_threshold"] and
           ev["statistics"]["exchanges"] > ev["thresholds"]["own_threshold"], "thresholds not exceeded: %s", ev)
     check(mine[1]["ends_at"] and mine[1]["evidence"]["resolution"]["reason"] == "quiet", "resolve: %s", mine[1])
-    check('hydrawatch_alerts_total{rule="volume",severity="warning"} 1' in mtext, "alerts_total metric")
-    check("hydrawatch_alertmanager_sent_total 0" not in mtext, "nothing reached Alertmanager per metrics")
+    m = parse_metrics(mtext)
+    check(metric(m, "hydrawatch_alerts_total", rule="volume", severity="warning") == 1, "alerts_total metric")
+    check(metric(m, "hydrawatch_alertmanager_sent_total") > 0, "nothing reached Alertmanager per metrics")
+
+
+def test_alertmanager_down_never_blocks(tmp):
+    """Alertmanager unreachable (a port nothing listens on): the volume
+    alert still fires to the NDJSON stream; the sender's failed pushes are
+    counted and keep growing with its retries, nothing counts as sent, and
+    every alert is either queued for the retry or counted dropped. The
+    event loop never waits on it (/healthz stays fresh, every exchange is
+    counted), and SIGTERM stops the agent cleanly within a bound."""
+    with ExitStack() as st:
+        cg = world(st, "hw-amdown")
+        port, mport, closed = free_port(), free_port(), free_port()
+        start_server(st, "127.0.0.1", port, cg)
+        alerts_path = os.path.join(tmp, "alerts.ndjson")
+        agent = start_agent(st, tmp, "--cgroup", cg.path, "--ports", str(port),
+                            "--identity", "header:x-api-key", "--identity-key", make_key(tmp),
+                            "--listen", "127.0.0.1:%d" % mport, "--alerts", alerts_path,
+                            "--alertmanager", "http://127.0.0.1:%d" % closed,
+                            "--volume-interval", "1", "--volume-min", "20", "--volume-resolve", "2")
+        load = VolumeLoad(port)
+        load.start()
+        load.burst()
+
+        def scrape():
+            return parse_metrics(get("http://127.0.0.1:%d/metrics" % mport)[1])
+
+        def am(m, what):
+            return metric(m, "hydrawatch_alertmanager_%s" % what)
+
+        def accounted():
+            # the stream and the sender get every state change; within a
+            # minute no firing alert is re-sent, so they must agree
+            m, lines = scrape(), read_ndjson(alerts_path)
+            ok = (lines and am(m, "failures_total") >= 1 and am(m, "sent_total") == 0 and
+                  am(m, "queue_length") + am(m, "dropped_total") == len(lines))
+            return ok and (m, lines)
+        m, lines = wait_for(accounted, 30, "the volume alert queued for an Alertmanager that is down")
+        check(any(l["rule"] == "volume" and l["state"] == "firing" for l in lines),
+              "no volume alert fired: %s", lines)
+        check(metric(m, "hydrawatch_alerts_total", rule="volume", severity="warning") >= 1,
+              "alerts_total metric")
+        failures = am(m, "failures_total")
+        # each failure is retried (1, 2, 4 ... s later) and counted again
+        wait_for(lambda: am(scrape(), "failures_total") > failures, 20, "a retry that fails too")
+        status, body = get("http://127.0.0.1:%d/healthz" % mport)
+        check(status == 200 and body == "ok\n", "healthz %d %r", status, body)
+        made = load.stop()
+        wait_for(lambda: metric(scrape(), "hydrawatch_exchanges_total") == made, 10,
+                 "all %d exchanges counted" % made)
+        # quiet now (the burst's alert may have resolved since): still every
+        # state change queued or dropped, none sent
+        m, lines = wait_for(accounted, 10, "every alert state change queued or dropped")
+        print("    %d alert state change(s), %d failed pushes, %d queued, %d dropped" % (
+            len(lines), am(m, "failures_total"), am(m, "queue_length"), am(m, "dropped_total")))
+        t0 = time.time()
+        agent.stop(settle=0)  # raises unless it exits 0
+        took = time.time() - t0
+        check(took < 10, "SIGTERM to exit took %.1fs with Alertmanager down", took)
+        print("    stopped %.2fs after SIGTERM" % took)
 
 
 def test_memory_bounded_at_a_million_accounts(tmp):
@@ -223,7 +316,8 @@ def test_memory_bounded_at_a_million_accounts(tmp):
     check(res["fed"] == 1000000 and res["accounts"] == 100000, "synth: %s", res)
     check(rss <= bound, "RSS %d above the documented bound %d", rss, bound)
     check(res["evictions"] == 900000, "evictions %d", res["evictions"])
-    check('hydrawatch_table_evictions_total{table="accounts"} 900000' in text, "evictions not exported")
+    check(metric(parse_metrics(text), "hydrawatch_table_evictions_total", table="accounts") == 900000,
+          "evictions not exported")
     check(len(text.encode()) < 1 << 20, "/metrics is %d bytes", len(text))
     check(elapsed < 0.5, "/metrics took %.3fs", elapsed)
     active = float(re.search(r"\nhydrawatch_accounts_active (\S+)", text).group(1))
@@ -291,6 +385,7 @@ def test_metrics_never_torn_under_load(tmp):
 TESTS = [
     test_prometheus_scrapes_and_promtool_is_clean,
     test_volume_alert_reaches_alertmanager_and_resolves,
+    test_alertmanager_down_never_blocks,
     test_memory_bounded_at_a_million_accounts,
     test_metrics_never_torn_under_load,
 ]
