@@ -190,6 +190,9 @@ void hw_agent_publish(struct hw_agent *a)
 	    .stats = &a->pipe.stats,
 	    .alerts = &a->alerts,
 	    .detect = &a->detect,
+	    .farm = hw_detect_find(&a->detect, "farm")
+			? hw_farm_counts(hw_detect_find(&a->detect, "farm"))
+			: NULL,
 	    .am = a->am,
 	    .ndjson = a->ndjson.f ? &a->ndjson : NULL,
 	    .progs = progs,
@@ -271,6 +274,20 @@ static void report(struct hw_agent *a)
 		pr_info("%s", line);
 }
 
+/* Follows the wall clock's steps (NTP at boot, a VM resume) in what is
+ * written out; the event clock inside never steps. Reading the offset has
+ * some jitter: it is taken up only when it moved by more than
+ * HW_CLOCK_STEP_NS, so that times written out differ exactly as the
+ * kernel's stamps do (hydrawatch verify recomputes intervals from them). */
+#define HW_CLOCK_STEP_NS 1000000LL
+static void follow_wall_clock(struct hw_pipeline *p)
+{
+	long long now = hw_mono_to_unix_offset(), d = now - p->clock_to_unix_ns;
+
+	if (d > HW_CLOCK_STEP_NS || d < -HW_CLOCK_STEP_NS)
+		p->clock_to_unix_ns = now;
+}
+
 int hw_agent_run_live(struct hw_agent *a)
 {
 	uint64_t interval, last;
@@ -312,9 +329,7 @@ int hw_agent_run_live(struct hw_agent *a)
 		hw_pipeline_tick(&a->pipe, mono);
 		if (mono >= a->next_publish_mono) {
 			a->next_publish_mono = mono + HW_PUBLISH_NS;
-			/* follow the wall clock's steps (NTP, a VM resume) in what is
-			 * written out; the event clock inside never steps */
-			a->pipe.clock_to_unix_ns = hw_mono_to_unix_offset();
+			follow_wall_clock(&a->pipe);
 			hw_agent_publish(a);
 			if (a->http)
 				hw_server_heartbeat(a->http, mono);

@@ -727,11 +727,12 @@ void hw_config_usage(FILE *f, const char *prog)
 {
 	fprintf(f,
 		"Usage: %s [OPTION]...\n"
+		"       %s verify --alerts FILE --trace FILE   (recompute farm alerts)\n"
 		"Kernel-level traffic telemetry for LLM inference hosts: watches the TCP\n"
 		"connections of a cgroup with eBPF and reports connections and\n"
 		"request/response exchanges. Needs root (or CAP_BPF, CAP_NET_ADMIN and\n"
 		"CAP_PERFMON), cgroup v2 and a kernel with BTF.\n\nOptions:\n",
-		prog);
+		prog, prog);
 	for (const struct hw_option *o = hw_options; o->name; o++) {
 		char head[64];
 

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /* hydrawatch: parse options, set the agent up, run it live or over a
- * capture file, and take it down on SIGINT/SIGTERM. */
+ * capture file, and take it down on SIGINT/SIGTERM; or, as `hydrawatch
+ * verify`, recompute farm alerts from a trace. */
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include "agent.h"
 #include "source/cgroup.h"
 #include "lib/log.h"
+#include "verify.h"
 
 static void on_signal(int sig)
 {
@@ -21,6 +23,8 @@ int main(int argc, char **argv)
 	char err[512];
 	int rc;
 
+	if (argc > 1 && !strcmp(argv[1], "verify"))
+		return hw_verify_main(argc - 1, argv + 1);
 	hw_config_defaults(&a.cfg);
 	if (hw_config_parse_args(&a.cfg, argc, argv, err, sizeof(err))) {
 		fprintf(stderr, "hydrawatch: %s\n", err);

@@ -11,6 +11,7 @@
 #include "aggregate/aggregate.h"
 #include "detect/alerts.h"
 #include "detect/detect.h"
+#include "detect/farm.h"
 #include "pipeline/stats.h"
 
 struct hw_am;
@@ -26,9 +27,10 @@ struct hw_snapshot {
 	const struct hw_agg *agg;
 	const struct hw_stats *stats;
 	const struct hw_alerts *alerts;
-	const struct hw_detect *detect; /* NULL: no detectors */
-	struct hw_am *am;		/* NULL: no Alertmanager */
-	const struct hw_ndjson *ndjson; /* NULL: no alert stream */
+	const struct hw_detect *detect;	   /* NULL: no detectors */
+	const struct hw_farm_counts *farm; /* NULL: the farm engine is off */
+	struct hw_am *am;		   /* NULL: no Alertmanager */
+	const struct hw_ndjson *ndjson;	   /* NULL: no alert stream */
 	const struct hw_prog_stat *progs;
 	unsigned n_progs;
 	bool bpf_stats_enabled;

@@ -10,7 +10,9 @@
 #include <time.h>
 #include "exporter/alertmanager.h"
 #include "snapshot.h"
+#include "lib/hex.h"
 #include "lib/log.h"
+#include "lib/sha.h"
 
 struct hw_am {
 	char url[512];
@@ -22,6 +24,38 @@ struct hw_am {
 	bool stopping;
 	struct hw_am_stats st;
 };
+
+/* "sha256:" + hex of the full member list joined by commas, as the alert
+ * lists it: checks a capped annotation against the full NDJSON line */
+static const char *members_digest(const json_t *members)
+{
+	static __thread char out[8 + 2 * HW_SHA256_LEN + 1];
+	unsigned char d[HW_SHA256_LEN];
+	size_t i, len = 0, o = 0;
+	char *joined;
+	json_t *m;
+
+	json_array_foreach(members, i, m) len += strlen(json_string_value(m)) + 1;
+	joined = malloc(len + 1);
+	if (!joined)
+		return "";
+	joined[0] = '\0';
+	json_array_foreach(members, i, m)
+	{
+		const char *v = json_string_value(m);
+		size_t n = strlen(v);
+
+		if (i)
+			joined[o++] = ',';
+		memcpy(joined + o, v, n);
+		o += n;
+	}
+	hw_sha256(joined, o, d);
+	free(joined);
+	memcpy(out, "sha256:", 7);
+	hw_hex(d, sizeof(d), out + 7);
+	return out;
+}
 
 static json_t *to_am(const struct hw_am *am, const json_t *alert)
 {
@@ -44,7 +78,15 @@ static json_t *to_am(const struct hw_am *am, const json_t *alert)
 			break;
 		o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%s", i ? "," : "", s);
 	}
-	evidence = json_dumps(json_object_get(alert, "evidence"), JSON_COMPACT);
+	{
+		/* per-member numbers stay in the NDJSON line and /alerts: a
+		 * thousand-member group must not make the annotation unusable */
+		json_t *ev = json_deep_copy(json_object_get(alert, "evidence"));
+
+		json_object_del(ev, "members");
+		evidence = json_dumps(ev, JSON_COMPACT);
+		json_decref(ev);
+	}
 	labels = json_pack("{s:s, s:s, s:O, s:O, s:s}", "alertname", name, "rule", rule ? rule : "",
 			   "severity", json_object_get(alert, "severity"), "alert_id",
 			   json_object_get(alert, "id"), "instance", am->instance);
@@ -54,6 +96,11 @@ static json_t *to_am(const struct hw_am *am, const json_t *alert)
 	ann =
 	    json_pack("{s:O, s:s, s:s, s:s}", "summary", json_object_get(alert, "summary"),
 		      "members", list, "evidence", evidence ? evidence : "{}", "group_size", size);
+	json_object_set_new(ann, "members_listed",
+			    json_string(json_array_size(members) > 20 ? "first 20" : "all"));
+	json_object_set_new(ann, "members_digest", json_string(members_digest(members)));
+	if (json_is_string(json_object_get(group, "tooling_key")))
+		json_object_set(labels, "tooling_key", json_object_get(group, "tooling_key"));
 	out = json_pack("{s:o, s:o, s:O}", "labels", labels, "annotations", ann, "startsAt",
 			json_object_get(alert, "starts_at"));
 	if (state && !strcmp(state, "resolved"))

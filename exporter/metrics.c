@@ -324,6 +324,57 @@ static void alert_metrics(struct buf *b, const struct hw_snapshot *s)
 	out(b, "hydrawatch_alertmanager_queue_length %llu\n", (unsigned long long)am.queued);
 }
 
+static void detector_metrics(struct buf *b, const struct hw_snapshot *s)
+{
+	const struct hw_farm_counts *f = s->farm;
+	unsigned largest = 0;
+
+	family(b, "hydrawatch_detector_cpu_seconds_total", "counter",
+	       "CPU time each detector spent: its evaluations, and its per-exchange work "
+	       "(sampled one exchange in 64).");
+	for (unsigned i = 0; s->detect && i < s->detect->n; i++)
+		out(b, "hydrawatch_detector_cpu_seconds_total{detector=\"%s\"} %.6f\n",
+		    s->detect->d[i].ops->name, s->detect->d[i].cpu_ns / 1e9);
+	family(b, "hydrawatch_detector_exchanges_total", "counter",
+	       "Exchanges each detector was given.");
+	for (unsigned i = 0; s->detect && i < s->detect->n; i++)
+		out(b, "hydrawatch_detector_exchanges_total{detector=\"%s\"} %llu\n",
+		    s->detect->d[i].ops->name, (unsigned long long)s->detect->d[i].exchanges);
+	if (!f)
+		return;
+	family(b, "hydrawatch_farm_evaluations_total", "counter",
+	       "Evaluations of the active accounts by the farm engine.");
+	out(b, "hydrawatch_farm_evaluations_total %llu\n", (unsigned long long)f->evaluations);
+	family(b, "hydrawatch_farm_accounts_evaluated", "gauge",
+	       "Accounts active in the window at the last farm evaluation.");
+	out(b, "hydrawatch_farm_accounts_evaluated %u\n", f->accounts_evaluated);
+	family(b, "hydrawatch_farm_candidates", "gauge",
+	       "At the last farm evaluation: candidate groups by shared key (signal=fanout), and "
+	       "accounts showing each behaviour (lockstep, cadence, template, pivot) or new "
+	       "(churn).");
+	for (int k = 0; k < 6; k++)
+		out(b, "hydrawatch_farm_candidates{signal=\"%s\"} %u\n", hw_farm_signal_names[k],
+		    f->candidates[k]);
+	family(b, "hydrawatch_farm_groups_firing", "gauge", "Farm groups firing now.");
+	out(b, "hydrawatch_farm_groups_firing %u\n", f->groups_firing);
+	family(b, "hydrawatch_farm_members", "gauge", "Members of the farm groups firing now.");
+	out(b, "hydrawatch_farm_members %llu\n", (unsigned long long)f->members_firing);
+	for (unsigned i = 0; i < f->n_group_sizes; i++)
+		if (f->group_sizes[i] > largest)
+			largest = f->group_sizes[i];
+	family(b, "hydrawatch_farm_largest_group_members", "gauge",
+	       "Members of the largest farm group firing now.");
+	out(b, "hydrawatch_farm_largest_group_members %u\n", largest);
+	family(b, "hydrawatch_farm_groups_dropped_total", "counter",
+	       "Farm groups not raised because --farm-max-groups were already firing.");
+	out(b, "hydrawatch_farm_groups_dropped_total %llu\n",
+	    (unsigned long long)f->groups_dropped);
+	family(b, "hydrawatch_farm_members_dropped_total", "counter",
+	       "Farm members not listed because their group held --farm-max-members.");
+	out(b, "hydrawatch_farm_members_dropped_total %llu\n",
+	    (unsigned long long)f->members_dropped);
+}
+
 char *hw_metrics_render(const struct hw_snapshot *s, size_t *len)
 {
 	const struct hw_agg *a = s->agg;
@@ -362,6 +413,7 @@ char *hw_metrics_render(const struct hw_snapshot *s, size_t *len)
 	table_metrics(&b, a, s);
 	pipeline_metrics(&b, s);
 	alert_metrics(&b, s);
+	detector_metrics(&b, s);
 	family(&b, "hydrawatch_bpf_stats_enabled", "gauge",
 	       "1 when the kernel collects BPF run-time statistics (--bpf-stats or "
 	       "kernel.bpf_stats_enabled).");

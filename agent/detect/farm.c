@@ -465,8 +465,11 @@ static json_int_t unix_ns(const struct hw_detector *d, uint64_t ns)
 }
 
 /* the numbers that admitted r, as verify recomputes them */
+struct template_fit;
+struct pivot_fit;
+
 static json_t *member_json(const struct hw_detector *d, const struct rec *r, uint64_t eval_ns,
-			   double p_hot)
+			   double p_hot, const struct template_fit *tf, const struct pivot_fit *pf)
 {
 	char sig[8] = "";
 	size_t o = 0;
@@ -495,6 +498,15 @@ static json_t *member_json(const struct hw_detector *d, const struct rec *r, uin
 		json_object_set_new(m, "pivot",
 				    json_pack("{s:s, s:I}", "model", r->p.name, "switch_ns",
 					      r->p.switch_ns ? unix_ns(d, r->p.switch_ns) : 0));
+	if (m && (r->sig & SIG_T))
+		json_object_set_new(json_object_get(m, "template"), "group",
+				    json_pack("{s:f, s:f}", "center_req_bytes", tf->center,
+					      "resp_median_bytes", tf->resp_median));
+	if (m && (r->sig & SIG_P) && json_object_get(m, "pivot"))
+		json_object_set_new(json_object_get(m, "pivot"), "group",
+				    json_pack("{s:I, s:I}", "first_switch_ns",
+					      unix_ns(d, pf->from_ns), "last_switch_ns",
+					      unix_ns(d, pf->to_ns)));
 	if (m && (r->sig & SIG_N))
 		json_object_set_new(
 		    m, "first_ns",
@@ -543,6 +555,31 @@ static void add_fingerprints(const struct hw_detector *d, struct group *g, const
 		if (!dup)
 			json_array_append_new(g->prefixes, json_string(prefix));
 	}
+}
+
+/* every threshold a member's signals were judged by: verify needs them all */
+static json_t *thresholds_json(const struct hw_detector *d)
+{
+	struct farm_state *s = d->state;
+	const struct hw_lockstep_cfg *lc = hw_lockstep_cfg(s->lockstep);
+	const struct hw_template_cfg *tc = hw_template_cfg(s->tmpl);
+	const struct hw_cadence_cfg *cc = hw_cadence_cfg(s->cadence);
+	const struct hw_pivot_cfg *pc = hw_pivot_cfg(s->pivot);
+	const struct hw_churn_cfg *hc = hw_churn_cfg(s->churn);
+
+	return json_pack(
+	    "{s:i, s:i, s:{s:I, s:i, s:f, s:i, s:f, s:f, s:i, s:f, s:i, s:i}, s:{s:f, s:i}, "
+	    "s:{s:f, s:i, s:f, s:f}, s:{s:i, s:i, s:f}, s:{s:i, s:i}}",
+	    "min_members", (int)s->cfg.min_members, "min_signals", (int)s->cfg.min_signals,
+	    "lockstep", "bin_ns", (json_int_t)lc->bin_ms * 1000000, "window_s", (int)lc->window_s,
+	    "hot_k", lc->hot_k, "hot_min", (int)lc->hot_min, "p_max", lc->p_max, "p_member",
+	    lc->p_member, "min_exchanges", (int)lc->min_exchanges, "hot_fraction_max",
+	    lc->hot_fraction_max, "local_bins", HW_LOCKSTEP_LOCAL, "lag_bins", HW_LOCKSTEP_LAG_BINS,
+	    "cadence", "cv_max", cc->cv_max, "min_intervals", (int)cc->min_intervals, "template",
+	    "cv_max", tc->cv_max, "min_exchanges", (int)tc->min_exchanges, "tolerance",
+	    tc->tolerance, "resp_tolerance", tc->resp_tolerance, "pivot", "new_s", (int)pc->new_s,
+	    "spread_s", (int)pc->spread_s, "min_fraction", pc->min_fraction, "churn", "new_s",
+	    (int)hc->new_s, "quiet_s", (int)hc->quiet_s);
 }
 
 static void group_alert(struct hw_detector *d, struct group *g, uint64_t eval_ns, bool fresh)
@@ -600,9 +637,7 @@ static void group_alert(struct hw_detector *d, struct group *g, uint64_t eval_ns
 	json_object_set_new(ev, "statistics",
 			    json_pack("{s:i, s:i, s:i}", "members", (int)g->n, "new_members",
 				      (int)g->new_members, "quiet_members", (int)g->quiet_members));
-	json_object_set_new(ev, "thresholds",
-			    json_pack("{s:i, s:i}", "min_members", (int)fc->min_members,
-				      "min_signals", (int)fc->min_signals));
+	json_object_set_new(ev, "thresholds", thresholds_json(d));
 	json_object_set(ev, "members", g->member_evidence);
 	if (fresh)
 		hw_alerts_fire(d->env->alerts, alert);
@@ -751,7 +786,8 @@ static void evaluate_group(struct hw_detector *d, enum key_kind kind, uint64_t k
 		for (int k = HW_FARM_LOCKSTEP; k <= HW_FARM_CHURN; k++)
 			g->signal_members[k] += (r->sig >> k) & 1;
 		hw_hex(r->key, KEY_LEN, hex);
-		json_object_set_new(g->member_evidence, hex, member_json(d, r, eval_ns, p_hot));
+		json_object_set_new(g->member_evidence, hex,
+				    member_json(d, r, eval_ns, p_hot, &tf, &pf));
 		add_fingerprints(d, g, r);
 		g->new_members += (r->sig & SIG_N) != 0;
 	}

@@ -26,7 +26,7 @@ struct lockstep_state {
 	uint64_t bin_ns;
 	struct bin_count *ring; /* nbins, by bin % nbins */
 	uint32_t nbins;
-	double *scratch; /* 5 * nbins: loads, excesses, local medians, sorting */
+	double *scratch; /* 2 * nbins: the window's counts, then its hot flags */
 	struct hw_lockstep_bins cur;
 };
 
@@ -41,7 +41,7 @@ static int init(struct hw_detector *d, const void *cfg)
 	s->nbins =
 	    (uint32_t)((uint64_t)s->cfg.window_s * 1000 / s->cfg.bin_ms) + HW_LOCKSTEP_LAG_BINS + 2;
 	s->ring = calloc(s->nbins, sizeof(*s->ring));
-	s->scratch = calloc(5 * (size_t)s->nbins, sizeof(*s->scratch));
+	s->scratch = calloc(2 * (size_t)s->nbins, sizeof(*s->scratch));
 	if (!s->ring || !s->scratch)
 		return -ENOMEM;
 	return 0;
@@ -104,11 +104,11 @@ static double count_at(const struct lockstep_state *s, uint64_t b)
  * is not a wave), plus k robust deviations of the window's residuals
  * (never less than a Poisson deviation of the local median, nor than
  * hot_min). load[0..n) in, excess[i] = load - threshold out; the window's
- * median local baseline and residual MAD are reported. */
-static void judge(const struct lockstep_state *s, const double *load, unsigned n, double *excess,
-		  double *median, double *mad)
+ * median local baseline and residual MAD are reported. tmp: 2n doubles. */
+static void judge(const struct hw_lockstep_cfg *cfg, const double *load, unsigned n, double *excess,
+		  double *tmp, double *median, double *mad)
 {
-	double *local = s->scratch + 2 * s->nbins, *tmp = s->scratch + 3 * s->nbins;
+	double *local = tmp + n;
 
 	for (unsigned i = 0; i < n; i++) {
 		unsigned lo = i > HW_LOCKSTEP_LOCAL ? i - HW_LOCKSTEP_LOCAL : 0;
@@ -126,10 +126,10 @@ static void judge(const struct lockstep_state *s, const double *load, unsigned n
 	*median = median_of(tmp, n);
 	for (unsigned i = 0; i < n; i++) {
 		double spread = 1.4826 * *mad, floor_sd = sqrt(local[i] > 1 ? local[i] : 1);
-		double t = local[i] + s->cfg.hot_k * (spread > floor_sd ? spread : floor_sd);
+		double t = local[i] + cfg->hot_k * (spread > floor_sd ? spread : floor_sd);
 
-		if (t < local[i] + s->cfg.hot_min)
-			t = local[i] + s->cfg.hot_min;
+		if (t < local[i] + cfg->hot_min)
+			t = local[i] + cfg->hot_min;
 		excess[i] = load[i] - t;
 	}
 }
@@ -137,46 +137,69 @@ static void judge(const struct lockstep_state *s, const double *load, unsigned n
 /* A bin is hot when its own count is far above its neighbourhood's, or
  * when a pair of adjacent bins it is in is far above the neighbouring
  * pairs: a wave rarely respects bin edges. */
+void hw_lockstep_judge(const struct hw_lockstep_cfg *cfg, const double *count, unsigned n,
+		       uint8_t *hot, struct hw_lockstep_bins *w)
+{
+	size_t m = (size_t)n + 1;
+	double *single = calloc(5 * m, sizeof(double)); /* excesses, pairs' excesses, */
+	double *pair = single + m, *tmp = single + 2 * m, *pair_load = single + 4 * m; /* tmp: 2m */
+
+	w->bins = n;
+	w->hot = 0;
+	w->p_hot = 0;
+	w->usable = false;
+	memset(hot, 0, n);
+	if (!single || n < 2) {
+		free(single);
+		return;
+	}
+	for (unsigned i = 0; i + 1 < n; i++)
+		pair[i] = count[i] + count[i + 1];
+	memcpy(pair_load, pair, (n - 1) * sizeof(double));
+	judge(cfg, count, n, single, tmp, &w->median, &w->mad);
+	judge(cfg, pair_load, n - 1, pair, tmp, &w->pair_median, &w->pair_mad);
+	for (unsigned i = 0; i < n; i++) {
+		hot[i] = count[i] > 0 &&
+			 (single[i] >= 0 || (i > 0 && pair[i - 1] >= 0) || (i + 1 < n && pair[i] >= 0));
+		w->hot += hot[i];
+	}
+	w->p_hot = (double)w->hot / n;
+	w->usable = w->hot && w->p_hot <= cfg->hot_fraction_max;
+	free(single);
+}
+
+void hw_lockstep_window(const struct hw_lockstep_cfg *cfg, uint64_t eval_ns, uint64_t *first_bin,
+			uint64_t *end_bin)
+{
+	uint64_t bin_ns = (uint64_t)cfg->bin_ms * 1000000ULL;
+	uint64_t end = eval_ns / bin_ns, span = (uint64_t)cfg->window_s * 1000 / cfg->bin_ms;
+
+	*end_bin = end > HW_LOCKSTEP_LAG_BINS ? end - HW_LOCKSTEP_LAG_BINS : 0;
+	*first_bin = *end_bin > span ? *end_bin - span : 0;
+}
+
 void hw_lockstep_evaluate(struct hw_detector *d, uint64_t eval_ns)
 {
 	struct lockstep_state *s = d->state;
 	struct hw_lockstep_bins *w = &s->cur;
-	uint64_t end = eval_ns / s->bin_ns, span = (uint64_t)s->cfg.window_s * 1000 / s->cfg.bin_ms;
-	double *single = s->scratch, *pair = s->scratch + s->nbins;
+	uint8_t *hot = (uint8_t *)(s->scratch + s->nbins);
 	unsigned n;
 
 	memset(w, 0, sizeof(*w));
 	w->eval_ns = eval_ns;
-	w->end_bin = end > HW_LOCKSTEP_LAG_BINS ? end - HW_LOCKSTEP_LAG_BINS : 0;
-	w->first_bin = w->end_bin > span ? w->end_bin - span : 0;
+	hw_lockstep_window(&s->cfg, eval_ns, &w->first_bin, &w->end_bin);
 	if (w->end_bin <= w->first_bin + 1)
 		return;
-	n = w->bins = (unsigned)(w->end_bin - w->first_bin);
+	n = (unsigned)(w->end_bin - w->first_bin);
 	for (unsigned i = 0; i < n; i++)
-		single[i] = count_at(s, w->first_bin + i);
-	for (unsigned i = 0; i + 1 < n; i++)
-		pair[i] = single[i] + single[i + 1];
-	/* excess loads replace the loads in place, judged on copies */
-	{
-		double *load = s->scratch + 4 * s->nbins;
-
-		memcpy(load, single, n * sizeof(*load));
-		judge(s, load, n, single, &w->median, &w->mad);
-		memcpy(load, pair, (n - 1) * sizeof(*load));
-		judge(s, load, n - 1, pair, &w->pair_median, &w->pair_mad);
-	}
+		s->scratch[i] = count_at(s, w->first_bin + i);
+	hw_lockstep_judge(&s->cfg, s->scratch, n, hot, w);
 	for (unsigned i = 0; i < n; i++) {
-		uint64_t b = w->first_bin + i;
-		struct bin_count *c = &s->ring[b % s->nbins];
-		bool hot = count_at(s, b) > 0 && (single[i] >= 0 || (i > 0 && pair[i - 1] >= 0) ||
-						  (i + 1 < n && pair[i] >= 0));
+		struct bin_count *c = &s->ring[(w->first_bin + i) % s->nbins];
 
-		if (c->bin == b)
-			c->hot = hot;
-		w->hot += hot;
+		if (c->bin == w->first_bin + i)
+			c->hot = hot[i];
 	}
-	w->p_hot = (double)w->hot / w->bins;
-	w->usable = w->hot && w->p_hot <= s->cfg.hot_fraction_max;
 }
 
 const struct hw_lockstep_bins *hw_lockstep_bins(const struct hw_detector *d)

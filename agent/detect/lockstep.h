@@ -49,6 +49,14 @@ extern const struct hw_detector_ops hw_lockstep_ops;
  * evaluation) */
 void hw_lockstep_evaluate(struct hw_detector *d, uint64_t eval_ns);
 const struct hw_lockstep_bins *hw_lockstep_bins(const struct hw_detector *d);
+/* the pure rule, shared with `hydrawatch verify`: counts of distinct
+ * accounts in n consecutive bins -> hot[i], and w's bins, hot, p_hot,
+ * usable and the medians */
+void hw_lockstep_judge(const struct hw_lockstep_cfg *cfg, const double *count, unsigned n,
+		       uint8_t *hot, struct hw_lockstep_bins *w);
+/* the bins an evaluation at eval_ns (event clock) looks at: [first, end) */
+void hw_lockstep_window(const struct hw_lockstep_cfg *cfg, uint64_t eval_ns, uint64_t *first_bin,
+			uint64_t *end_bin);
 void hw_lockstep_of(const struct hw_detector *d, struct hw_account *a,
 		    struct hw_lockstep_stats *out);
 const struct hw_lockstep_cfg *hw_lockstep_cfg(const struct hw_detector *d);
