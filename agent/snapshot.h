@@ -35,7 +35,7 @@ struct hw_snapshot {
 	unsigned n_progs;
 	bool bpf_stats_enabled;
 	uint32_t conns_tracked;
-	uint64_t now_ns;  /* Unix ns */
+	uint64_t now_ns;  /* the event clock: the aggregation's windows are on it */
 	const char *mode; /* "live" or "offline" */
 };
 
