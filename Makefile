@@ -41,7 +41,7 @@ LIBS := -lbpf -lelf -lz -lpcap -lcrypto -lmicrohttpd -ljansson -lcurl -lpthread 
 # pipeline,aggregate,detect}/, exporter/ (sinks), agent/ (the runtime glue)
 LIB_SRCS := $(wildcard lib/*.c)
 AGENT_SRCS := $(LIB_SRCS) $(wildcard agent/*/*.c) $(wildcard exporter/*.c) $(wildcard agent/*.c)
-HEADERS := $(wildcard lib/*.h agent/*.h agent/*/*.h exporter/*.h) bpf/hydrawatch.h
+HEADERS := $(wildcard lib/*.h agent/*.h agent/*/*.h exporter/*.h) bpf/hydrawatch.h bpf/tcp.h
 AGENT_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(AGENT_SRCS))
 # everything but main(): linked into the unit tests too
 LIB_OBJS := $(filter-out $(OUTPUT)/agent/main.o,$(AGENT_OBJS))
@@ -81,7 +81,7 @@ $(OUTPUT)/vmlinux.h: | $(OUTPUT)
 	$(Q)test -r $(VMLINUX_BTF) || { echo "no kernel BTF at $(VMLINUX_BTF): pass VMLINUX_BTF=path (CONFIG_DEBUG_INFO_BTF=y kernels have it)" >&2; exit 1; }
 	$(Q)$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@
 
-$(OUTPUT)/hydrawatch.bpf.o: bpf/hydrawatch.bpf.c bpf/hydrawatch.h bpf/hydrawatch.bpf.h \
+$(OUTPUT)/hydrawatch.bpf.o: bpf/hydrawatch.bpf.c bpf/hydrawatch.h bpf/hydrawatch.bpf.h bpf/tcp.h \
 		$(OUTPUT)/vmlinux.h
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@

@@ -381,6 +381,9 @@ int hw_agent_run_offline(struct hw_agent *a)
 				       HW_TICK_NS);
 	a->pipe.stats.parse_errors[HW_PARSER_PACKET] += ft.stats.bad_packets;
 	a->pipe.stats.conn_evictions += ft.stats.evictions;
+	/* what the kernel counts live, the tracker counts offline */
+	for (int i = 0; i < HW_CNT_MAX; i++)
+		a->pipe.stats.kernel[i] += ft.stats.kernel[i];
 	pr_debug("%llu packets, %llu not TCP\n", (unsigned long long)ft.stats.packets,
 		 (unsigned long long)ft.stats.not_tcp);
 	report(a);

@@ -11,6 +11,7 @@
 #include <bpf/bpf_endian.h>
 #include "hydrawatch.h"
 #include "hydrawatch.bpf.h"
+#include "tcp.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -32,8 +33,6 @@ const volatile __u64 port_bits[65536 / 64] = {}; /* watched local ports, bitmap 
 /* struct conn_out flags */
 #define CF_OUT_SEEN    0x01 /* out_end holds a real server sequence number */
 #define CF_OUT_ADOPTED 0x04 /* its conn is adopted (CF_ADOPTED) */
-
-#define TLS_HANDSHAKE_RECORD 0x16
 
 /* Per-connection state lives in the socket (sk_storage) and dies with it, in
  * two elements: one written only by ingress, one only by egress.
@@ -81,13 +80,10 @@ _Static_assert(__builtin_offsetof(struct conn, cookie) <= 56,
 
 /* the server's side, written only by egress (and sockops, at open) */
 struct conn_out {
+	struct hw_tcp_response resp; /* the current response; first, so &o->resp is o */
 	__u8 flags;
 	__u8 _pad0[3];
-	__u32 out_end;	/* highest server sequence end seen */
-	__u32 resp_ack; /* client bytes acknowledged by the current response's first segment */
-	__u32 _pad1;
-	__u64 resp_first_ns; /* the current response's first byte; 0: none yet */
-	__u64 resp_last_ns;  /* the last server byte */
+	__u32 out_end; /* highest server sequence end seen */
 };
 
 /* SYN of a listener that predates the agent, parked until the handshake ends */
@@ -225,59 +221,21 @@ static __always_inline void hdr_fill(struct hw_event_hdr *h, __u8 type, __u16 si
 static __always_inline void exchange_close(struct hw_exchange_totals *t, struct conn *c,
 					   const struct conn_out *o, __u32 in_end, __u32 resp_end)
 {
-	__u64 last = c->exch_last_ns, first;
-
 	t->index = c->exchanges;
 	t->_pad = 0;
 	t->start_ns = c->exch_start_ns;
-	t->ttfb_ns = 0;
-	/* egress's current response answers this exchange when its first
-	 * segment acknowledged bytes of this exchange's request */
-	if (o && (__s32)(o->resp_ack - c->exch_in0) > 0) {
-		first = o->resp_first_ns;
-		if (first > c->exch_start_ns)
-			t->ttfb_ns = first - c->exch_start_ns;
-		if (o->resp_last_ns > last)
-			last = o->resp_last_ns;
-	}
-	t->duration_ns = last - c->exch_start_ns;
-	t->req_bytes = c->exch_req_hi + (__u32)(in_end - c->exch_in0);
-	t->resp_bytes = c->exch_resp_hi + (__u32)(resp_end - c->exch_ack0);
+	hw_tcp_exchange_times(o ? &o->resp : NULL, c->exch_in0, c->exch_start_ns, c->exch_last_ns,
+			      &t->ttfb_ns, &t->duration_ns);
+	t->req_bytes = hw_tcp_total(c->exch_req_hi, in_end, c->exch_in0);
+	t->resp_bytes = hw_tcp_total(c->exch_resp_hi, resp_end, c->exch_ack0);
 	c->bytes_in += t->req_bytes;
 	c->bytes_out += t->resp_bytes;
-}
-
-/* Per-exchange counts live in 32 bits (end - start); every 2 GiB they are
- * folded into a cold 64-bit counter, which a single segment (at most
- * HW_SEQ_ADVANCE_MAX) cannot outrun. */
-#define HW_BYTES_FOLD (1u << 31)
-
-static __always_inline void fold(__u32 end, __u32 *start, __u64 *hi)
-{
-	__u32 n = end - *start;
-
-	if (n >= HW_BYTES_FOLD) {
-		*hi += n;
-		*start = end;
-	}
-}
-
-/* Server bytes a client ACK acknowledges beyond base, or 0 when it does not
- * reach past it. ACKs seen before reassembly can arrive out of order, at
- * most a window (1 GiB) behind; ahead, base is folded every 2 GiB. */
-static __always_inline __u32 acked_since(__u32 ack, __u32 base)
-{
-	__u32 n = ack - base;
-
-	return n < HW_BYTES_FOLD + HW_SEQ_ADVANCE_MAX ? n : 0;
 }
 
 /* Where the server's bytes end at close: everything it sent. */
 static __always_inline __u32 sent_end(const struct conn *c, const struct conn_out *o)
 {
-	if (o && (o->flags & CF_OUT_SEEN) && acked_since(o->out_end, c->exch_ack0))
-		return o->out_end;
-	return c->exch_ack0;
+	return hw_tcp_sent_end(o && (o->flags & CF_OUT_SEEN), o ? o->out_end : 0, c->exch_ack0);
 }
 
 static __always_inline void emit_exchange_end(struct conn *c, const struct conn_out *o, __u64 now)
@@ -512,41 +470,26 @@ static __always_inline int parse_pkt(struct __sk_buff *skb, struct pkt *p)
 	return 0;
 }
 
-/* Bytes this segment adds beyond everything seen so far in its direction.
- * Counting by sequence advance, not segment length, makes retransmissions,
- * duplicates and reordering (cgroup_skb runs before TCP reassembly) exact. */
+/* Bytes this segment adds beyond everything seen so far in its direction
+ * (hw_tcp_seq_advance); a jump beyond any window is counted, not its bytes. */
 static __always_inline __u32 seq_advance(__u8 *flags, __u32 *end, __u8 seen, const struct pkt *p)
 {
-	__u32 seg_end = p->seq + p->plen;
-	__s32 d;
+	__s64 d = hw_tcp_seq_advance(flags, seen, end, p->seq, p->plen);
 
-	if (!(*flags & seen)) {
-		*flags |= seen;
-		*end = p->seq;
-	}
-	d = (__s32)(seg_end - *end);
-	if (d <= 0)
-		return 0;
-	if ((__u32)d > HW_SEQ_ADVANCE_MAX) {
+	if (d == HW_SEQ_JUMP) {
 		count(HW_CNT_SEQ_JUMP);
 		return 0;
 	}
-	*end = seg_end;
 	return d;
 }
 
 /* A client segment's ACK while an exchange is open: response bytes are
- * folded every 2 GiB (pure ACKs keep coming during a long response), and
- * the fold remembers that the client has had an answer. */
+ * folded every 2 GiB, and the fold remembers that the client has had an
+ * answer. */
 static __always_inline void client_ack(struct conn *c, __u32 ack)
 {
-	__u32 n = acked_since(ack, c->exch_ack0);
-
-	if (n >= HW_BYTES_FOLD) {
-		c->exch_resp_hi += n;
-		c->exch_ack0 = ack;
+	if (hw_tcp_ack_fold(ack, &c->exch_ack0, &c->exch_resp_hi))
 		c->flags |= CF_RESPONDED;
-	}
 }
 
 static __always_inline void client_data(struct __sk_buff *skb, struct bpf_sock *sk, struct conn *c,
@@ -558,30 +501,31 @@ static __always_inline void client_data(struct __sk_buff *skb, struct bpf_sock *
 	if (!d)
 		return;
 	now = bpf_ktime_get_ns();
-	if (!c->exchanges || (c->flags & CF_RESPONDED) || acked_since(p->ack, c->exch_ack0)) {
+	if (hw_tcp_exchange_opens(c->exchanges, c->flags & CF_RESPONDED, p->ack, c->exch_ack0)) {
 		/* the client has received server bytes since the exchange opened:
 		 * it ends (its totals ride in the new one's start event), a new
-		 * one opens. The response's times are egress's, read here once. */
+		 * one opens. The response's times are egress's, read here once;
+		 * its bytes end at this ACK, or where a fold already took them. */
 		struct hw_exchange_totals prev = {};
-		__u32 in0 = c->in_end - d;
+		__u32 in0 = c->in_end - d, ack = hw_tcp_ack_max(p->ack, c->exch_ack0);
 
 		if (c->exchanges)
 			exchange_close(&prev, c, bpf_sk_storage_get(&conns_out, sk, 0, 0), in0,
-				       p->ack);
+				       ack);
 		else if (c->flags & CF_ACK_BASE) /* the server spoke first */
-			c->bytes_out += acked_since(p->ack, c->exch_ack0);
+			c->bytes_out += hw_tcp_acked_since(ack, c->exch_ack0);
 		c->exchanges++;
 		c->flags = (c->flags | CF_ACK_BASE) & ~CF_RESPONDED;
 		c->exch_start_ns = now;
 		c->exch_in0 = in0;
-		c->exch_ack0 = p->ack;
+		c->exch_ack0 = ack;
 		c->exch_req_hi = 0;
 		c->exch_resp_hi = 0;
 		emit_exchange_start(skb, c, p, now, &prev);
 	} else {
 		if (c->cap_left)
 			emit_exchange_data(skb, c, p, now);
-		fold(c->in_end, &c->exch_in0, &c->exch_req_hi);
+		hw_tcp_fold(c->in_end, &c->exch_in0, &c->exch_req_hi);
 	}
 	c->exch_last_ns = now;
 }
@@ -595,7 +539,7 @@ static __always_inline __u64 egress_time(struct __sk_buff *skb, const struct con
 {
 	__u64 t = skb->tstamp;
 
-	if (t >= o->resp_last_ns && t - o->resp_last_ns < HW_EGRESS_TSTAMP_SANE_NS)
+	if (t >= o->resp.last_ns && t - o->resp.last_ns < HW_EGRESS_TSTAMP_SANE_NS)
 		return t;
 	return bpf_ktime_get_ns();
 }
@@ -609,15 +553,7 @@ static __always_inline void server_data(struct __sk_buff *skb, struct conn_out *
 	if (!d)
 		return;
 	now = egress_time(skb, o);
-	if (p->ack != o->resp_ack) {
-		/* the server has received client bytes since the current
-		 * response began: this one answers them. First the time,
-		 * then the ACK that ingress checks it by. */
-		o->resp_first_ns = now;
-		barrier();
-		o->resp_ack = p->ack;
-	}
-	o->resp_last_ns = now;
+	hw_tcp_response_data(&o->resp, p->ack, now);
 }
 
 static __always_inline void tuple_from_sock(struct hw_tuple *t, const struct bpf_sock *sk)
@@ -809,12 +745,12 @@ static __always_inline int on_egress(struct __sk_buff *skb, struct bpf_sock *sk)
 			return 1;
 		}
 		o->flags = (c->flags & CF_ADOPTED) ? CF_OUT_ADOPTED : 0;
-		o->resp_ack = p.ack;
+		o->resp.ack = p.ack;
 		if (!(c->flags & CF_ACK_BASE)) { /* adopted: server bytes count from here */
 			c->exch_ack0 = p.seq;
 			c->flags |= CF_ACK_BASE;
 		}
-		o->resp_last_ns = bpf_ktime_get_ns();
+		o->resp.last_ns = bpf_ktime_get_ns();
 	}
 	if (p.plen && (p.tcp_flags & TCP_FL_ACK))
 		server_data(skb, o, &p);
@@ -920,8 +856,8 @@ static __always_inline void on_passive_established(struct bpf_sock_ops *skops)
 	if (o) {
 		o->out_end = skops->snd_nxt;
 		o->flags = CF_OUT_SEEN;
-		o->resp_ack = skops->rcv_nxt;
-		o->resp_last_ns = c->open_ns;
+		o->resp.ack = skops->rcv_nxt;
+		o->resp.last_ns = c->open_ns;
 	} else {
 		count(HW_CNT_STORAGE_FAIL); /* egress tries again */
 	}

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
-/* Kernel <-> agent contract: event structs, limits and counter indexes.
- * Included by bpf/hydrawatch.bpf.c and by the agent; there is no other copy.
- * Every event starts with struct hw_event_hdr; hdr.size is the full length.
+/* Kernel <-> agent contract: event structs, limits, wire constants and
+ * counter indexes. Included by bpf/hydrawatch.bpf.c and by the agent; there
+ * is no other copy. Every event starts with struct hw_event_hdr; hdr.size is
+ * the full length.
  */
 #ifndef HYDRAWATCH_H
 #define HYDRAWATCH_H
@@ -25,8 +26,20 @@
 /* parked SYNs of listeners that predate the agent (entries): one per
  * handshake in flight, evicted LRU, so a SYN flood cannot grow it */
 #define HW_SYN_PARK_ENTRIES 8192
-/* listening ports known to the kernel side (entries) */
-#define HW_LISTEN_PORTS_MAX 1024
+/* IPv6 extension headers walked before giving up on a packet (headers) */
+#define HW_IPV6_EXTHDR_MAX 4
+
+/* TCP header byte offsets and flag bits (RFC 9293), read by both sides */
+#define TCP_OFF_SEQ   4
+#define TCP_OFF_ACK   8
+#define TCP_OFF_DOFF  12
+#define TCP_OFF_FLAGS 13
+#define TCP_FL_FIN    0x01
+#define TCP_FL_SYN    0x02
+#define TCP_FL_RST    0x04
+#define TCP_FL_ACK    0x10
+/* first byte of a TLS handshake record (RFC 8446 5.1): a ClientHello starts one */
+#define TLS_HANDSHAKE_RECORD 0x16
 
 enum hw_event_type {
 	HW_EV_CONN_OPEN = 1,

@@ -14,8 +14,6 @@
 #include "lib/sha.h"
 #include "pipeline/trace.h"
 
-#define TLS_HANDSHAKE_RECORD 0x16
-
 int hw_pipeline_init(struct hw_pipeline *p, uint32_t max_conns)
 {
 	int err;

@@ -1,41 +1,44 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /* Offline flow tracking. The server side of a flow is the SYN's
  * destination; without a SYN, the SYN-ACK's source; mid-stream, the side
- * whose port is in --ports, else the lower port. Byte counting, exchange
- * segmentation and capture follow bpf/hydrawatch.bpf.c rule for rule, so a
- * capture of live traffic yields the live trace. Flows end on RST or on
- * FINs from both sides (there is no TCP state machine to ask). */
+ * whose port is in --ports, else the lower port. Byte counting and exchange
+ * segmentation are the kernel programs' own rules (bpf/tcp.h), capture and
+ * counters follow bpf/hydrawatch.bpf.c, so a capture of live traffic yields
+ * the live trace. Flows end on RST or on FINs from both sides (there is no
+ * TCP state machine to ask). */
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include "source/flow.h"
 #include "bpf/hydrawatch.h"
+#include "bpf/tcp.h"
 
-#define TCP_FL_FIN	     0x01
-#define TCP_FL_SYN	     0x02
-#define TCP_FL_RST	     0x04
-#define TCP_FL_ACK	     0x10
-#define TLS_HANDSHAKE_RECORD 0x16
-#define SEQ_ADVANCE_MAX	     (1u << 30) /* as in the kernel programs */
-#define BYTES_FOLD	     (1u << 31)
+/* hw_flow.seen: which directions' sequence counts have started */
+#define FL_IN_SEEN  0x01
+#define FL_OUT_SEEN 0x02
 
+/* The TCP state mirrors the kernel's struct conn and conn_out, in the types
+ * bpf/tcp.h takes. */
 struct hw_flow {
 	struct hw_flow *hnext;
 	struct hw_lru_node lru;
 	struct hw_tuple tuple;
 	uint64_t cookie;
 	bool syn_seen, synack_seen, open, closed, adopted, tls;
-	bool in_seen, out_seen, fin_in, fin_out;
+	bool fin_in, fin_out;
 	bool ack_base, responded, out_created;
+	__u8 seen; /* FL_IN_SEEN, FL_OUT_SEEN */
 	uint16_t syn_len;
 	uint8_t syn[HW_SYN_MAX];
 	uint32_t client_isn, server_isn;
-	uint32_t in_end, out_end, exchanges, exch_seq0, cap_left, rtt_us;
-	uint32_t exch_ack0; /* server sequence the response bytes count from (acknowledged) */
-	uint32_t resp_ack;  /* client bytes acknowledged by the current response's first segment */
-	uint32_t exch_in0;  /* client sequence the exchange's request starts at */
+	uint32_t exchanges, exch_seq0, cap_left, rtt_us;
+	__u32 in_end, out_end; /* highest sequence end seen, each way */
+	__u32 exch_ack0;       /* server sequence the response bytes count from (acknowledged) */
+	__u32 exch_in0;	       /* client sequence the exchange's request bytes count from */
+	struct hw_tcp_response resp; /* the server's current response (egress's) */
 	uint64_t synack_ns, open_ns, exch_start_ns, exch_last_ns;
-	uint64_t resp_first_ns, resp_last_ns;
-	uint64_t exch_req, exch_resp_hi, bytes_in, bytes_out;
+	__u64 exch_req_hi, exch_resp_hi; /* bytes folded out of the 32-bit distances */
+	uint64_t bytes_in, bytes_out;
 };
 
 /* the parts of a captured packet the tracker needs */
@@ -57,6 +60,11 @@ static void v4mapped(uint8_t out[16], const uint8_t *a4)
 	memset(out, 0, 10);
 	out[10] = out[11] = 0xff;
 	memcpy(out + 12, a4, 4);
+}
+
+static uint32_t be32(const uint8_t *b)
+{
+	return ((uint32_t)b[0] << 24) | ((uint32_t)b[1] << 16) | ((uint32_t)b[2] << 8) | b[3];
 }
 
 /* 0: a TCP segment; 1: not TCP (skip); -1: malformed */
@@ -98,34 +106,35 @@ static int parse_packet(const uint8_t *b, size_t caplen, struct cpkt *p)
 		memcpy(p->dst, b + 24, 16);
 		proto = b[6];
 		off = 40;
-		for (int i = 0; i < 4 && (proto == 0 || proto == 43 || proto == 60); i++) {
+		for (int i = 0; i < HW_IPV6_EXTHDR_MAX &&
+				(proto == IPPROTO_HOPOPTS || proto == IPPROTO_ROUTING ||
+				 proto == IPPROTO_DSTOPTS);
+		     i++) {
 			if (off + 2 > caplen)
 				return -1;
 			proto = b[off];
 			off += ((size_t)b[off + 1] + 1) * 8;
 		}
-		if (proto == 44)
-			return 1; /* fragment */
+		if (proto == IPPROTO_FRAGMENT)
+			return 1;
 		if (off > caplen)
 			return -1;
 	} else {
 		return -1;
 	}
-	if (proto != 6)
+	if (proto != IPPROTO_TCP)
 		return 1;
 	if (off + 20 > caplen)
 		return -1;
 	tcp = b + off;
-	doff = (size_t)(tcp[12] >> 4) * 4;
+	doff = (size_t)(tcp[TCP_OFF_DOFF] >> 4) * 4;
 	if (doff < 20 || off + doff > total || off + doff > caplen)
 		return -1;
 	p->sport = (uint16_t)((tcp[0] << 8) | tcp[1]);
 	p->dport = (uint16_t)((tcp[2] << 8) | tcp[3]);
-	p->seq =
-	    ((uint32_t)tcp[4] << 24) | ((uint32_t)tcp[5] << 16) | ((uint32_t)tcp[6] << 8) | tcp[7];
-	p->ack = ((uint32_t)tcp[8] << 24) | ((uint32_t)tcp[9] << 16) | ((uint32_t)tcp[10] << 8) |
-		 tcp[11];
-	p->flags = tcp[13];
+	p->seq = be32(tcp + TCP_OFF_SEQ);
+	p->ack = be32(tcp + TCP_OFF_ACK);
+	p->flags = tcp[TCP_OFF_FLAGS];
 	p->hdr_len = off + doff;
 	p->plen = (uint32_t)(total - p->hdr_len);
 	p->payload = b + p->hdr_len;
@@ -209,46 +218,36 @@ static void emit_open(struct hw_flow_tracker *t, struct hw_flow *f, uint64_t ts)
 		e.syn_len = f->syn_len;
 		e.hdr.flags |= HW_F_SYN_SAVED;
 	}
+	/* as the kernel counts: adoptions, and handshakes without their SYN */
+	if (f->adopted)
+		t->stats.kernel[HW_CNT_ADOPTED]++;
+	else if (!f->syn_len)
+		t->stats.kernel[HW_CNT_SYN_MISSING]++;
 	f->open = true;
 	f->open_ns = ts;
 	t->sink(t->ctx, &e, sizeof(e));
 }
 
-/* as acked_since() in the kernel programs */
-static uint32_t acked_since(uint32_t ack, uint32_t base)
+/* The open exchange's totals, as exchange_close() in the kernel programs:
+ * its request ended at in_end, its response at resp_end. */
+static void exchange_close(struct hw_exchange_totals *e, struct hw_flow *f, __u32 in_end,
+			   __u32 resp_end)
 {
-	uint32_t n = ack - base;
-
-	return n < BYTES_FOLD + SEQ_ADVANCE_MAX ? n : 0;
-}
-
-/* the open exchange's totals, as exchange_close() in the kernel programs */
-static void totals_fill(struct hw_exchange_totals *e, struct hw_flow *f, uint32_t resp_end)
-{
-	uint64_t last = f->exch_last_ns;
-
 	memset(e, 0, sizeof(*e));
 	e->index = f->exchanges;
 	e->start_ns = f->exch_start_ns;
-	if (f->out_created && (int32_t)(f->resp_ack - f->exch_in0) > 0) {
-		if (f->resp_first_ns > f->exch_start_ns)
-			e->ttfb_ns = f->resp_first_ns - f->exch_start_ns;
-		if (f->resp_last_ns > last)
-			last = f->resp_last_ns;
-	}
-	e->duration_ns = last - f->exch_start_ns;
-	e->req_bytes = f->exch_req;
-	e->resp_bytes = f->exch_resp_hi + (uint32_t)(resp_end - f->exch_ack0);
+	hw_tcp_exchange_times(f->out_created ? &f->resp : NULL, f->exch_in0, f->exch_start_ns,
+			      f->exch_last_ns, &e->ttfb_ns, &e->duration_ns);
+	e->req_bytes = hw_tcp_total(f->exch_req_hi, in_end, f->exch_in0);
+	e->resp_bytes = hw_tcp_total(f->exch_resp_hi, resp_end, f->exch_ack0);
 	f->bytes_in += e->req_bytes;
 	f->bytes_out += e->resp_bytes;
 }
 
 /* where the server's bytes end at close: everything it sent */
-static uint32_t sent_end(const struct hw_flow *f)
+static __u32 sent_end(const struct hw_flow *f)
 {
-	if (f->out_seen && acked_since(f->out_end, f->exch_ack0))
-		return f->out_end;
-	return f->exch_ack0;
+	return hw_tcp_sent_end(f->seen & FL_OUT_SEEN, f->out_end, f->exch_ack0);
 }
 
 static void emit_exchange_end(struct hw_flow_tracker *t, struct hw_flow *f, uint64_t ts)
@@ -257,7 +256,7 @@ static void emit_exchange_end(struct hw_flow_tracker *t, struct hw_flow *f, uint
 
 	memset(&e, 0, sizeof(e));
 	hdr_fill(f, &e.hdr, HW_EV_EXCHANGE_END, sizeof(e), ts);
-	totals_fill(&e.t, f, sent_end(f));
+	exchange_close(&e.t, f, f->in_end, sent_end(f));
 	t->sink(t->ctx, &e, sizeof(e));
 }
 
@@ -338,58 +337,52 @@ static struct hw_flow *flow_new(struct hw_flow_tracker *t, const struct hw_tuple
 
 /* --- the data path, as in the kernel programs --- */
 
-static uint32_t seq_advance(uint32_t *end, bool *seen, const struct cpkt *p)
+/* as seq_advance() in the kernel programs: a jump is counted, not its bytes */
+static __u32 seq_advance(struct hw_flow_tracker *t, struct hw_flow *f, __u8 seen, __u32 *end,
+			 const struct cpkt *p)
 {
-	uint32_t seg_end = p->seq + p->plen;
-	int32_t d;
+	__s64 d = hw_tcp_seq_advance(&f->seen, seen, end, p->seq, p->plen);
 
-	if (!*seen) {
-		*seen = true;
-		*end = p->seq;
-	}
-	d = (int32_t)(seg_end - *end);
-	if (d <= 0 || (uint32_t)d > SEQ_ADVANCE_MAX)
+	if (d == HW_SEQ_JUMP) {
+		t->stats.kernel[HW_CNT_SEQ_JUMP]++;
 		return 0;
-	*end = seg_end;
-	return (uint32_t)d;
+	}
+	return (__u32)d;
 }
 
 /* as client_ack() in the kernel programs */
 static void client_ack(struct hw_flow *f, uint32_t ack)
 {
-	uint32_t n = acked_since(ack, f->exch_ack0);
-
-	if (n >= BYTES_FOLD) {
-		f->exch_resp_hi += n;
-		f->exch_ack0 = ack;
+	if (hw_tcp_ack_fold(ack, &f->exch_ack0, &f->exch_resp_hi))
 		f->responded = true;
-	}
 }
 
 static void client_data(struct hw_flow_tracker *t, struct hw_flow *f, const struct cpkt *p,
 			uint64_t ts)
 {
-	uint32_t d = seq_advance(&f->in_end, &f->in_seen, p);
+	__u32 d = seq_advance(t, f, FL_IN_SEEN, &f->in_end, p);
 
 	if (!d)
 		return;
-	if (!f->exchanges || f->responded || acked_since(p->ack, f->exch_ack0)) {
+	if (hw_tcp_exchange_opens(f->exchanges, f->responded, p->ack, f->exch_ack0)) {
 		uint64_t budget = t->cfg.capture_bytes, n;
 		struct hw_exchange_totals prev = {0};
+		__u32 in0 = f->in_end - d, ack = hw_tcp_ack_max(p->ack, f->exch_ack0);
 
 		/* as in the kernel: the client has had an answer, the previous
-		 * exchange's totals ride along */
+		 * exchange's totals ride along, its response ending at this ACK
+		 * or where a fold already took it */
 		if (f->exchanges)
-			totals_fill(&prev, f, p->ack);
+			exchange_close(&prev, f, in0, ack);
 		else if (f->ack_base) /* the server spoke first */
-			f->bytes_out += acked_since(p->ack, f->exch_ack0);
+			f->bytes_out += hw_tcp_acked_since(ack, f->exch_ack0);
 		f->exchanges++;
 		f->ack_base = true;
 		f->responded = false;
 		f->exch_start_ns = ts;
-		f->exch_in0 = f->in_end - d;
-		f->exch_ack0 = p->ack;
-		f->exch_req = 0;
+		f->exch_in0 = in0;
+		f->exch_ack0 = ack;
+		f->exch_req_hi = 0;
 		f->exch_resp_hi = 0;
 		if (f->tls) {
 			budget = 0;
@@ -401,34 +394,30 @@ static void client_data(struct hw_flow_tracker *t, struct hw_flow *f, const stru
 		f->exch_seq0 = p->seq;
 		f->cap_left = (uint32_t)(budget - n);
 		emit_bytes(t, f, p, HW_EV_EXCHANGE_START, 0, n, ts, &prev);
-	} else if (f->cap_left) {
-		uint32_t offset = p->seq - f->exch_seq0;
-		uint32_t n = p->plen < f->cap_left ? p->plen : f->cap_left;
+	} else {
+		if (f->cap_left) {
+			uint32_t offset = p->seq - f->exch_seq0;
+			uint32_t n = p->plen < f->cap_left ? p->plen : f->cap_left;
 
-		if (offset >= HW_CAPTURE_MAX) {
-			f->cap_left = 0;
-		} else {
-			f->cap_left -= n;
-			emit_bytes(t, f, p, HW_EV_EXCHANGE_DATA, offset, n, ts, NULL);
+			if (offset >= HW_CAPTURE_MAX) {
+				f->cap_left = 0;
+			} else {
+				f->cap_left -= n;
+				emit_bytes(t, f, p, HW_EV_EXCHANGE_DATA, offset, n, ts, NULL);
+			}
 		}
+		hw_tcp_fold(f->in_end, &f->exch_in0, &f->exch_req_hi);
 	}
-	f->exch_req += d;
 	f->exch_last_ns = ts;
 }
 
 /* as server_data() in the kernel programs; the capture's time stands for
  * TCP's departure stamp */
-static void server_data(struct hw_flow *f, const struct cpkt *p, uint64_t ts)
+static void server_data(struct hw_flow_tracker *t, struct hw_flow *f, const struct cpkt *p,
+			uint64_t ts)
 {
-	uint32_t d = seq_advance(&f->out_end, &f->out_seen, p);
-
-	if (!d)
-		return;
-	if (p->ack != f->resp_ack) {
-		f->resp_ack = p->ack;
-		f->resp_first_ns = ts;
-	}
-	f->resp_last_ns = ts;
+	if (seq_advance(t, f, FL_OUT_SEEN, &f->out_end, p))
+		hw_tcp_response_data(&f->resp, p->ack, ts);
 }
 
 /* A packet of no known flow: start one if it tells which side serves. */
@@ -480,7 +469,7 @@ static void handshake(struct hw_flow *f, const struct cpkt *p, bool from_client,
 
 		f->syn_seen = true;
 		f->client_isn = p->seq;
-		f->syn_len = (uint16_t)(n < HW_SYN_MAX ? n : 0);
+		f->syn_len = (uint16_t)(n <= HW_SYN_MAX ? n : 0); /* as TCP_BPF_SYN_IP */
 		if (f->syn_len)
 			memcpy(f->syn, p->ip, f->syn_len);
 	} else if (!from_client && synack == (TCP_FL_SYN | TCP_FL_ACK)) {
@@ -541,14 +530,14 @@ void hw_flow_packet(struct hw_flow_tracker *t, uint64_t ts_ns, const uint8_t *ip
 		/* the server sees its handshake complete with the client's ACK */
 		if (f->syn_seen || f->synack_seen) {
 			f->in_end = f->client_isn + 1;
-			f->in_seen = true;
+			f->seen |= FL_IN_SEEN;
 			if (f->synack_seen) {
 				f->out_end = f->server_isn + 1;
-				f->out_seen = true;
+				f->seen |= FL_OUT_SEEN;
 				f->exch_ack0 = f->server_isn + 1;
 				f->ack_base = true;
-				f->resp_ack = f->client_isn + 1;
-				f->resp_last_ns = ts_ns;
+				f->resp.ack = f->client_isn + 1;
+				f->resp.last_ns = ts_ns;
 				f->out_created = true;
 				f->rtt_us = (uint32_t)((ts_ns - f->synack_ns) / 1000);
 			}
@@ -562,15 +551,15 @@ void hw_flow_packet(struct hw_flow_tracker *t, uint64_t ts_ns, const uint8_t *ip
 	}
 	if (!from_client && !f->out_created) { /* as egress creates conn_out */
 		f->out_created = true;
-		f->resp_ack = p.ack;
-		f->resp_last_ns = ts_ns;
+		f->resp.ack = p.ack;
+		f->resp.last_ns = ts_ns;
 	}
 	/* a segment without ACK is dropped by TCP, and not counted */
 	if (p.flags & TCP_FL_ACK) {
 		if (p.plen && from_client)
 			client_data(t, f, &p, ts_ns);
 		else if (p.plen)
-			server_data(f, &p, ts_ns);
+			server_data(t, f, &p, ts_ns);
 		else if (from_client && f->exchanges)
 			client_ack(f, p.ack);
 	}
@@ -580,8 +569,10 @@ void hw_flow_packet(struct hw_flow_tracker *t, uint64_t ts_ns, const uint8_t *ip
 		else
 			f->fin_out = true;
 	}
+	/* the kernel marks RST only where it sees the close in the packets, on
+	 * adopted connections (sockops' state callback does not say why) */
 	if ((p.flags & TCP_FL_RST) || (f->fin_in && f->fin_out))
-		emit_close(t, f, ts_ns, (p.flags & TCP_FL_RST) ? HW_F_RESET : 0);
+		emit_close(t, f, ts_ns, (p.flags & TCP_FL_RST) && f->adopted ? HW_F_RESET : 0);
 }
 
 int hw_flow_init(struct hw_flow_tracker *t, const struct hw_flow_cfg *cfg, hw_event_sink sink,

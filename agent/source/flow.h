@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "bpf/hydrawatch.h"
 #include "lib/lru.h"
 #include "source/ports.h"
 
@@ -28,6 +29,9 @@ struct hw_flow_stats {
 	uint64_t bad_packets; /* malformed link/IP/TCP headers, skipped */
 	uint64_t not_tcp;     /* other protocols and fragments, skipped */
 	uint64_t evictions;   /* flow table full: oldest flow ended early */
+	/* what the kernel programs count (enum hw_counter) where the capture
+	 * shows it: seq_jump, adopted, syn_missing */
+	uint64_t kernel[HW_CNT_MAX];
 };
 
 struct hw_flow_tracker {

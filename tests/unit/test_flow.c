@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /* The offline flow tracker against hand-built packet sequences: the same
- * events the kernel programs would emit, with retransmissions, reordering,
- * split requests, mid-stream starts, refused handshakes and a table cap. */
+ * events and counters the kernel programs would emit, with retransmissions,
+ * reordering, sequence jumps, split requests, mid-stream starts, refused
+ * handshakes, resets, SYN header limits and a table cap. */
 #include <pcap/pcap.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -82,11 +83,11 @@ static void on_record(void *ctx, const void *data, size_t len)
 	}
 }
 
-#define SYN 0x02
-#define ACK 0x10
-#define FIN 0x01
-#define RST 0x04
-#define PSH 0x08
+#define SYN TCP_FL_SYN
+#define ACK TCP_FL_ACK
+#define FIN TCP_FL_FIN
+#define RST TCP_FL_RST
+#define PSH 0x08 /* the agent never reads it */
 
 static const uint8_t CLIENT[4] = {10, 0, 0, 1}, SERVER[4] = {10, 0, 0, 2};
 
@@ -296,6 +297,177 @@ static void test_ack_rules(void **state)
 	assert_int_equal(s.r[7].bytes_out, 7 + 100 + 3ull * G);
 }
 
+/* Segments beyond any window are counted as the kernel counts them
+ * (seq_jump), one per direction here, and their bytes are not. */
+static void test_seq_jump_counted(void **state)
+{
+	struct hw_flow_cfg cfg = {.max_flows = 16};
+	struct hw_flow_tracker t;
+	static struct sink s;
+	const uint32_t C = 1000, S = 5000, JUMP = (1u << 30) + 1;
+
+	(void)state;
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(hw_flow_init(&t, &cfg, on_record, &s), 0);
+	feed(&t, 1, C, 0, SYN, 0, 0);
+	feed(&t, 0, S, C + 1, SYN | ACK, 0, 0);
+	feed(&t, 1, C + 1, S + 1, ACK, 0, 0);
+	feed(&t, 1, C + 1, S + 1, ACK, 10, 'G');
+	feed(&t, 1, C + 11 + JUMP, S + 1, ACK, 10, 'x'); /* garbage sequence */
+	feed(&t, 0, S + 1, C + 11, ACK, 20, 'r');
+	feed(&t, 0, S + 21 + JUMP, C + 11, ACK, 20, 'x');
+	feed(&t, 1, C + 11, S + 21, FIN | ACK, 0, 0);
+	feed(&t, 0, S + 21, C + 12, FIN | ACK, 0, 0);
+	hw_flow_free(&t);
+
+	assert_int_equal(t.stats.kernel[HW_CNT_SEQ_JUMP], 2);
+	assert_int_equal(s.r[s.n - 1].type, HW_EV_CONN_CLOSE);
+	assert_int_equal(s.r[s.n - 1].bytes_in, 10);
+	assert_int_equal(s.r[s.n - 1].bytes_out, 20);
+}
+
+/* The kernel marks a close as a reset only on adopted connections, whose
+ * end it reads from the packets (sockops' state callback does not say
+ * why); it counts adoptions, and connections whose SYN it did not have. */
+static void test_reset_and_open_counters(void **state)
+{
+	struct hw_flow_cfg cfg = {.max_flows = 16};
+	struct hw_flow_tracker t;
+	static struct sink s;
+	uint8_t b[256];
+	size_t n;
+
+	(void)state;
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(hw_flow_init(&t, &cfg, on_record, &s), 0);
+	/* a handshake seen whole, then reset */
+	feed(&t, 1, 1000, 0, SYN, 0, 0);
+	feed(&t, 0, 5000, 1001, SYN | ACK, 0, 0);
+	feed(&t, 1, 1001, 5001, ACK, 0, 0);
+	feed(&t, 1, 1001, 5001, RST | ACK, 0, 0);
+	/* mid-stream (adopted), then reset */
+	n = pkt(b, 1, 41000, 8000, 100, 200, ACK, "x", 1);
+	hw_flow_packet(&t, 1, b, n);
+	n = pkt(b, 0, 41000, 8000, 200, 101, RST | ACK, NULL, 0);
+	hw_flow_packet(&t, 2, b, n);
+	/* a capture that began after the SYN: the SYN-ACK only */
+	n = pkt(b, 0, 42000, 8000, 300, 401, SYN | ACK, NULL, 0);
+	hw_flow_packet(&t, 3, b, n);
+	n = pkt(b, 1, 42000, 8000, 401, 301, ACK, NULL, 0);
+	hw_flow_packet(&t, 4, b, n);
+	hw_flow_finish(&t, 5);
+	hw_flow_free(&t);
+
+	assert_int_equal(s.n, 8);
+	assert_int_equal(s.r[1].type, HW_EV_CONN_CLOSE);
+	assert_int_equal(s.r[1].client_port, 40000);
+	assert_int_equal(s.r[1].flags & HW_F_RESET, 0);
+	assert_int_equal(s.r[5].type, HW_EV_CONN_CLOSE);
+	assert_int_equal(s.r[5].client_port, 41000);
+	assert_true(s.r[5].flags & HW_F_ADOPTED);
+	assert_true(s.r[5].flags & HW_F_RESET);
+	assert_int_equal(s.r[6].type, HW_EV_CONN_OPEN);
+	assert_int_equal(s.r[6].client_port, 42000);
+	assert_int_equal(s.r[6].syn_len, 0);
+	assert_int_equal(t.stats.kernel[HW_CNT_ADOPTED], 1);
+	assert_int_equal(t.stats.kernel[HW_CNT_SYN_MISSING], 1); /* port 42000's */
+	assert_int_equal(t.stats.kernel[HW_CNT_SEQ_JUMP], 0);
+}
+
+/* an IPv6 SYN whose hop-by-hop header makes IP + TCP exactly hdr_len bytes
+ * (40 + hbh + 56), at most HW_SYN_MAX + 8 */
+static size_t syn6(uint8_t *b, size_t hdr_len)
+{
+	size_t hbh = hdr_len - 40 - 56;
+
+	memset(b, 0, hdr_len);
+	b[0] = 0x60;
+	b[5] = (uint8_t)(hbh + 56); /* payload length */
+	b[6] = 0;		    /* hop-by-hop */
+	b[7] = 64;
+	b[23] = 1; /* ::1 -> ::2 */
+	b[39] = 2;
+	b[40] = 6;			/* then TCP */
+	b[41] = (uint8_t)(hbh / 8 - 1); /* its length in 8 bytes, minus one */
+	b[42] = 1;			/* PadN */
+	b[43] = (uint8_t)(hbh - 4);
+	b[40 + hbh + 0] = 40000 >> 8;
+	b[40 + hbh + 1] = 40000 & 0xff;
+	b[40 + hbh + 2] = 8000 >> 8;
+	b[40 + hbh + 3] = 8000 & 0xff;
+	b[40 + hbh + 7] = 1;		  /* seq 1 */
+	b[40 + hbh + 12] = (56 / 4) << 4; /* options to 56 bytes: NOPs */
+	b[40 + hbh + 13] = SYN;
+	memset(b + 40 + hbh + 20, 1, 36);
+	return hdr_len;
+}
+
+/* The kernel hands over a SYN header of up to HW_SYN_MAX bytes
+ * (TCP_BPF_SYN_IP copies it when it fits, the park takes up to as much) and
+ * none beyond: the tracker kept 127 at most. */
+static void test_syn_header_limit(void **state)
+{
+	static const size_t lens[] = {HW_SYN_MAX, HW_SYN_MAX + 8};
+	struct hw_flow_cfg cfg = {.max_flows = 16};
+	struct hw_flow_tracker t;
+	static struct sink s;
+	uint8_t b[HW_SYN_MAX + 8];
+
+	(void)state;
+	for (size_t i = 0; i < 2; i++) {
+		memset(&s, 0, sizeof(s));
+		assert_int_equal(hw_flow_init(&t, &cfg, on_record, &s), 0);
+		hw_flow_packet(&t, 1, b, syn6(b, lens[i]));
+		/* the handshake's last ACK: 60 bytes, no extension header */
+		memset(b, 0, 60);
+		b[0] = 0x60, b[5] = 20, b[6] = 6, b[7] = 64, b[23] = 1, b[39] = 2;
+		b[40] = 40000 >> 8, b[41] = 40000 & 0xff, b[42] = 8000 >> 8, b[43] = 8000 & 0xff;
+		b[47] = 2, b[51] = 1, b[52] = 5 << 4, b[53] = ACK;
+		hw_flow_packet(&t, 2, b, 60);
+		assert_int_equal(s.n, 1);
+		assert_int_equal(s.r[0].type, HW_EV_CONN_OPEN);
+		assert_int_equal(s.r[0].syn_len, i == 0 ? HW_SYN_MAX : 0);
+		assert_int_equal(t.stats.kernel[HW_CNT_SYN_MISSING], i);
+		hw_flow_free(&t);
+	}
+}
+
+/* During a 2 GiB answer the client pipelines its next request, then
+ * acknowledges the answer; reordered on the way, the pure ACK (which folds)
+ * arrives before the request carrying the older ACK. The answer ends where
+ * the fold left it (it counted 4 GiB too many before bpf/tcp.h). */
+static void test_reordered_request_after_fold(void **state)
+{
+	struct hw_flow_cfg cfg = {.max_flows = 16};
+	struct hw_flow_tracker t;
+	static struct sink s;
+	const uint32_t C = 1000, S = 5000, G = 1u << 30;
+
+	(void)state;
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(hw_flow_init(&t, &cfg, on_record, &s), 0);
+	feed(&t, 1, C, 0, SYN, 0, 0);
+	feed(&t, 0, S, C + 1, SYN | ACK, 0, 0);
+	feed(&t, 1, C + 1, S + 1, ACK, 0, 0);
+	feed(&t, 1, C + 1, S + 1, ACK, 10, 'G');
+	feed(&t, 0, S + G - 9, C + 11, ACK, 10, 'r');	  /* 1 GiB of answer */
+	feed(&t, 0, S + 2 * G - 9, C + 11, ACK, 10, 'r'); /* 2 GiB */
+	feed(&t, 1, C + 21, S + 2 * G + 1, ACK, 0, 0);	  /* sent after the request below */
+	feed(&t, 1, C + 11, S + G + 1, ACK, 10, 'G');	  /* pipelined at 1 GiB */
+	feed(&t, 1, C + 21, S + 2 * G + 1, FIN | ACK, 0, 0);
+	feed(&t, 0, S + 2 * G + 1, C + 22, FIN | ACK, 0, 0);
+	hw_flow_free(&t);
+
+	assert_int_equal(s.n, 6);
+	assert_int_equal(s.r[2].type, HW_EV_EXCHANGE_END);
+	assert_int_equal(s.r[2].index, 1);
+	assert_int_equal(s.r[2].resp, 2ull * G);
+	assert_int_equal(s.r[4].type, HW_EV_EXCHANGE_END);
+	assert_int_equal(s.r[4].resp, 0);
+	assert_int_equal(s.r[5].bytes_in, 20);
+	assert_int_equal(s.r[5].bytes_out, 2ull * G);
+}
+
 static void test_midstream_refused_and_capture_end(void **state)
 {
 	struct hw_ports ports = {0};
@@ -425,6 +597,10 @@ int main(void)
 	    cmocka_unit_test(test_full_connection),
 	    cmocka_unit_test(test_tls_after_connect),
 	    cmocka_unit_test(test_ack_rules),
+	    cmocka_unit_test(test_seq_jump_counted),
+	    cmocka_unit_test(test_reset_and_open_counters),
+	    cmocka_unit_test(test_syn_header_limit),
+	    cmocka_unit_test(test_reordered_request_after_fold),
 	    cmocka_unit_test(test_midstream_refused_and_capture_end),
 	    cmocka_unit_test(test_table_cap),
 	    cmocka_unit_test(test_bad_packets_counted),

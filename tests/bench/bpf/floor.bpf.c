@@ -12,7 +12,7 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
-#include "bpf/hydrawatch.bpf.h"
+#include "bpf/hydrawatch.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
