@@ -118,7 +118,7 @@ $(OUTPUT)/tools/%: tests/tools/%.c | $(OUTPUT)/tools
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(WARNINGS) -std=gnu11 -D_GNU_SOURCE $< -o $@ -lpthread
 
-$(OUTPUT)/tests/%: tests/unit/%.c $(LIB_OBJS) | $(OUTPUT)/tests
+$(OUTPUT)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(LIB_OBJS) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(AGENT_CFLAGS) $< $(LIB_OBJS) -o $@ -lcmocka $(LIBS)
 
@@ -154,10 +154,15 @@ fuzz-smoke: $(FUZZ_BINS)
 	$(Q)./tests/fuzz/run.sh $(OUTPUT) $(FUZZ_SMOKE_SECONDS) $(FUZZERS)
 
 # benchmarks: their own target, minutes long, results in tests/bench/RESULTS.md
-BENCH_BINS := $(OUTPUT)/tools/hwempty $(OUTPUT)/tools/hwpipe
+BENCH_BINS := $(OUTPUT)/tools/hwempty $(OUTPUT)/tools/hwpipe $(OUTPUT)/tools/hwdetect
 $(OUTPUT)/tools/hwempty: tests/bench/hwempty.c $(OUTPUT)/empty.skel.h $(OUTPUT)/floor.skel.h | $(OUTPUT)/tools
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(AGENT_CFLAGS) $< -o $@ -lbpf -lelf -lz
+
+# hwdetect: the detectors' cost on the real pipeline, in event time
+$(OUTPUT)/tools/hwdetect: tests/bench/hwdetect.c $(LIB_OBJS) | $(OUTPUT)/tools
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(AGENT_CFLAGS) $< $(LIB_OBJS) -o $@ $(LIBS)
 
 # hwpipe, like hwsynth, drives the agent's own pipeline
 $(OUTPUT)/tools/hwpipe: tests/bench/hwpipe.c $(LIB_OBJS) | $(OUTPUT)/tools

@@ -325,7 +325,7 @@ const struct hw_option hw_options[] = {
      .arg = "LIST",
      .def = "volume,farm",
      .help = "detectors to run: volume, farm (farm runs fanout, lockstep, cadence, template, pivot "
-	     "and churn under one group engine)",
+	     "and churn under one group engine), or none",
      .apply = opt_detectors,
      .def_is_value = true},
     {.name = "volume-interval",
@@ -441,7 +441,8 @@ const struct hw_option hw_options[] = {
     {.name = "lockstep-hot-k",
      .arg = "K",
      .def = "3",
-     .help = "lockstep: a hot bin has more accounts than the median + K robust deviations",
+     .help = "lockstep: a bin (or a pair of adjacent bins) is hot with at least its "
+	     "neighbourhood's median + K robust deviations of accounts",
      .def_is_value = true,
      HW_OPT_DOUBLE(lockstep.hot_k, 0, 1000)},
     {.name = "lockstep-hot-min",
@@ -478,23 +479,17 @@ const struct hw_option hw_options[] = {
      HW_OPT_DOUBLE(lockstep.hot_fraction_max, 0, 1)},
     {.name = "cadence-cv",
      .arg = "X",
-     .def = "0.25",
+     .def = "0.2",
      .help = "cadence: inter-request times with a coefficient of variation at or below X are "
 	     "machine-regular",
      .def_is_value = true,
      HW_OPT_DOUBLE(cadence.cv_max, 0, 100)},
     {.name = "cadence-min-intervals",
      .arg = "N",
-     .def = "4",
+     .def = "6",
      .help = "cadence: intervals needed (of the last 7)",
      .def_is_value = true,
      HW_OPT_UINT(cadence.min_intervals, 2, 7)},
-    {.name = "template-cv",
-     .arg = "X",
-     .def = "0.05",
-     .help = "template: request sizes with a CV at or below X are templated",
-     .def_is_value = true,
-     HW_OPT_DOUBLE(tmpl.cv_max, 0, 100)},
     {.name = "template-min-exchanges",
      .arg = "N",
      .def = "4",
@@ -503,8 +498,9 @@ const struct hw_option hw_options[] = {
      HW_OPT_UINT(tmpl.min_exchanges, 2, 8)},
     {.name = "template-tolerance",
      .arg = "X",
-     .def = "0.05",
-     .help = "template: members' mean request sizes within this fraction of the group's center",
+     .def = "0.03",
+     .help = "template: request sizes within this fraction of one another are one template "
+	     "(an account's clusters; the sizes a group's members share)",
      .def_is_value = true,
      HW_OPT_DOUBLE(tmpl.tolerance, 0, 10)},
     {.name = "template-resp-tolerance",
@@ -528,14 +524,16 @@ const struct hw_option hw_options[] = {
     {.name = "pivot-fraction",
      .arg = "X",
      .def = "0.5",
-     .help = "pivot: of the group's active members switching together",
+     .help = "pivot: of the group's accounts that switched to the new model (at least 2), the "
+	     "fraction that must have switched within --pivot-spread of one another",
      .def_is_value = true,
      HW_OPT_DOUBLE(pivot.min_fraction, 0, 1)},
     {.name = "churn-new",
      .arg = "SECONDS",
      .def = "3600",
-     .help = "churn: an account first seen this recently is new (joins a firing group on one "
-	     "behaviour)",
+     .help =
+	 "churn: an account first seen this recently is new: it joins a firing group of its "
+	 "key on one behaviour that makes it like the group (templates, model switch, lockstep)",
      .def_is_value = true,
      HW_OPT_UINT(churn.new_s, 1, 365u * 86400)},
     {.name = "churn-quiet",
@@ -559,7 +557,8 @@ const struct hw_option hw_options[] = {
      .def_is_value = true,
      HW_OPT_UINT(drain_us, 0, 1000000)},
     {.name = "bpf-stats",
-     .help = "enable kernel BPF run-time statistics for the bpf_run metrics (costs ~20 ns per run)",
+     .help = "enable kernel BPF run-time statistics for the bpf_run metrics (two clock reads per "
+	     "program run)",
      .apply = opt_bpf_stats},
     {.name = "kernel-only",
      .help = "attach and drain as usual, but only count events: no parsing, accounts, metrics of "
@@ -727,7 +726,7 @@ void hw_config_usage(FILE *f, const char *prog)
 {
 	fprintf(f,
 		"Usage: %s [OPTION]...\n"
-		"       %s verify --alerts FILE --trace FILE   (recompute farm alerts)\n"
+		"       %s verify --alerts FILE --trace FILE [--quiet]   (recompute farm alerts)\n"
 		"Kernel-level traffic telemetry for LLM inference hosts: watches the TCP\n"
 		"connections of a cgroup with eBPF and reports connections and\n"
 		"request/response exchanges. Needs root (or CAP_BPF, CAP_NET_ADMIN and\n"

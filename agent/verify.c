@@ -210,7 +210,7 @@ struct params {
 	struct hw_lockstep_cfg lock;
 	double cadence_cv_max;
 	unsigned cadence_min_intervals;
-	double template_cv_max, template_tolerance, template_resp_tolerance;
+	double template_tolerance, template_resp_tolerance;
 	unsigned template_min;
 	unsigned pivot_new_s;
 	unsigned churn_new_s;
@@ -230,8 +230,18 @@ static void compute_bins(struct trace *t, const struct params *p, uint64_t eval,
 	unsigned n;
 	double *count;
 
+	uint64_t first_seen = UINT64_MAX;
+
 	b->eval = eval;
-	hw_lockstep_window(&p->lock, eval - (uint64_t)p->clock_to_unix, &b->first, &b->end);
+	/* the earliest bin the agent counted: of every exchange charged by then */
+	for (size_t i = 0; i < t->n; i++) {
+		uint64_t bin = (t->lines[i].start - (uint64_t)p->clock_to_unix) / bin_ns;
+
+		if (t->lines[i].ts <= eval && bin < first_seen)
+			first_seen = bin;
+	}
+	hw_lockstep_window(&p->lock, eval - (uint64_t)p->clock_to_unix,
+			   first_seen == UINT64_MAX ? 0 : first_seen, &b->first, &b->end);
 	n = b->end > b->first ? (unsigned)(b->end - b->first) : 0;
 	count = calloc(n + 1, sizeof(*count));
 	b->hot = calloc(n + 1, 1);
@@ -266,6 +276,8 @@ struct member_stats {
 	unsigned intervals;
 	double cad_cv, cad_mean;
 	double req_mean, req_cv, resp_mean;
+	unsigned clusters;
+	double centers[HW_SIGNAL_RING];
 	const char *model;
 	uint64_t switch_ns, model_first, first_ns;
 };
@@ -279,7 +291,7 @@ static void member_stats(const struct trace *t, const struct params *p, const st
 	unsigned n = 0, total = 0;
 	double req[HW_SIGNAL_RING], resp[HW_SIGNAL_RING], iv[HW_SIGNAL_RING];
 	uint64_t seen[HW_SIGNAL_RING];
-	uint32_t model = NO_MODEL;
+	uint32_t model = NO_MODEL, prev = NO_MODEL;
 
 	memset(out, 0, sizeof(*out));
 	for (uint32_t i = 0; i < a->n; i++) {
@@ -291,9 +303,12 @@ static void member_stats(const struct trace *t, const struct params *p, const st
 		total++;
 		if (!out->first_ns || l->start < out->first_ns)
 			out->first_ns = l->start;
-		if (l->model != NO_MODEL && l->model != model) {
+		/* as the pivot detector: back and forth between the last two
+		 * models is not a switch */
+		if (l->model != NO_MODEL && l->model != model && l->model != prev) {
 			if (model != NO_MODEL)
 				out->switch_ns = l->start;
+			prev = model;
 			model = l->model;
 		}
 	}
@@ -321,6 +336,7 @@ static void member_stats(const struct trace *t, const struct params *p, const st
 		out->lock_k += b->hot[bin - b->first];
 	}
 	hw_signal_mean_cv(req, n, &out->req_mean, &out->req_cv);
+	out->clusters = hw_signal_clusters(req, n, p->template_tolerance, out->centers);
 	{
 		double cv;
 
@@ -394,6 +410,14 @@ static double num(const json_t *o, const char *a, const char *b)
 	return json_number_value(v);
 }
 
+/* integers as integers: Unix nanoseconds do not fit a double's 53 bits */
+static uint64_t inum(const json_t *o, const char *a, const char *b)
+{
+	const json_t *v = json_object_get(b ? json_object_get(o, a) : o, b ? b : a);
+
+	return (uint64_t)json_integer_value(v);
+}
+
 static void claim(struct report *r, const char *who, char sig, bool holds, const char *why)
 {
 	if (holds)
@@ -439,6 +463,14 @@ static void check_member(struct report *r, struct trace *t, const struct params 
 	cmp_num(r, who, "template.req_mean", num(m, "template", "req_mean"), st.req_mean);
 	cmp_num(r, who, "template.req_cv", num(m, "template", "req_cv"), st.req_cv);
 	cmp_num(r, who, "template.resp_mean", num(m, "template", "resp_mean"), st.resp_mean);
+	{
+		const json_t *cl = json_object_get(json_object_get(m, "template"), "clusters");
+
+		cmp_num(r, who, "template.clusters", (double)json_array_size(cl), st.clusters);
+		for (unsigned k = 0; k < st.clusters && k < json_array_size(cl); k++)
+			cmp_num(r, who, "template.cluster",
+				json_number_value(json_array_get(cl, k)), st.centers[k]);
+	}
 	if (json_object_get(m, "pivot")) {
 		const char *model =
 		    json_string_value(json_object_get(json_object_get(m, "pivot"), "model"));
@@ -448,8 +480,14 @@ static void check_member(struct report *r, struct trace *t, const struct params 
 			say(r, "  member %s: model is %s in the alert, %s from the trace\n", who,
 			    model ?: "none", st.model ?: "none");
 		}
-		cmp_num(r, who, "pivot.switch_ns", num(m, "pivot", "switch_ns"),
-			(double)st.switch_ns);
+		if (inum(m, "pivot", "switch_ns") != st.switch_ns) {
+			r->mismatches++;
+			say(r,
+			    "  member %s: pivot.switch_ns is %llu in the alert, %llu from the "
+			    "trace\n",
+			    who, (unsigned long long)inum(m, "pivot", "switch_ns"),
+			    (unsigned long long)st.switch_ns);
+		}
 	}
 	/* each signal it was admitted on holds by the thresholds */
 	for (const char *c = sig; *c; c++) {
@@ -473,21 +511,33 @@ static void check_member(struct report *r, struct trace *t, const struct params 
 			break;
 		case 'T': {
 			const json_t *g = json_object_get(json_object_get(m, "template"), "group");
-			double c0 = num(g, "center_req_bytes", NULL),
-			       r0 = num(g, "resp_median_bytes", NULL);
+			const json_t *modes = json_object_get(g, "templates");
+			double r0 = num(g, "resp_median_bytes", NULL);
+			bool on = st.clusters > 0;
 
+			for (unsigned k = 0; k < st.clusters && on; k++) {
+				bool hit = false;
+
+				for (size_t j = 0; j < json_array_size(modes) && !hit; j++) {
+					double mv = json_number_value(json_array_get(modes, j));
+
+					hit =
+					    fabs(st.centers[k] - mv) <= p->template_tolerance * mv;
+				}
+				on = hit;
+			}
 			claim(r, who, *c,
-			      st.exchanges >= p->template_min && st.req_cv <= p->template_cv_max &&
-				  fabs(st.req_mean - c0) <= p->template_tolerance * c0 &&
+			      st.exchanges >= p->template_min && 2 * st.clusters <= st.exchanges &&
+				  on &&
 				  fabs(st.resp_mean - r0) <=
 				      p->template_resp_tolerance * (r0 > 1 ? r0 : 1),
-			      "sizes not templated, or off the group's template");
+			      "sizes not on few templates, or off the group's templates");
 			break;
 		}
 		case 'P': {
 			const json_t *g = json_object_get(json_object_get(m, "pivot"), "group");
-			uint64_t lo = (uint64_t)num(g, "first_switch_ns", NULL);
-			uint64_t hi = (uint64_t)num(g, "last_switch_ns", NULL);
+			uint64_t lo = inum(g, "first_switch_ns", NULL);
+			uint64_t hi = inum(g, "last_switch_ns", NULL);
 
 			claim(r, who, *c,
 			      st.switch_ns && st.switch_ns >= lo && st.switch_ns <= hi &&
@@ -524,7 +574,6 @@ static int params_of(const json_t *ev, struct params *p)
 	p->lock.hot_fraction_max = num(l, "hot_fraction_max", NULL);
 	p->cadence_cv_max = num(th, "cadence", "cv_max");
 	p->cadence_min_intervals = (unsigned)num(th, "cadence", "min_intervals");
-	p->template_cv_max = num(th, "template", "cv_max");
 	p->template_min = (unsigned)num(th, "template", "min_exchanges");
 	p->template_tolerance = num(th, "template", "tolerance");
 	p->template_resp_tolerance = num(th, "template", "resp_tolerance");

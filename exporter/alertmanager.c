@@ -3,6 +3,7 @@
  * Alertmanager alert objects; a failed POST puts its batch back at the
  * front and waits 1, 2, 4 ... 60 s before the next try. */
 #include <curl/curl.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -96,8 +97,17 @@ static json_t *to_am(const struct hw_am *am, const json_t *alert)
 	ann =
 	    json_pack("{s:O, s:s, s:s, s:s}", "summary", json_object_get(alert, "summary"),
 		      "members", list, "evidence", evidence ? evidence : "{}", "group_size", size);
-	json_object_set_new(ann, "members_listed",
-			    json_string(json_array_size(members) > 20 ? "first 20" : "all"));
+	{
+		char listed[64];
+		size_t n = json_array_size(members);
+		json_int_t size = json_integer_value(json_object_get(group, "size"));
+
+		/* the annotation's members of the listed ones, of the group */
+		snprintf(listed, sizeof(listed),
+			 "%zu of %zu listed, group of %" JSON_INTEGER_FORMAT,
+			 n > 20 ? (size_t)20 : n, n, size);
+		json_object_set_new(ann, "members_listed", json_string(listed));
+	}
 	json_object_set_new(ann, "members_digest", json_string(members_digest(members)));
 	if (json_is_string(json_object_get(group, "tooling_key")))
 		json_object_set(labels, "tooling_key", json_object_get(group, "tooling_key"));
@@ -231,6 +241,7 @@ static void *sender(void *arg)
 struct hw_am *hw_am_start(const char *url, const char *instance)
 {
 	struct hw_am *am = calloc(1, sizeof(*am));
+	int e;
 
 	if (!am)
 		return NULL;
@@ -243,9 +254,11 @@ struct hw_am *hw_am_start(const char *url, const char *instance)
 	pthread_mutex_init(&am->lock, NULL);
 	pthread_cond_init(&am->cond, NULL);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	if (pthread_create(&am->thread, NULL, sender, am)) {
+	e = pthread_create(&am->thread, NULL, sender, am);
+	if (e) {
 		json_decref(am->queue);
 		free(am);
+		errno = e; /* what the caller reports; pthread_create does not set it */
 		return NULL;
 	}
 	return am;

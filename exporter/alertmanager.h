@@ -22,7 +22,8 @@ struct hw_am_stats {
 
 struct hw_am;
 
-/* url: the Alertmanager base, e.g. http://127.0.0.1:9093 */
+/* url: the Alertmanager base, e.g. http://127.0.0.1:9093. NULL with errno
+ * set if the sender could not start. */
 struct hw_am *hw_am_start(const char *url, const char *instance);
 /* converts one hydrawatch alert to Alertmanager's form and queues it */
 void hw_am_enqueue(struct hw_am *am, const json_t *alert);

@@ -327,7 +327,6 @@ static void alert_metrics(struct buf *b, const struct hw_snapshot *s)
 static void detector_metrics(struct buf *b, const struct hw_snapshot *s)
 {
 	const struct hw_farm_counts *f = s->farm;
-	unsigned largest = 0;
 
 	family(b, "hydrawatch_detector_cpu_seconds_total", "counter",
 	       "CPU time each detector spent: its evaluations, and its per-exchange work "
@@ -359,12 +358,9 @@ static void detector_metrics(struct buf *b, const struct hw_snapshot *s)
 	out(b, "hydrawatch_farm_groups_firing %u\n", f->groups_firing);
 	family(b, "hydrawatch_farm_members", "gauge", "Members of the farm groups firing now.");
 	out(b, "hydrawatch_farm_members %llu\n", (unsigned long long)f->members_firing);
-	for (unsigned i = 0; i < f->n_group_sizes; i++)
-		if (f->group_sizes[i] > largest)
-			largest = f->group_sizes[i];
 	family(b, "hydrawatch_farm_largest_group_members", "gauge",
 	       "Members of the largest farm group firing now.");
-	out(b, "hydrawatch_farm_largest_group_members %u\n", largest);
+	out(b, "hydrawatch_farm_largest_group_members %u\n", f->largest_group);
 	family(b, "hydrawatch_farm_groups_dropped_total", "counter",
 	       "Farm groups not raised because --farm-max-groups were already firing.");
 	out(b, "hydrawatch_farm_groups_dropped_total %llu\n",

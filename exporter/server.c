@@ -2,6 +2,7 @@
 /* libmicrohttpd server. Handlers copy the current snapshot under a mutex
  * the publisher holds only to swap two pointers. */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -133,7 +134,7 @@ static int parse_addr(const char *s, struct sockaddr_storage *ss, char *err, siz
 bad:
 	snprintf(err, errlen,
 		 "--listen %s: want ADDR:PORT, e.g. 127.0.0.1:9477, [::1]:9477 or :9477", s);
-	return -1;
+	return -EINVAL;
 }
 
 struct hw_server *hw_server_start(const char *addr, char *err, size_t errlen)
@@ -145,8 +146,10 @@ struct hw_server *hw_server_start(const char *addr, char *err, size_t errlen)
 	if (parse_addr(addr, &ss, err, errlen))
 		return NULL;
 	h = calloc(1, sizeof(*h));
-	if (!h)
+	if (!h) {
+		snprintf(err, errlen, "--listen %s: %s", addr, strerror(ENOMEM));
 		return NULL;
+	}
 	pthread_mutex_init(&h->lock, NULL);
 	h->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
 				    (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),

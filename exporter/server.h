@@ -10,7 +10,8 @@
 
 struct hw_server;
 
-/* addr "127.0.0.1:9477", "[::1]:9477" or ":9477" (all addresses) */
+/* addr "127.0.0.1:9477", "[::1]:9477" or ":9477" (all addresses); NULL
+ * with the reason and the fix in err */
 struct hw_server *hw_server_start(const char *addr, char *err, size_t errlen);
 /* takes ownership of the buffers (malloc'd) */
 void hw_server_publish(struct hw_server *h, char *metrics, size_t metrics_len, char *alerts);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /* Aggregation over finished exchanges. Time is the events' own (Unix ns),
  * so a capture file aggregates exactly as it did live. */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -154,7 +155,7 @@ int hw_agg_init(struct hw_agg *a, const struct hw_agg_cfg *cfg)
 	if (hw_table_init(&a->accounts, "accounts", ACCOUNT_KEY,
 			  sizeof(struct hw_account) + cfg->account_extra, cfg->max_accounts) ||
 	    hw_table_init(&a->prefixes, "prefixes", 16, sizeof(struct hw_group), cfg->max_prefixes))
-		return -1;
+		return -ENOMEM;
 	a->accounts.key_is_uniform = true; /* keys are HMAC outputs */
 	for (int k = 0; k < HW_FP_KINDS; k++) {
 		static const char *const names[HW_FP_KINDS] = {
@@ -163,14 +164,14 @@ int hw_agg_init(struct hw_agg *a, const struct hw_agg_cfg *cfg)
 		if (hw_table_init(&a->fps[k], names[k], HW_FP_KEY, sizeof(struct hw_group),
 				  cfg->max_fingerprints) ||
 		    hw_topk_init(&a->top[k], 16 * a->cfg.top_k))
-			return -1;
+			return -ENOMEM;
 		a->exported[k] = calloc(2 * a->cfg.top_k, sizeof(struct hw_exported));
 		if (!a->exported[k])
-			return -1;
+			return -ENOMEM;
 	}
 	a->active = calloc(HW_ACTIVE_MINUTES, sizeof(*a->active));
 	if (!a->active)
-		return -1;
+		return -ENOMEM;
 	hist_init(&a->req_bytes, req_bounds, NB(req_bounds));
 	hist_init(&a->resp_bytes, resp_bounds, NB(resp_bounds));
 	hist_init(&a->ttfb, ttfb_bounds, NB(ttfb_bounds));

@@ -103,6 +103,7 @@ struct hw_agg {
 	uint64_t now_ns; /* newest event time seen (the event clock) */
 };
 
+/* 0, or -ENOMEM */
 int hw_agg_init(struct hw_agg *a, const struct hw_agg_cfg *cfg);
 void hw_agg_free(struct hw_agg *a);
 void hw_agg_conn_open(struct hw_agg *a, uint64_t ts_ns);

@@ -241,10 +241,11 @@ static int gather(struct hw_detector *d, uint64_t eval_ns)
 
 static const struct rec *sort_recs;
 
-static int cmp_req_mean(const void *a, const void *b)
+/* by the smallest request size an account's clusters are around */
+static int cmp_first_center(const void *a, const void *b)
 {
-	double x = sort_recs[*(const uint32_t *)a].t.req_mean;
-	double y = sort_recs[*(const uint32_t *)b].t.req_mean;
+	double x = sort_recs[*(const uint32_t *)a].t.centers[0];
+	double y = sort_recs[*(const uint32_t *)b].t.centers[0];
 
 	return x < y ? -1 : x > y;
 }
@@ -264,79 +265,112 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* the template: the largest set of templated members whose request means
- * lie within tolerance of one center (its median), and whose response
- * means lie within resp_tolerance of their median. Marks them SIG_T. */
+/* The group's templates: the request sizes that many of its templated
+ * members share. Every templated member's cluster centers, sorted; a run
+ * of centers within tolerance of the run's first is a template when at
+ * least HW_FARM_TEMPLATE_SUPPORT members (and a twentieth of the templated)
+ * have a cluster in it; its size is the run's mean. A member whose every
+ * cluster lies within tolerance of a template, and whose mean response is
+ * within resp_tolerance of those members' median, is marked SIG_T. */
+#define HW_FARM_TEMPLATES	 16
+#define HW_FARM_TEMPLATE_SUPPORT 3
+
 struct template_fit {
-	unsigned members;
-	double center, resp_median;
+	unsigned members, n_modes;
+	double modes[HW_FARM_TEMPLATES], resp_median;
 };
+
+struct center {
+	double v;
+	uint32_t rec;
+};
+
+static int cmp_center(const void *a, const void *b)
+{
+	double x = ((const struct center *)a)->v, y = ((const struct center *)b)->v;
+
+	return x < y ? -1 : x > y;
+}
+
+static bool on_templates(const struct template_fit *fit, const struct hw_template_stats *t,
+			 double tol)
+{
+	for (unsigned c = 0; c < t->clusters; c++) {
+		bool hit = false;
+
+		for (unsigned k = 0; k < fit->n_modes && !hit; k++)
+			hit = fabs(t->centers[c] - fit->modes[k]) <= tol * fit->modes[k];
+		if (!hit)
+			return false;
+	}
+	return t->clusters > 0;
+}
 
 static void fit_template(struct farm_state *s, const uint32_t *m, unsigned n,
 			 struct template_fit *fit)
 {
 	const struct hw_template_cfg *tc = hw_template_cfg(s->tmpl);
-	uint32_t *v = malloc((n ? n : 1) * sizeof(*v));
-	double *resp = malloc((n ? n : 1) * sizeof(*resp));
-	unsigned k = 0, best_i = 0, best_n = 0, j = 0, nr = 0;
+	struct center *c = malloc(((size_t)n * HW_SIGNAL_RING + 1) * sizeof(*c));
+	double *resp = malloc(((size_t)n + 1) * sizeof(*resp));
+	unsigned nc = 0, templated = 0, support, nr = 0;
 
 	memset(fit, 0, sizeof(*fit));
-	if (!v || !resp)
+	if (!c || !resp)
 		goto out;
-	for (unsigned i = 0; i < n; i++)
-		if (s->recs[m[i]].t.templated)
-			v[k++] = m[i];
-	if (k < 2)
-		goto out;
-	sort_recs = s->recs;
-	qsort(v, k, sizeof(*v), cmp_req_mean);
-	/* the densest span [x, x (1 + 2 tol)] */
-	for (unsigned i = 0; i < k; i++) {
-		double lo = s->recs[v[i]].t.req_mean;
+	for (unsigned i = 0; i < n; i++) {
+		const struct rec *r = &s->recs[m[i]];
 
-		if (j < i)
-			j = i;
-		while (j < k && s->recs[v[j]].t.req_mean <= lo * (1 + 2 * tc->tolerance))
-			j++;
-		if (j - i > best_n) {
-			best_n = j - i;
-			best_i = i;
-		}
+		if (!r->t.templated)
+			continue;
+		templated++;
+		for (unsigned k = 0; k < r->t.clusters; k++)
+			c[nc++] = (struct center){r->t.centers[k], m[i]};
 	}
-	if (best_n < 2)
+	support =
+	    templated / 20 > HW_FARM_TEMPLATE_SUPPORT ? templated / 20 : HW_FARM_TEMPLATE_SUPPORT;
+	if (templated < HW_FARM_TEMPLATE_SUPPORT)
 		goto out;
-	fit->center = s->recs[v[best_i + best_n / 2]].t.req_mean;
-	for (unsigned i = best_i; i < best_i + best_n; i++)
-		resp[nr++] = s->recs[v[i]].t.resp_mean;
+	qsort(c, nc, sizeof(*c), cmp_center);
+	for (unsigned i = 0, j; i < nc && fit->n_modes < HW_FARM_TEMPLATES; i = j) {
+		double sum = 0;
+
+		for (j = i; j < nc && c[j].v <= c[i].v * (1 + tc->tolerance); j++)
+			sum += c[j].v;
+		if (j - i >= support)
+			fit->modes[fit->n_modes++] = sum / (j - i);
+	}
+	if (!fit->n_modes)
+		goto out;
+	for (unsigned i = 0; i < n; i++) {
+		const struct rec *r = &s->recs[m[i]];
+
+		if (r->t.templated && on_templates(fit, &r->t, tc->tolerance))
+			resp[nr++] = r->t.resp_mean;
+	}
+	if (nr < HW_FARM_TEMPLATE_SUPPORT) {
+		fit->n_modes = 0;
+		goto out;
+	}
 	qsort(resp, nr, sizeof(*resp), cmp_double);
 	fit->resp_median = resp[nr / 2];
-	for (unsigned i = 0; i < k; i++) {
-		struct rec *r = &s->recs[v[i]];
+	for (unsigned i = 0; i < n; i++) {
+		struct rec *r = &s->recs[m[i]];
 
-		if (fabs(r->t.req_mean - fit->center) <= tc->tolerance * fit->center &&
+		if (r->t.templated && on_templates(fit, &r->t, tc->tolerance) &&
 		    fabs(r->t.resp_mean - fit->resp_median) <=
-			tc->resp_tolerance * (fit->resp_median > 1 ? fit->resp_median : 1))
-			fit->members++;
-	}
-	if (fit->members < 2) {
-		fit->members = 0;
-		goto out;
-	}
-	for (unsigned i = 0; i < k; i++) {
-		struct rec *r = &s->recs[v[i]];
-
-		if (fabs(r->t.req_mean - fit->center) <= tc->tolerance * fit->center &&
-		    fabs(r->t.resp_mean - fit->resp_median) <=
-			tc->resp_tolerance * (fit->resp_median > 1 ? fit->resp_median : 1))
+			tc->resp_tolerance * (fit->resp_median > 1 ? fit->resp_median : 1)) {
 			r->sig |= SIG_T;
+			fit->members++;
+		}
 	}
 out:
-	free(v);
+	free(c);
 	free(resp);
 }
 
 /* the pivot: members that switched to one new model within spread_s of one
- * another, if they are min_fraction of the group. Marks them SIG_P. */
+ * another, if they are min_fraction of the group's accounts that switched
+ * to it. Marks them SIG_P. */
 struct pivot_fit {
 	unsigned members;
 	uint64_t model, from_ns, to_ns;
@@ -383,7 +417,9 @@ static void fit_pivot(struct farm_state *s, const uint32_t *m, unsigned n, struc
 			best_i = i;
 		}
 	}
-	if (best_n < 2 || best_n < pc->min_fraction * n)
+	/* of those that switched to the model: a launch day's customers each
+	 * at their own pace put few in any one span */
+	if (best_n < 2 || best_n < pc->min_fraction * k)
 		goto out;
 	fit->members = best_n;
 	fit->model = model;
@@ -465,8 +501,14 @@ static json_int_t unix_ns(const struct hw_detector *d, uint64_t ns)
 }
 
 /* the numbers that admitted r, as verify recomputes them */
-struct template_fit;
-struct pivot_fit;
+static json_t *modes_json(const struct template_fit *tf)
+{
+	json_t *a = json_array();
+
+	for (unsigned k = 0; k < tf->n_modes; k++)
+		json_array_append_new(a, json_real(tf->modes[k]));
+	return a;
+}
 
 static json_t *member_json(const struct hw_detector *d, const struct rec *r, uint64_t eval_ns,
 			   double p_hot, const struct template_fit *tf, const struct pivot_fit *pf)
@@ -498,9 +540,16 @@ static json_t *member_json(const struct hw_detector *d, const struct rec *r, uin
 		json_object_set_new(m, "pivot",
 				    json_pack("{s:s, s:I}", "model", r->p.name, "switch_ns",
 					      r->p.switch_ns ? unix_ns(d, r->p.switch_ns) : 0));
+	if (m) {
+		json_t *centers = json_array();
+
+		for (unsigned k = 0; k < r->t.clusters; k++)
+			json_array_append_new(centers, json_real(r->t.centers[k]));
+		json_object_set_new(json_object_get(m, "template"), "clusters", centers);
+	}
 	if (m && (r->sig & SIG_T))
 		json_object_set_new(json_object_get(m, "template"), "group",
-				    json_pack("{s:f, s:f}", "center_req_bytes", tf->center,
+				    json_pack("{s:o, s:f}", "templates", modes_json(tf),
 					      "resp_median_bytes", tf->resp_median));
 	if (m && (r->sig & SIG_P) && json_object_get(m, "pivot"))
 		json_object_set_new(json_object_get(m, "pivot"), "group",
@@ -569,17 +618,17 @@ static json_t *thresholds_json(const struct hw_detector *d)
 
 	return json_pack(
 	    "{s:i, s:i, s:{s:I, s:i, s:f, s:i, s:f, s:f, s:i, s:f, s:i, s:i}, s:{s:f, s:i}, "
-	    "s:{s:f, s:i, s:f, s:f}, s:{s:i, s:i, s:f}, s:{s:i, s:i}}",
+	    "s:{s:i, s:f, s:f}, s:{s:i, s:i, s:f}, s:{s:i, s:i}}",
 	    "min_members", (int)s->cfg.min_members, "min_signals", (int)s->cfg.min_signals,
 	    "lockstep", "bin_ns", (json_int_t)lc->bin_ms * 1000000, "window_s", (int)lc->window_s,
 	    "hot_k", lc->hot_k, "hot_min", (int)lc->hot_min, "p_max", lc->p_max, "p_member",
 	    lc->p_member, "min_exchanges", (int)lc->min_exchanges, "hot_fraction_max",
 	    lc->hot_fraction_max, "local_bins", HW_LOCKSTEP_LOCAL, "lag_bins", HW_LOCKSTEP_LAG_BINS,
 	    "cadence", "cv_max", cc->cv_max, "min_intervals", (int)cc->min_intervals, "template",
-	    "cv_max", tc->cv_max, "min_exchanges", (int)tc->min_exchanges, "tolerance",
-	    tc->tolerance, "resp_tolerance", tc->resp_tolerance, "pivot", "new_s", (int)pc->new_s,
-	    "spread_s", (int)pc->spread_s, "min_fraction", pc->min_fraction, "churn", "new_s",
-	    (int)hc->new_s, "quiet_s", (int)hc->quiet_s);
+	    "min_exchanges", (int)tc->min_exchanges, "tolerance", tc->tolerance, "resp_tolerance",
+	    tc->resp_tolerance, "pivot", "new_s", (int)pc->new_s, "spread_s", (int)pc->spread_s,
+	    "min_fraction", pc->min_fraction, "churn", "new_s", (int)hc->new_s, "quiet_s",
+	    (int)hc->quiet_s);
 }
 
 static void group_alert(struct hw_detector *d, struct group *g, uint64_t eval_ns, bool fresh)
@@ -609,7 +658,7 @@ static void group_alert(struct hw_detector *d, struct group *g, uint64_t eval_ns
 		return;
 	snprintf(g->id, sizeof(g->id), "%s", json_string_value(json_object_get(alert, "id")));
 	group = json_object_get(alert, "group");
-	json_object_set_new(group, "size", json_integer(g->n));
+	json_object_set_new(group, "size", json_integer((json_int_t)(g->n + g->dropped_members)));
 	members = json_object_get(group, "members");
 	for (uint32_t i = 0; i < g->n; i++) {
 		hw_hex(g->members[i].key, KEY_LEN, hex);
@@ -671,11 +720,11 @@ static json_t *signals_json(const struct hw_detector *d, const struct template_f
 	if (counts[HW_FARM_TEMPLATE])
 		json_object_set_new(
 		    o, "template",
-		    json_pack("{s:{s:i, s:f, s:f}, s:{s:f, s:i, s:f, s:f}}", "statistic", "members",
-			      (int)counts[HW_FARM_TEMPLATE], "center_req_bytes", tf->center,
-			      "resp_median_bytes", tf->resp_median, "threshold", "req_cv_max",
-			      tc->cv_max, "min_exchanges", (int)tc->min_exchanges, "tolerance",
-			      tc->tolerance, "resp_tolerance", tc->resp_tolerance));
+		    json_pack("{s:{s:i, s:o, s:f}, s:{s:i, s:f, s:f, s:i}}", "statistic", "members",
+			      (int)counts[HW_FARM_TEMPLATE], "templates", modes_json(tf),
+			      "resp_median_bytes", tf->resp_median, "threshold", "min_exchanges",
+			      (int)tc->min_exchanges, "tolerance", tc->tolerance, "resp_tolerance",
+			      tc->resp_tolerance, "min_support", HW_FARM_TEMPLATE_SUPPORT));
 	if (counts[HW_FARM_CADENCE])
 		json_object_set_new(o, "cadence",
 				    json_pack("{s:{s:i}, s:{s:f}}", "statistic", "members",
@@ -732,6 +781,10 @@ static void evaluate_group(struct hw_detector *d, enum key_kind kind, uint64_t k
 	uint32_t gi = g ? (uint32_t)(g - s->groups) : 0;
 	bool fresh = false, grew = false;
 	double p_hot = hw_lockstep_bins(s->lockstep)->p_hot;
+	/* what makes a new account like the group, beyond what formed it */
+	unsigned like_group = kind == KEY_LOCKSTEP   ? SIG_T | SIG_P
+			      : kind == KEY_TEMPLATE ? SIG_L | SIG_P
+						     : SIG_T | SIG_P | SIG_L;
 
 	for (unsigned i = 0; i < n; i++) {
 		struct rec *r = &s->recs[m[i]];
@@ -752,7 +805,7 @@ static void evaluate_group(struct hw_detector *d, enum key_kind kind, uint64_t k
 		/* a fresh account of a firing group's key that is like the group
 		 * (its template, its model switch) or moves in lockstep: its own
 		 * regularity alone is a batch job, not a replaced head */
-		if (g && r->is_new && (r->sig & (SIG_T | SIG_P | SIG_L)))
+		if (g && r->is_new && (r->sig & like_group))
 			r->sig |= SIG_N;
 		if (shown >= s->cfg.min_signals || (r->sig & SIG_N))
 			admitted++;
@@ -778,6 +831,8 @@ static void evaluate_group(struct hw_detector *d, enum key_kind kind, uint64_t k
 		r->taken = true;
 		for (int k = HW_FARM_LOCKSTEP; k <= HW_FARM_CHURN; k++)
 			counts[k] += (r->sig >> k) & 1;
+		if (og == g)
+			continue; /* a member already (listed, or counted as not listed) */
 		f->group = gi + 1;
 		f->group_gen = s->gen[gi];
 		if (!group_add(s, g, r->key))
@@ -859,20 +914,20 @@ static void by_behaviour(struct hw_detector *d, uint64_t eval_ns)
 			s->idx[n++] = (uint32_t)i;
 	if (n)
 		evaluate_group(d, KEY_LOCKSTEP, 1, s->idx, n, eval_ns);
-	/* templated accounts, clustered by their request means */
+	/* templated accounts, clustered by their smallest template */
 	n = 0;
 	for (size_t i = 0; i < s->n_recs; i++)
 		if (!s->recs[i].taken && s->recs[i].t.templated)
 			s->idx[n++] = (uint32_t)i;
 	sort_recs = s->recs;
-	qsort(s->idx, n, sizeof(*s->idx), cmp_req_mean);
+	qsort(s->idx, n, sizeof(*s->idx), cmp_first_center);
 	for (unsigned i = 0, j; i < n; i = j) {
-		double lo = s->recs[s->idx[i]].t.req_mean;
+		double lo = s->recs[s->idx[i]].t.centers[0];
 		uint64_t key;
 
 		for (j = i + 1;
-		     j < n && s->recs[s->idx[j]].t.req_mean <=
-				  s->recs[s->idx[j - 1]].t.req_mean * (1 + tc->tolerance);
+		     j < n && s->recs[s->idx[j]].t.centers[0] <=
+				  s->recs[s->idx[j - 1]].t.centers[0] * (1 + tc->tolerance);
 		     j++)
 			;
 		/* the cluster's key: its lower end on a log grid, stable as it grows */
@@ -890,7 +945,7 @@ static void resolve_quiet(struct hw_detector *d, uint64_t now_ns)
 
 	s->counts.groups_firing = 0;
 	s->counts.members_firing = 0;
-	s->counts.n_group_sizes = 0;
+	s->counts.largest_group = 0;
 	for (unsigned i = 0; i < s->cfg.max_groups; i++) {
 		struct group *g = &s->groups[i];
 		uint64_t last = 0;
@@ -910,8 +965,8 @@ static void resolve_quiet(struct hw_detector *d, uint64_t now_ns)
 		if (last + (uint64_t)s->cfg.resolve_s * NS >= now_ns) {
 			s->counts.groups_firing++;
 			s->counts.members_firing += g->n;
-			if (s->counts.n_group_sizes < 64)
-				s->counts.group_sizes[s->counts.n_group_sizes++] = g->n;
+			if (g->n > s->counts.largest_group)
+				s->counts.largest_group = g->n;
 			continue;
 		}
 		hw_alerts_resolve(d->env->alerts, g->id, hw_detect_unix_ns(d->env, now_ns),

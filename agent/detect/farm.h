@@ -35,8 +35,7 @@ struct hw_farm_counts {
 	unsigned groups_firing;
 	uint64_t members_firing;
 	uint64_t groups_dropped, members_dropped;
-	unsigned group_sizes[64]; /* members of each firing group (first 64) */
-	unsigned n_group_sizes;
+	unsigned largest_group; /* members listed in the largest firing group */
 };
 
 enum hw_farm_signal {

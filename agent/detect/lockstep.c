@@ -28,6 +28,7 @@ struct lockstep_state {
 	uint32_t nbins;
 	double *scratch; /* 2 * nbins: the window's counts, then its hot flags */
 	struct hw_lockstep_bins cur;
+	uint64_t first_seen; /* + 1: the earliest bin ever counted */
 };
 
 static int init(struct hw_detector *d, const void *cfg)
@@ -65,6 +66,8 @@ static void on_exchange(struct hw_detector *d, struct hw_account *acct, void *sl
 
 	(void)acct;
 	l->bins[hw_ring_push(&l->head, &l->n)] = b;
+	if (!s->first_seen || b + 1 < s->first_seen)
+		s->first_seen = b + 1;
 	/* each account once per bin: consecutive exchanges in one bin count once */
 	if (l->last_counted == b + 1)
 		return;
@@ -159,8 +162,8 @@ void hw_lockstep_judge(const struct hw_lockstep_cfg *cfg, const double *count, u
 	judge(cfg, count, n, single, tmp, &w->median, &w->mad);
 	judge(cfg, pair_load, n - 1, pair, tmp, &w->pair_median, &w->pair_mad);
 	for (unsigned i = 0; i < n; i++) {
-		hot[i] = count[i] > 0 &&
-			 (single[i] >= 0 || (i > 0 && pair[i - 1] >= 0) || (i + 1 < n && pair[i] >= 0));
+		hot[i] = count[i] > 0 && (single[i] >= 0 || (i > 0 && pair[i - 1] >= 0) ||
+					  (i + 1 < n && pair[i] >= 0));
 		w->hot += hot[i];
 	}
 	w->p_hot = (double)w->hot / n;
@@ -168,14 +171,18 @@ void hw_lockstep_judge(const struct hw_lockstep_cfg *cfg, const double *count, u
 	free(single);
 }
 
-void hw_lockstep_window(const struct hw_lockstep_cfg *cfg, uint64_t eval_ns, uint64_t *first_bin,
-			uint64_t *end_bin)
+void hw_lockstep_window(const struct hw_lockstep_cfg *cfg, uint64_t eval_ns, uint64_t first_seen,
+			uint64_t *first_bin, uint64_t *end_bin)
 {
 	uint64_t bin_ns = (uint64_t)cfg->bin_ms * 1000000ULL;
 	uint64_t end = eval_ns / bin_ns, span = (uint64_t)cfg->window_s * 1000 / cfg->bin_ms;
 
 	*end_bin = end > HW_LOCKSTEP_LAG_BINS ? end - HW_LOCKSTEP_LAG_BINS : 0;
 	*first_bin = *end_bin > span ? *end_bin - span : 0;
+	/* before the first exchange seen there is no baseline, only silence:
+	 * the first traffic after it is not a wave */
+	if (*first_bin < first_seen)
+		*first_bin = first_seen < *end_bin ? first_seen : *end_bin;
 }
 
 void hw_lockstep_evaluate(struct hw_detector *d, uint64_t eval_ns)
@@ -187,7 +194,8 @@ void hw_lockstep_evaluate(struct hw_detector *d, uint64_t eval_ns)
 
 	memset(w, 0, sizeof(*w));
 	w->eval_ns = eval_ns;
-	hw_lockstep_window(&s->cfg, eval_ns, &w->first_bin, &w->end_bin);
+	hw_lockstep_window(&s->cfg, eval_ns, s->first_seen ? s->first_seen - 1 : 0, &w->first_bin,
+			   &w->end_bin);
 	if (w->end_bin <= w->first_bin + 1)
 		return;
 	n = (unsigned)(w->end_bin - w->first_bin);

@@ -54,9 +54,10 @@ const struct hw_lockstep_bins *hw_lockstep_bins(const struct hw_detector *d);
  * usable and the medians */
 void hw_lockstep_judge(const struct hw_lockstep_cfg *cfg, const double *count, unsigned n,
 		       uint8_t *hot, struct hw_lockstep_bins *w);
-/* the bins an evaluation at eval_ns (event clock) looks at: [first, end) */
-void hw_lockstep_window(const struct hw_lockstep_cfg *cfg, uint64_t eval_ns, uint64_t *first_bin,
-			uint64_t *end_bin);
+/* the bins an evaluation at eval_ns (event clock) looks at: [first, end),
+ * never before first_seen (the earliest bin any exchange was counted in) */
+void hw_lockstep_window(const struct hw_lockstep_cfg *cfg, uint64_t eval_ns, uint64_t first_seen,
+			uint64_t *first_bin, uint64_t *end_bin);
 void hw_lockstep_of(const struct hw_detector *d, struct hw_account *a,
 		    struct hw_lockstep_stats *out);
 const struct hw_lockstep_cfg *hw_lockstep_cfg(const struct hw_detector *d);

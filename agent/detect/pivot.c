@@ -10,9 +10,11 @@ struct model {
 	char name[HW_PIVOT_NAME];
 };
 
+/* the account's last two distinct models: moving between them is not a
+ * switch; a third model is, and its first use is the adoption */
 struct pivot_slot {
-	uint64_t model;
-	uint64_t switch_ns; /* 0: never switched */
+	uint64_t model, prev;
+	uint64_t switch_ns; /* first use of model after another; 0: never switched */
 };
 
 struct pivot_state {
@@ -70,10 +72,11 @@ static void on_exchange(struct hw_detector *d, struct hw_account *acct, void *sl
 		return;
 	h = hw_hash64(x->model, strlen(x->model)) | 1;
 	model_seen(s, h, x->model, x->start_ns);
-	if (h == p->model)
+	if (h == p->model || h == p->prev)
 		return;
 	if (p->model)
 		p->switch_ns = x->start_ns;
+	p->prev = p->model;
 	p->model = h;
 }
 

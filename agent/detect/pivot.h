@@ -18,11 +18,11 @@
 struct hw_pivot_cfg {
 	unsigned new_s;	     /* a model first seen this recently is new */
 	unsigned spread_s;   /* a group's switches must fall within this span */
-	double min_fraction; /* of the group's members switching together */
+	double min_fraction; /* of the group's accounts that switched to the model */
 };
 
 struct hw_pivot_stats {
-	uint64_t model;	    /* hash of the current model, 0: none seen */
+	uint64_t model;	    /* hash of the last adopted model, 0: none seen */
 	uint64_t switch_ns; /* start of its first exchange on it, after another model */
 	uint64_t model_first_ns;
 	const char *name;

@@ -47,6 +47,33 @@ static inline void hw_signal_mean_cv(const double *v, unsigned n, double *mean, 
 		*cv = __builtin_sqrt(ss / n) / *mean;
 }
 
+/* Groups sizes into clusters: sorted ascending, a cluster starts at a value
+ * and takes every following value up to value * (1 + tol). centers[] gets
+ * each cluster's mean, ascending; returns how many (n <= HW_SIGNAL_RING). */
+static inline unsigned hw_signal_clusters(const double *v, unsigned n, double tol, double *centers)
+{
+	double s[HW_SIGNAL_RING];
+	unsigned k = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		unsigned j = i;
+
+		while (j && s[j - 1] > v[i]) {
+			s[j] = s[j - 1];
+			j--;
+		}
+		s[j] = v[i];
+	}
+	for (unsigned i = 0, j; i < n; i = j) {
+		double sum = 0;
+
+		for (j = i; j < n && s[j] <= s[i] * (1 + tol); j++)
+			sum += s[j];
+		centers[k++] = sum / (j - i);
+	}
+	return k;
+}
+
 /* P(X >= k) for X ~ Binomial(n, p): how likely k of n exchanges fall in
  * hot bins by chance */
 static inline double hw_signal_binom_tail(unsigned n, unsigned k, double p)

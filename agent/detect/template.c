@@ -58,8 +58,8 @@ void hw_template_of(const struct hw_detector *d, struct hw_account *a,
 	out->exchanges = t->n;
 	hw_signal_mean_cv(req, t->n, &out->req_mean, &out->req_cv);
 	hw_signal_mean_cv(resp, t->n, &out->resp_mean, &out->resp_cv);
-	out->templated =
-	    t->n >= s->cfg.min_exchanges && out->req_mean > 0 && out->req_cv <= s->cfg.cv_max;
+	out->clusters = hw_signal_clusters(req, t->n, s->cfg.tolerance, out->centers);
+	out->templated = t->n >= s->cfg.min_exchanges && 2 * out->clusters <= t->n;
 }
 
 const struct hw_template_cfg *hw_template_cfg(const struct hw_detector *d)

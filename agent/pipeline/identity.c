@@ -25,7 +25,7 @@ static int parse_prefixes(const char *s, struct hw_identity *id)
 	/* ":/24,/48", ":/24" or ":/48,/24" in either order by family size */
 	if (sscanf(s, ":/%u,/%u%c", &a, &b, &tail) == 2) {
 		if (a > 32 || b > 128 || b < 1 || a < 1)
-			return -1;
+			return -EINVAL;
 		id->prefix4 = a;
 		id->prefix6 = b;
 		return 0;
@@ -34,7 +34,7 @@ static int parse_prefixes(const char *s, struct hw_identity *id)
 		id->prefix4 = a;
 		return 0;
 	}
-	return -1;
+	return -EINVAL;
 }
 
 int hw_identity_parse(const char *spec, struct hw_identity *id, char *err, size_t errlen)
@@ -57,7 +57,7 @@ int hw_identity_parse(const char *spec, struct hw_identity *id, char *err, size_
 			 "--identity %s: want client-prefix, client-prefix:/N (IPv4 bits) or "
 			 "client-prefix:/N,/M (IPv4, IPv6 bits)",
 			 spec);
-		return -1;
+		return -EINVAL;
 	}
 	if (!strncmp(spec, "header:", 7)) {
 		const char *name = spec + 7;
@@ -67,13 +67,13 @@ int hw_identity_parse(const char *spec, struct hw_identity *id, char *err, size_
 			snprintf(err, errlen,
 				 "--identity header:NAME: want a header name of 1-%zu bytes",
 				 sizeof(id->header) - 1);
-			return -1;
+			return -EINVAL;
 		}
 		for (size_t i = 0; i < n; i++) {
 			if (!isalnum((unsigned char)name[i]) && !strchr("-_", name[i])) {
 				snprintf(err, errlen, "--identity header:%s: not a header name",
 					 name);
-				return -1;
+				return -EINVAL;
 			}
 			id->header[i] = (char)tolower((unsigned char)name[i]);
 		}
@@ -84,19 +84,21 @@ int hw_identity_parse(const char *spec, struct hw_identity *id, char *err, size_
 	snprintf(err, errlen,
 		 "--identity %s: want header:NAME, client-ip, client-prefix[:/24,/48] or xff",
 		 spec);
-	return -1;
+	return -EINVAL;
 }
 
 int hw_identity_load_key(struct hw_identity *id, const char *path, char *err, size_t errlen)
 {
 	struct stat st;
 	ssize_t n;
-	int fd;
+	int fd, e;
 
 	if (!path) {
-		if (getrandom(id->key, 32, 0) != 32) {
-			snprintf(err, errlen, "getrandom: %s", strerror(errno));
-			return -1;
+		n = getrandom(id->key, 32, 0);
+		if (n != 32) {
+			e = n < 0 ? errno : EIO;
+			snprintf(err, errlen, "getrandom: %s", strerror(e));
+			return -e;
 		}
 		id->keylen = 32;
 		id->ephemeral = true;
@@ -104,13 +106,15 @@ int hw_identity_load_key(struct hw_identity *id, const char *path, char *err, si
 	}
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
-		snprintf(err, errlen, "--identity-key %s: %s", path, strerror(errno));
-		return -1;
+		e = errno;
+		snprintf(err, errlen, "--identity-key %s: %s", path, strerror(e));
+		return -e;
 	}
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+	e = fstat(fd, &st) ? errno : S_ISREG(st.st_mode) ? 0 : EINVAL;
+	if (e) {
 		snprintf(err, errlen, "--identity-key %s: not a regular file", path);
 		close(fd);
-		return -1;
+		return -e;
 	}
 	if (st.st_mode & 077) {
 		snprintf(err, errlen,
@@ -118,9 +122,10 @@ int hw_identity_load_key(struct hw_identity *id, const char *path, char *err, si
 			 "chmod 600 %s",
 			 path, (unsigned)(st.st_mode & 0777), path);
 		close(fd);
-		return -1;
+		return -EPERM;
 	}
 	n = read(fd, id->key, sizeof(id->key));
+	e = n < 0 ? errno : EINVAL;
 	close(fd);
 	/* a trailing newline from `echo` or an editor is not part of the key */
 	while (n > 0 && (id->key[n - 1] == '\n' || id->key[n - 1] == '\r'))
@@ -130,7 +135,7 @@ int hw_identity_load_key(struct hw_identity *id, const char *path, char *err, si
 			 "--identity-key %s: want at least %d bytes of key "
 			 "(e.g. head -c 32 /dev/urandom > %s)",
 			 path, HW_IDENTITY_KEY_MIN, path);
-		return -1;
+		return -e;
 	}
 	id->keylen = (size_t)n;
 	id->ephemeral = false;
@@ -174,7 +179,7 @@ int hw_identity_account_bytes(const char *hex, uint8_t out[HW_ACCOUNT_LEN / 2])
 		int hi = hex_digit(hex[2 * i]), lo = hi < 0 ? -1 : hex_digit(hex[2 * i + 1]);
 
 		if (lo < 0)
-			return -1;
+			return -EINVAL;
 		out[i] = (uint8_t)(hi << 4 | lo);
 	}
 	return 0;
@@ -184,9 +189,10 @@ int hw_identity_account(const struct hw_identity *id, const struct hw_http_reque
 			const uint8_t client_addr[16], char *out)
 {
 	uint8_t key[HW_ACCOUNT_LEN / 2];
+	int err = hw_identity_account_key(id, req, client_addr, key);
 
-	if (hw_identity_account_key(id, req, client_addr, key))
-		return -1;
+	if (err)
+		return err;
 	hw_hex(key, sizeof(key), out);
 	return 0;
 }
@@ -207,24 +213,24 @@ int hw_identity_account_key(const struct hw_identity *id, const struct hw_http_r
 	}
 	case HW_ID_HEADER:
 		if (!req || !req->ident.p || !req->ident.n)
-			return -1;
+			return -ENOENT;
 		account_of(id, "h:", req->ident.p, req->ident.n, out);
 		return 0;
 	case HW_ID_XFF: {
 		size_t n = 0;
 
 		if (!req || !req->xff.p)
-			return -1;
+			return -ENOENT;
 		/* the left-most entry is the original client */
 		while (n < req->xff.n && req->xff.p[n] != ',')
 			n++;
 		while (n && req->xff.p[n - 1] == ' ')
 			n--;
 		if (!n)
-			return -1;
+			return -ENOENT;
 		account_of(id, "xff:", req->xff.p, n, out);
 		return 0;
 	}
 	}
-	return -1;
+	return -EINVAL;
 }

@@ -33,20 +33,22 @@ struct hw_identity {
 	bool ephemeral; /* random key: ids change on restart */
 };
 
-/* "header:NAME", "client-ip", "client-prefix[:/24,/48]", "xff" */
+/* "header:NAME", "client-ip", "client-prefix[:/24,/48]", "xff". Returns 0,
+ * or -EINVAL with err. */
 int hw_identity_parse(const char *spec, struct hw_identity *id, char *err, size_t errlen);
 /* Loads the HMAC key from path; refuses a file group or others can read.
- * path NULL: a random key (id->ephemeral). Returns 0 or -1 with err. */
+ * path NULL: a random key (id->ephemeral). Returns 0, or -errno with err
+ * (-EPERM: the file's mode; -EINVAL: too short or not a regular file). */
 int hw_identity_load_key(struct hw_identity *id, const char *path, char *err, size_t errlen);
 /* Derives the account id into out[HW_ACCOUNT_LEN + 1]. req may be NULL
- * (no HTTP head). Returns 0, or -1 when the configured source is absent
- * (no such header, no X-Forwarded-For). */
+ * (no HTTP head). Returns 0, or -ENOENT when the configured source is
+ * absent (no such header, no X-Forwarded-For). */
 int hw_identity_account(const struct hw_identity *id, const struct hw_http_request *req,
 			const uint8_t client_addr[16], char *out);
 /* The same id as its bits (what hw_identity_account writes in hex). */
 int hw_identity_account_key(const struct hw_identity *id, const struct hw_http_request *req,
 			    const uint8_t client_addr[16], uint8_t out[HW_ACCOUNT_LEN / 2]);
-/* An account id's bits back from its hex: 0, or -1 for a malformed id. */
+/* An account id's bits back from its hex: 0, or -EINVAL for a malformed id. */
 int hw_identity_account_bytes(const char *hex, uint8_t out[HW_ACCOUNT_LEN / 2]);
 /* true if the mode needs the HTTP head */
 bool hw_identity_needs_http(const struct hw_identity *id);

@@ -4,6 +4,7 @@
  * took from the wire or derived from it (fingerprints, SNI, method, path,
  * model, account) goes through put_str, which escapes it. A line that does
  * not fit is refused whole, never cut. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -36,7 +37,7 @@ static void put(struct out *o, const char *fmt, ...)
 static int finish(struct out *o)
 {
 	put(o, "}\n");
-	return o->pos < o->len ? (int)o->pos : -1;
+	return o->pos < o->len ? (int)o->pos : -ENOSPC;
 }
 
 static void put_char(struct out *o, char c)

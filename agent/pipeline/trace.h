@@ -14,7 +14,7 @@
 /* Formats ev as a line (with '\n') into buf, with what the agent knows of
  * its connection (conn, may be NULL). clock_to_unix_ns converts event stamps
  * to Unix time. Returns the length, 0 for event types that have no line of
- * their own, -1 if buf is too small. */
+ * their own, -ENOSPC if buf is too small. */
 int hw_trace_format(const struct hw_event *ev, const struct hw_conn_info *conn,
 		    long long clock_to_unix_ns, char *buf, size_t len);
 /* The closing {"type":"stats",...} line: what was seen and what was lost. */

@@ -6,14 +6,14 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <netinet/in.h>
+#include "bpf/hydrawatch.h"
 #include "proto/syn.h"
 
 #define TCPOPT_EOL    0
 #define TCPOPT_NOP    1
 #define TCPOPT_MSS    2
 #define TCPOPT_WSCALE 3
-#define TCP_FL_SYN    0x02
-#define TCP_FL_ACK    0x10
 
 /* offset of the TCP header after the IP header (and IPv6 extension headers) */
 static int tcp_offset(const uint8_t *b, size_t len, uint8_t *ttl)
@@ -23,7 +23,7 @@ static int tcp_offset(const uint8_t *b, size_t len, uint8_t *ttl)
 	if ((b[0] >> 4) == 4) {
 		size_t ihl = (size_t)(b[0] & 0xf) * 4;
 
-		if (len < 20 || ihl < 20 || ihl > len || b[9] != 6)
+		if (len < 20 || ihl < 20 || ihl > len || b[9] != IPPROTO_TCP)
 			return -1;
 		*ttl = b[8];
 		return (int)ihl;
@@ -36,14 +36,16 @@ static int tcp_offset(const uint8_t *b, size_t len, uint8_t *ttl)
 			return -1;
 		*ttl = b[7];
 		next = b[6];
-		/* hop-by-hop, routing, destination options */
-		for (int i = 0; i < 4 && (next == 0 || next == 43 || next == 60); i++) {
+		for (int i = 0;
+		     i < HW_IPV6_EXTHDR_MAX && (next == IPPROTO_HOPOPTS ||
+						next == IPPROTO_ROUTING || next == IPPROTO_DSTOPTS);
+		     i++) {
 			if (off + 2 > len)
 				return -1;
 			next = b[off];
 			off += ((size_t)b[off + 1] + 1) * 8;
 		}
-		if (next != 6 || off > len)
+		if (next != IPPROTO_TCP || off > len)
 			return -1;
 		return (int)off;
 	}
@@ -94,12 +96,12 @@ enum hw_parse_result hw_syn_parse(const uint8_t *buf, size_t len, struct hw_syn_
 	if (off < 0 || (size_t)off + 20 > len)
 		return HW_PARSE_ERROR;
 	tcp = buf + off;
-	if ((tcp[13] & (TCP_FL_SYN | TCP_FL_ACK)) != TCP_FL_SYN)
+	if ((tcp[TCP_OFF_FLAGS] & (TCP_FL_SYN | TCP_FL_ACK)) != TCP_FL_SYN)
 		return HW_PARSE_NOT_MINE;
-	doff = (size_t)(tcp[12] >> 4) * 4;
+	doff = (size_t)(tcp[TCP_OFF_DOFF] >> 4) * 4;
 	if (doff < 20 || (size_t)off + doff > len)
 		return HW_PARSE_ERROR;
-	out->window = (uint16_t)((tcp[14] << 8) | tcp[15]);
+	out->window = (uint16_t)((tcp[TCP_OFF_WINDOW] << 8) | tcp[TCP_OFF_WINDOW + 1]);
 	opt = tcp + 20;
 	olen = doff - 20;
 	while (i < olen) {

@@ -5,12 +5,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "bpf/hydrawatch.h"
 #include "lib/sha.h"
 #include "proto/tls.h"
 
-#define TLS_RECORD_HANDSHAKE 0x16
-#define TLS_HS_CLIENT_HELLO  0x01
-#define TLS_RECORD_MAX	     (16384 + 2048)
+#define TLS_HS_CLIENT_HELLO 0x01
+#define TLS_RECORD_MAX	    (16384 + 2048)
 
 #define EXT_SNI		       0x0000
 #define EXT_SIGALGS	       0x000d
@@ -199,13 +199,13 @@ enum hw_parse_result hw_tls_parse_client_hello(const uint8_t *buf, size_t len,
 		size_t rec_len, take;
 
 		if (len - pos < 5) {
-			if (pos == 0 && len > 0 && buf[0] != TLS_RECORD_HANDSHAKE)
+			if (pos == 0 && len > 0 && buf[0] != TLS_HANDSHAKE_RECORD)
 				return HW_PARSE_NOT_MINE;
 			if (pos == 0 && len > 1 && buf[1] != 3)
 				return HW_PARSE_NOT_MINE;
 			return HW_PARSE_INCOMPLETE;
 		}
-		if (buf[pos] != TLS_RECORD_HANDSHAKE || buf[pos + 1] != 3 || buf[pos + 2] > 4)
+		if (buf[pos] != TLS_HANDSHAKE_RECORD || buf[pos + 1] != 3 || buf[pos + 2] > 4)
 			return pos == 0 ? HW_PARSE_NOT_MINE : HW_PARSE_ERROR;
 		rec_len = ((size_t)buf[pos + 3] << 8) | buf[pos + 4];
 		if (rec_len == 0 || rec_len > TLS_RECORD_MAX)

@@ -1,16 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /* Capture files. libpcap reads both pcap and pcapng; the link layer is
  * peeled here so the flow tracker only ever sees IP packets. */
+#include <errno.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
 #include <string.h>
+#include <linux/if_ether.h>
 #include "source/capture.h"
 
-#define ETH_P_IP      0x0800
-#define ETH_P_IPV6    0x86dd
-#define ETH_P_8021Q   0x8100
-#define ETH_P_8021AD  0x88a8
-#define ETH_P_QINQ    0x9100
 #define MAX_VLAN_TAGS 4
 
 static int ip_ethertype(unsigned type)
@@ -36,8 +33,8 @@ int hw_capture_link_ip_offset(int dlt, const uint8_t *f, size_t caplen)
 			return -1;
 		off = 12;
 		type = (unsigned)(f[off] << 8 | f[off + 1]);
-		for (int i = 0; i < MAX_VLAN_TAGS &&
-				(type == ETH_P_8021Q || type == ETH_P_8021AD || type == ETH_P_QINQ);
+		for (int i = 0; i < MAX_VLAN_TAGS && (type == ETH_P_8021Q || type == ETH_P_8021AD ||
+						      type == ETH_P_QINQ1);
 		     i++) {
 			off += 4;
 			if (off + 2 > caplen)
@@ -95,12 +92,15 @@ int hw_capture_read(const char *path, struct hw_flow_tracker *t, char *err, size
 	const u_char *data;
 	uint64_t last_ns = 0;
 	pcap_t *pc;
-	int dlt, r;
+	int dlt, r, e;
 
+	/* errno: why the file did not open; a file that is no capture leaves it 0 */
+	errno = 0;
 	pc = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, perr);
 	if (!pc) {
+		e = errno ? errno : EINVAL;
 		snprintf(err, errlen, "--read %s: %s", path, perr);
-		return -1;
+		return -e;
 	}
 	dlt = pcap_datalink(pc);
 	if (!supported_dlt(dlt)) {
@@ -110,7 +110,7 @@ int hw_capture_read(const char *path, struct hw_flow_tracker *t, char *err, size
 			 path,
 			 pcap_datalink_val_to_name(dlt) ? pcap_datalink_val_to_name(dlt) : "?");
 		pcap_close(pc);
-		return -1;
+		return -EOPNOTSUPP;
 	}
 	while ((r = pcap_next_ex(pc, &h, &data)) == 1) {
 		uint64_t ts = (uint64_t)h->ts.tv_sec * 1000000000ULL + (uint64_t)h->ts.tv_usec;
@@ -129,7 +129,7 @@ int hw_capture_read(const char *path, struct hw_flow_tracker *t, char *err, size
 			 pcap_geterr(pc));
 		hw_flow_finish(t, last_ns);
 		pcap_close(pc);
-		return -1;
+		return -EIO;
 	}
 	hw_flow_finish(t, last_ns);
 	pcap_close(pc);

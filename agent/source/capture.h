@@ -13,7 +13,9 @@
  * number of 802.1Q/802.1ad tags, Linux cooked v1/v2, raw IP, BSD loopback. */
 int hw_capture_link_ip_offset(int dlt, const uint8_t *frame, size_t caplen);
 
-/* Reads the whole file into the tracker. Returns 0, or -1 with err. */
+/* Reads the whole file into the tracker. Returns 0, or -errno with a
+ * message in err (-EOPNOTSUPP: a link type not handled; -EIO: the file is
+ * cut short, and what was read before is in the tracker). */
 int hw_capture_read(const char *path, struct hw_flow_tracker *t, char *err, size_t errlen);
 
 #endif

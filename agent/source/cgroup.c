@@ -57,7 +57,7 @@ int hw_cgroup2_mount_from_text(const char *mounts, char *out, size_t outlen)
 		}
 		line = *eol ? eol + 1 : NULL;
 	}
-	return -1;
+	return -ENOENT;
 }
 
 int hw_cgroup2_mount(char *out, size_t outlen)
@@ -67,7 +67,7 @@ int hw_cgroup2_mount(char *out, size_t outlen)
 	FILE *f = fopen("/proc/mounts", "re");
 
 	if (!f)
-		return -1;
+		return -errno;
 	n = fread(buf, 1, sizeof(buf) - 1, f);
 	fclose(f);
 	buf[n] = '\0';

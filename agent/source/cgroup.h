@@ -6,9 +6,9 @@
 #include <stddef.h>
 
 /* First cgroup2 mount point in the text of /proc/mounts (octal escapes
- * such as \040 decoded). Returns 0, or -1 if there is none. */
+ * such as \040 decoded). Returns 0, or -ENOENT if there is none. */
 int hw_cgroup2_mount_from_text(const char *mounts, char *out, size_t outlen);
-/* The same, reading /proc/mounts. */
+/* The same, reading /proc/mounts (-errno if it cannot be opened). */
 int hw_cgroup2_mount(char *out, size_t outlen);
 /* Opens path as a directory on cgroup2; returns an fd or -errno, with a
  * message that names the fix in err. */

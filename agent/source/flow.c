@@ -6,6 +6,7 @@
  * counters follow bpf/hydrawatch.bpf.c, so a capture of live traffic yields
  * the live trace. Flows end on RST or on FINs from both sides (there is no
  * TCP state machine to ask). */
+#include <errno.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -588,7 +589,7 @@ int hw_flow_init(struct hw_flow_tracker *t, const struct hw_flow_cfg *cfg, hw_ev
 	while (t->nbuckets < t->cfg.max_flows)
 		t->nbuckets <<= 1;
 	t->buckets = calloc(t->nbuckets, sizeof(*t->buckets));
-	return t->buckets ? 0 : -1;
+	return t->buckets ? 0 : -ENOMEM;
 }
 
 void hw_flow_finish(struct hw_flow_tracker *t, uint64_t ts_ns)

@@ -46,6 +46,7 @@ struct hw_flow_tracker {
 	struct hw_flow_stats stats;
 };
 
+/* 0, or -ENOMEM */
 int hw_flow_init(struct hw_flow_tracker *t, const struct hw_flow_cfg *cfg, hw_event_sink sink,
 		 void *ctx);
 /* One packet starting at its IP header: caplen bytes captured of it. */

@@ -4,6 +4,7 @@
  * namespace. Lines look like
  *   "  0: 0100007F:1F90 00000000:0000 0A ..." (state 0A is LISTEN). */
 #include <dirent.h>
+#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +20,7 @@ int hw_listeners_from_text(const char *text, struct hw_ports *out)
 	int found = 0;
 
 	if (!text || strncmp(text + strspn(text, " "), "sl", 2))
-		return -1;
+		return -EINVAL;
 	while ((line = strchr(line, '\n'))) {
 		char local[64], remote[64];
 		unsigned state;
@@ -67,7 +68,7 @@ static int scan_file(const char *path, struct hw_ports *out)
 	}
 	fclose(f);
 	if (!buf)
-		return -1;
+		return -ENOMEM;
 	buf[len] = '\0';
 	r = hw_listeners_from_text(buf, out);
 	free(buf);
@@ -84,8 +85,10 @@ static int scan_net_dir(const char *dir, struct hw_ports *out)
 	a = scan_file(path, out);
 	snprintf(path, sizeof(path), "%s/tcp6", dir);
 	b = scan_file(path, out);
-	if (a < 0 || b < 0)
-		return -1;
+	if (a < 0)
+		return a;
+	if (b < 0)
+		return b;
 	return a + b;
 }
 
@@ -132,7 +135,7 @@ int hw_listeners_scan_all(struct hw_ports *out, unsigned *netns)
 	/* this namespace first: its format errors are the caller's to report */
 	found = hw_listeners_scan(out);
 	if (found < 0)
-		return -1;
+		return found;
 	new_netns("self", &seen, &n, &cap);
 	dir = opendir("/proc");
 	while (dir && (d = readdir(dir))) {

@@ -9,7 +9,8 @@
 #include "source/ports.h"
 
 /* Adds the local port of every LISTEN line of a /proc/net/tcp{,6} text to
- * out. Returns the number of listening sockets found, -1 on a bad header. */
+ * out. Returns the number of listening sockets found, -EINVAL on a bad
+ * header. */
 int hw_listeners_from_text(const char *text, struct hw_ports *out);
 /* The same over this network namespace's /proc/net/tcp and tcp6. */
 int hw_listeners_scan(struct hw_ports *out);
@@ -18,8 +19,8 @@ int hw_listeners_scan(struct hw_ports *out);
  * other namespace, told apart by the inode of that file, which procfs gives
  * per namespace. A file that cannot be opened adds nothing (no IPv6, a
  * process gone). *netns: how many namespaces were read. Returns listening
- * sockets found, -1 when this namespace's files have an unexpected format
- * (or memory ran out). */
+ * sockets found, -EINVAL when this namespace's files have an unexpected
+ * format, -ENOMEM when memory ran out. */
 int hw_listeners_scan_all(struct hw_ports *out, unsigned *netns);
 
 #endif

@@ -30,11 +30,11 @@ static int parse_port(const char **s, unsigned *port)
 	while (isdigit((unsigned char)**s)) {
 		v = v * 10 + (unsigned long)(**s - '0');
 		if (v > 65535)
-			return -1;
+			return -EINVAL;
 		(*s)++;
 	}
 	if (*s == start || v == 0)
-		return -1;
+		return -EINVAL;
 	*port = (unsigned)v;
 	return 0;
 }
@@ -46,7 +46,7 @@ int hw_ports_parse(const char *spec, struct hw_ports *out, char *err, size_t err
 	memset(out, 0, sizeof(*out));
 	if (!spec || !*spec) {
 		snprintf(err, errlen, "empty port list: give ports like 8000 or 80,443,8000-8099");
-		return -1;
+		return -EINVAL;
 	}
 	for (;;) {
 		const char *item = s;
@@ -59,7 +59,7 @@ int hw_ports_parse(const char *spec, struct hw_ports *out, char *err, size_t err
 			    err, errlen,
 			    "bad port list at \"%.*s\": ports are 1-65535, ranges are LOW-HIGH",
 			    (int)strcspn(item, ","), item);
-			return -1;
+			return -EINVAL;
 		}
 		hi = lo;
 		if (*s == '-') {
@@ -68,7 +68,7 @@ int hw_ports_parse(const char *spec, struct hw_ports *out, char *err, size_t err
 				snprintf(err, errlen,
 					 "bad port range \"%.*s\": want LOW-HIGH with LOW <= HIGH",
 					 (int)strcspn(item, ","), item);
-				return -1;
+				return -EINVAL;
 			}
 		}
 		while (*s == ' ')
@@ -80,7 +80,7 @@ int hw_ports_parse(const char *spec, struct hw_ports *out, char *err, size_t err
 		if (*s != ',') {
 			snprintf(err, errlen, "bad port list at \"%s\": separate ports with commas",
 				 item);
-			return -1;
+			return -EINVAL;
 		}
 		s++;
 	}

@@ -15,7 +15,7 @@ struct hw_ports {
 };
 
 /* Parses a comma-separated list of ports and inclusive ranges. Returns 0,
- * or -1 with a message naming the offending item in err. */
+ * or -EINVAL with a message naming the offending item in err. */
 int hw_ports_parse(const char *spec, struct hw_ports *out, char *err, size_t errlen);
 bool hw_ports_has(const struct hw_ports *p, unsigned port);
 void hw_ports_set(struct hw_ports *p, unsigned port);

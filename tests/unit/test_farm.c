@@ -37,7 +37,7 @@ static const struct hw_lockstep_cfg lockstep_cfg = {.bin_ms = 1000,
 						    .p_member = 0.05};
 static const struct hw_cadence_cfg cadence_cfg = {.cv_max = 0.25, .min_intervals = 4};
 static const struct hw_template_cfg template_cfg = {
-    .cv_max = 0.05, .min_exchanges = 4, .tolerance = 0.05, .resp_tolerance = 0.5};
+    .min_exchanges = 4, .tolerance = 0.03, .resp_tolerance = 0.5};
 static const struct hw_pivot_cfg pivot_cfg = {.new_s = 60, .spread_s = 10, .min_fraction = 0.5};
 static const struct hw_churn_cfg churn_cfg = {.new_s = 60, .quiet_s = 30};
 

@@ -41,7 +41,7 @@ static const struct hw_lockstep_cfg lockstep_cfg = {.bin_ms = 1000,
 						    .hot_fraction_max = 0.2};
 static const struct hw_cadence_cfg cadence_cfg = {.cv_max = 0.25, .min_intervals = 4};
 static const struct hw_template_cfg template_cfg = {
-    .cv_max = 0.05, .min_exchanges = 4, .tolerance = 0.05, .resp_tolerance = 0.5};
+    .min_exchanges = 4, .tolerance = 0.03, .resp_tolerance = 0.5};
 static const struct hw_pivot_cfg pivot_cfg = {.new_s = 60, .spread_s = 10, .min_fraction = 0.5};
 static const struct hw_churn_cfg churn_cfg = {.new_s = 60, .quiet_s = 30};
 
@@ -61,9 +61,9 @@ static void world_init(struct world *w)
 	const struct {
 		const struct hw_detector_ops *ops;
 		const void *cfg;
-	} regs[] = {{&hw_fanout_ops, &fanout_cfg},     {&hw_lockstep_ops, &lockstep_cfg},
-		    {&hw_cadence_ops, &cadence_cfg},   {&hw_template_ops, &template_cfg},
-		    {&hw_pivot_ops, &pivot_cfg},       {&hw_churn_ops, &churn_cfg},
+	} regs[] = {{&hw_fanout_ops, &fanout_cfg},   {&hw_lockstep_ops, &lockstep_cfg},
+		    {&hw_cadence_ops, &cadence_cfg}, {&hw_template_ops, &template_cfg},
+		    {&hw_pivot_ops, &pivot_cfg},     {&hw_churn_ops, &churn_cfg},
 		    {&hw_farm_ops, &farm_cfg}};
 	struct hw_agg_cfg ac = {.max_accounts = 1000,
 				.max_fingerprints = 64,
@@ -157,10 +157,12 @@ static void drive(struct world *w)
 			if (next[who] > t)
 				continue;
 			if (who < 20) {
-				start(w, who, next[who], 1500 + rnd(&seed) % 20, 800 + rnd(&seed) % 50);
+				start(w, who, next[who], 1500 + rnd(&seed) % 20,
+				      800 + rnd(&seed) % 50);
 				next[who] += 5 * SEC + rnd(&seed) % (SEC / 2);
 			} else {
-				start(w, who, next[who], 200 + rnd(&seed) % 4000, rnd(&seed) % 3000);
+				start(w, who, next[who], 200 + rnd(&seed) % 4000,
+				      rnd(&seed) % 3000);
 				next[who] += SEC + rnd(&seed) % (20 * SEC);
 			}
 		}
@@ -170,8 +172,8 @@ static void drive(struct world *w)
 
 static int run_verify(const char *alerts, const char *trace)
 {
-	char *argv[] = {"verify", "--alerts", (char *)alerts, "--trace", (char *)trace, "--quiet",
-			NULL};
+	char *argv[] = {"verify",  "--alerts", (char *)alerts, "--trace", (char *)trace,
+			"--quiet", NULL};
 
 	return hw_verify_main(6, argv);
 }
@@ -197,7 +199,8 @@ static void alter_one_line(const char *alerts, const char *trace, const char *ou
 		assert_non_null(fgets(big, sizeof(big), a));
 		al = json_loads(big, 0, NULL);
 		assert_non_null(al);
-		json_object_foreach(json_object_get(json_object_get(al, "evidence"), "members"), key, m)
+		json_object_foreach(json_object_get(json_object_get(al, "evidence"), "members"),
+				    key, m)
 		{
 			snprintf(member, sizeof(member), "%s", key);
 			eval = json_integer_value(json_object_get(m, "evaluated_ns"));
@@ -227,7 +230,8 @@ static void alter_one_line(const char *alerts, const char *trace, const char *ou
 
 			json_object_set_new(
 			    l, "req_bytes",
-			    json_integer(json_integer_value(json_object_get(l, "req_bytes")) + 700));
+			    json_integer(json_integer_value(json_object_get(l, "req_bytes")) +
+					 700));
 			s = json_dumps(l, JSON_COMPACT);
 			fprintf(o, "%s\n", s);
 			free(s);
