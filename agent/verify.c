@@ -324,7 +324,10 @@ static void member_stats(const struct trace *t, const struct params *p, const st
 		if (i) {
 			uint64_t a0 = t->lines[last[(total - n + i - 1) % HW_SIGNAL_RING]].start;
 
-			iv[i - 1] = l->start > a0 ? (double)(l->start - a0) / 1e9 : 0;
+			/* milliseconds of the event clock, as the cadence detector keeps them */
+			iv[i - 1] = hw_signal_interval_s(
+			    (uint32_t)((a0 - (uint64_t)p->clock_to_unix) / 1000000),
+			    (uint32_t)((l->start - (uint64_t)p->clock_to_unix) / 1000000));
 		}
 		if (bin < b->first || bin >= b->end)
 			continue;
@@ -527,8 +530,7 @@ static void check_member(struct report *r, struct trace *t, const struct params 
 				on = hit;
 			}
 			claim(r, who, *c,
-			      st.exchanges >= p->template_min && 2 * st.clusters <= st.exchanges &&
-				  on &&
+			      st.exchanges >= p->template_min && on &&
 				  fabs(st.resp_mean - r0) <=
 				      p->template_resp_tolerance * (r0 > 1 ? r0 : 1),
 			      "sizes not on few templates, or off the group's templates");

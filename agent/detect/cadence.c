@@ -6,7 +6,7 @@
 #include "detect/signals.h"
 
 struct cadence_slot {
-	uint64_t start_ns[HW_SIGNAL_RING]; /* event clock */
+	uint32_t start_ms[HW_SIGNAL_RING]; /* event clock, milliseconds mod 2^32 */
 	uint8_t head, n;
 };
 
@@ -32,7 +32,7 @@ static void on_exchange(struct hw_detector *d, struct hw_account *acct, void *sl
 	struct cadence_slot *c = slot;
 
 	(void)d, (void)acct;
-	c->start_ns[hw_ring_push(&c->head, &c->n)] = x->start_ns;
+	c->start_ms[hw_ring_push(&c->head, &c->n)] = (uint32_t)(x->start_ns / 1000000);
 }
 
 void hw_cadence_of(const struct hw_detector *d, struct hw_account *a, struct hw_cadence_stats *out)
@@ -43,14 +43,10 @@ void hw_cadence_of(const struct hw_detector *d, struct hw_account *a, struct hw_
 	unsigned n = 0;
 
 	memset(out, 0, sizeof(*out));
-	/* intervals between consecutive starts in charge order; a start
-	 * earlier than the one before (concurrent connections) counts 0 */
-	for (unsigned i = 1; i < c->n; i++) {
-		uint64_t a0 = c->start_ns[hw_ring_at(c->head, c->n, i - 1)];
-		uint64_t a1 = c->start_ns[hw_ring_at(c->head, c->n, i)];
-
-		iv[n++] = a1 > a0 ? (double)(a1 - a0) / 1e9 : 0;
-	}
+	/* intervals between consecutive starts in charge order */
+	for (unsigned i = 1; i < c->n; i++)
+		iv[n++] = hw_signal_interval_s(c->start_ms[hw_ring_at(c->head, c->n, i - 1)],
+					       c->start_ms[hw_ring_at(c->head, c->n, i)]);
 	out->intervals = n;
 	if (!n)
 		return;

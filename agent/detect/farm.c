@@ -20,10 +20,11 @@
 #include "lib/hash.h"
 #include "lib/hex.h"
 
-#define NS	      1000000000ULL
-#define KEY_LEN	      (HW_ACCOUNT_LEN / 2)
-#define MAX_LISTED_FP 8	 /* distinct fingerprints per kind in an alert's group */
-#define MAX_PREFIXES  16 /* prefixes listed in an alert's group */
+#define NS		  1000000000ULL
+#define KEY_LEN		  (HW_ACCOUNT_LEN / 2)
+#define MAX_LISTED_FP	  8	/* distinct fingerprints per kind in an alert's group */
+#define MAX_PREFIXES	  16	/* prefixes listed in an alert's group */
+#define FARM_SCRATCH_KEEP 65536 /* evaluation records kept between evaluations */
 
 #define SIG_L	      (1u << HW_FARM_LOCKSTEP)
 #define SIG_C	      (1u << HW_FARM_CADENCE)
@@ -269,9 +270,10 @@ static int cmp_double(const void *a, const void *b)
  * members share. Every templated member's cluster centers, sorted; a run
  * of centers within tolerance of the run's first is a template when at
  * least HW_FARM_TEMPLATE_SUPPORT members (and a twentieth of the templated)
- * have a cluster in it; its size is the run's mean. A member whose every
- * cluster lies within tolerance of a template, and whose mean response is
- * within resp_tolerance of those members' median, is marked SIG_T. */
+ * have a cluster in it; its size is the run's mean. A member with
+ * min_exchanges whose every cluster lies within tolerance of a template,
+ * and whose mean response is within resp_tolerance of those members'
+ * median, is marked SIG_T. */
 #define HW_FARM_TEMPLATES	 16
 #define HW_FARM_TEMPLATE_SUPPORT 3
 
@@ -341,10 +343,13 @@ static void fit_template(struct farm_state *s, const uint32_t *m, unsigned n,
 	}
 	if (!fit->n_modes)
 		goto out;
+	/* every member on the templates: its own sizes need not have shown the
+	 * concentration that established them (a farm's accounts are many,
+	 * each used rarely), only be nothing but the group's templates */
 	for (unsigned i = 0; i < n; i++) {
 		const struct rec *r = &s->recs[m[i]];
 
-		if (r->t.templated && on_templates(fit, &r->t, tc->tolerance))
+		if (r->t.exchanges >= tc->min_exchanges && on_templates(fit, &r->t, tc->tolerance))
 			resp[nr++] = r->t.resp_mean;
 	}
 	if (nr < HW_FARM_TEMPLATE_SUPPORT) {
@@ -356,7 +361,8 @@ static void fit_template(struct farm_state *s, const uint32_t *m, unsigned n,
 	for (unsigned i = 0; i < n; i++) {
 		struct rec *r = &s->recs[m[i]];
 
-		if (r->t.templated && on_templates(fit, &r->t, tc->tolerance) &&
+		if (r->t.exchanges >= tc->min_exchanges &&
+		    on_templates(fit, &r->t, tc->tolerance) &&
 		    fabs(r->t.resp_mean - fit->resp_median) <=
 			tc->resp_tolerance * (fit->resp_median > 1 ? fit->resp_median : 1)) {
 			r->sig |= SIG_T;
@@ -1010,6 +1016,15 @@ static void on_tick(struct hw_detector *d, uint64_t now_ns)
 				s->counts.candidates[HW_FARM_CHURN] += s->recs[i].is_new;
 		}
 		s->counts.evaluations++;
+		/* a large evaluation's scratch goes back: it is sized by the
+		 * accounts active at the time, not needed between evaluations */
+		if (s->cap_recs > FARM_SCRATCH_KEEP) {
+			free(s->recs);
+			free(s->idx);
+			s->recs = NULL;
+			s->idx = NULL;
+			s->cap_recs = s->cap_idx = 0;
+		}
 	}
 	resolve_quiet(d, now_ns);
 }

@@ -9,15 +9,20 @@
 #include "detect/lockstep.h"
 #include "detect/signals.h"
 
+#define BASE_MARGIN (1u << 20) /* bins before the first one seen that slots can hold */
+
 struct bin_count {
 	uint64_t bin;
 	uint32_t accounts;
 	uint8_t hot;
 };
 
+/* bins are kept as 32-bit offsets from the detector's base bin: 497 days
+ * at 10 ms bins, whether the event clock is boot time or a capture's Unix
+ * time */
 struct lockstep_slot {
-	uint64_t bins[HW_SIGNAL_RING]; /* start bins of the last exchanges */
-	uint64_t last_counted;	       /* + 1: the bin this account last counted in */
+	uint32_t bins[HW_SIGNAL_RING]; /* start bins of the last exchanges, from base */
+	uint32_t last_counted;	       /* + 1: the bin this account last counted in */
 	uint8_t head, n;
 };
 
@@ -29,6 +34,7 @@ struct lockstep_state {
 	double *scratch; /* 2 * nbins: the window's counts, then its hot flags */
 	struct hw_lockstep_bins cur;
 	uint64_t first_seen; /* + 1: the earliest bin ever counted */
+	uint64_t base;	     /* bin numbers in slots are offsets from it */
 };
 
 static int init(struct hw_detector *d, const void *cfg)
@@ -65,13 +71,17 @@ static void on_exchange(struct hw_detector *d, struct hw_account *acct, void *sl
 	struct bin_count *c = &s->ring[b % s->nbins];
 
 	(void)acct;
-	l->bins[hw_ring_push(&l->head, &l->n)] = b;
+	if (!s->first_seen)
+		s->base = b > BASE_MARGIN ? b - BASE_MARGIN : 0; /* room for earlier stragglers */
+	if (b < s->base)
+		return; /* older than anything an evaluation looks at */
+	l->bins[hw_ring_push(&l->head, &l->n)] = (uint32_t)(b - s->base);
 	if (!s->first_seen || b + 1 < s->first_seen)
 		s->first_seen = b + 1;
 	/* each account once per bin: consecutive exchanges in one bin count once */
-	if (l->last_counted == b + 1)
+	if (l->last_counted == (uint32_t)(b - s->base + 1))
 		return;
-	l->last_counted = b + 1;
+	l->last_counted = (uint32_t)(b - s->base + 1);
 	if (c->bin != b) {
 		if (c->bin > b)
 			return; /* older than the ring: outside any window */
@@ -230,7 +240,7 @@ void hw_lockstep_of(const struct hw_detector *d, struct hw_account *a,
 
 	memset(out, 0, sizeof(*out));
 	for (unsigned i = 0; i < l->n; i++) {
-		uint64_t b = l->bins[hw_ring_at(l->head, l->n, i)];
+		uint64_t b = s->base + l->bins[hw_ring_at(l->head, l->n, i)];
 		const struct bin_count *c = &s->ring[b % s->nbins];
 		bool dup = false;
 

@@ -13,8 +13,8 @@ struct model {
 /* the account's last two distinct models: moving between them is not a
  * switch; a third model is, and its first use is the adoption */
 struct pivot_slot {
-	uint64_t model, prev;
-	uint64_t switch_ns; /* first use of model after another; 0: never switched */
+	uint32_t model, prev; /* 32 bits of the models' hashes */
+	uint64_t switch_ns;   /* first use of model after another; 0: never switched */
 };
 
 struct pivot_state {
@@ -35,6 +35,15 @@ static struct model *model_find(struct pivot_state *s, uint64_t h)
 {
 	for (unsigned i = 0; i < HW_PIVOT_MODELS; i++)
 		if (s->models[i].hash == h)
+			return &s->models[i];
+	return NULL;
+}
+
+/* by the 32 bits an account keeps */
+static struct model *model_find32(struct pivot_state *s, uint32_t h)
+{
+	for (unsigned i = 0; i < HW_PIVOT_MODELS; i++)
+		if (s->models[i].hash && (uint32_t)s->models[i].hash == h)
 			return &s->models[i];
 	return NULL;
 }
@@ -72,12 +81,12 @@ static void on_exchange(struct hw_detector *d, struct hw_account *acct, void *sl
 		return;
 	h = hw_hash64(x->model, strlen(x->model)) | 1;
 	model_seen(s, h, x->model, x->start_ns);
-	if (h == p->model || h == p->prev)
+	if ((uint32_t)h == p->model || (uint32_t)h == p->prev)
 		return;
 	if (p->model)
 		p->switch_ns = x->start_ns;
 	p->prev = p->model;
-	p->model = h;
+	p->model = (uint32_t)h;
 }
 
 void hw_pivot_of(const struct hw_detector *d, struct hw_account *a, uint64_t eval_ns,
@@ -85,7 +94,7 @@ void hw_pivot_of(const struct hw_detector *d, struct hw_account *a, uint64_t eva
 {
 	struct pivot_state *s = d->state;
 	const struct pivot_slot *p = hw_detector_slot(d, a);
-	const struct model *m = p->model ? model_find(s, p->model) : NULL;
+	const struct model *m = p->model ? model_find32(s, p->model) : NULL;
 
 	memset(out, 0, sizeof(*out));
 	out->model = p->model;

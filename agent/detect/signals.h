@@ -47,6 +47,16 @@ static inline void hw_signal_mean_cv(const double *v, unsigned n, double *mean, 
 		*cv = __builtin_sqrt(ss / n) / *mean;
 }
 
+/* the gap between two exchange starts in milliseconds of the event clock
+ * (kept mod 2^32: 49 days), in seconds; a start earlier than the one
+ * before (concurrent connections) gives 0 */
+static inline double hw_signal_interval_s(uint32_t a0_ms, uint32_t a1_ms)
+{
+	int32_t d = (int32_t)(a1_ms - a0_ms);
+
+	return d > 0 ? d / 1e3 : 0;
+}
+
 /* Groups sizes into clusters: sorted ascending, a cluster starts at a value
  * and takes every following value up to value * (1 + tol). centers[] gets
  * each cluster's mean, ascending; returns how many (n <= HW_SIGNAL_RING). */
