@@ -38,7 +38,7 @@ static const struct hw_lockstep_cfg lockstep_cfg = {.bin_ms = 1000,
 static const struct hw_cadence_cfg cadence_cfg = {.cv_max = 0.25, .min_intervals = 4};
 static const struct hw_template_cfg template_cfg = {
     .min_exchanges = 4, .tolerance = 0.03, .resp_tolerance = 0.5};
-static const struct hw_pivot_cfg pivot_cfg = {.new_s = 60, .spread_s = 10, .min_fraction = 0.5};
+static const struct hw_pivot_cfg pivot_cfg = {.new_s = 200, .spread_s = 45, .min_fraction = 0.5};
 static const struct hw_churn_cfg churn_cfg = {.new_s = 60, .quiet_s = 30};
 
 enum pop { ORGANIC, FARM_TIMER, FARM_WAVES, BATCH, OFFICE, NPOP };
@@ -47,6 +47,7 @@ struct ev {
 	uint64_t start, end;
 	unsigned account;
 	uint32_t req, resp;
+	const char *model; /* NULL: "m1" */
 };
 
 struct sim {
@@ -101,6 +102,12 @@ static void organic(struct sim *s, unsigned first, unsigned n)
 		}
 }
 
+/* the last exchange added uses model m */
+static void with_model(struct sim *s, const char *m)
+{
+	s->ev[s->n - 1].model = m;
+}
+
 static int cmp_end(const void *a, const void *b)
 {
 	const struct ev *x = a, *y = b;
@@ -146,7 +153,7 @@ static void run(struct fixture *f, struct sim *s)
 		struct hw_exchange_view x = {.start_ns = e->start,
 					     .req_bytes = e->req,
 					     .resp_bytes = e->resp,
-					     .model = "m1"};
+					     .model = e->model ? e->model : "m1"};
 		uint8_t addr[16];
 		char hex[25];
 
@@ -289,11 +296,58 @@ static void test_organic_crowd_is_never_a_farm(void **state)
 	free(s.ev);
 }
 
+/* An operator moves its farm to a newly released model at one moment,
+ * sending half its traffic there, on three prompt templates at random, each
+ * account used every 8 s or so at random; on launch day the honest crowd on
+ * the same SDK adopts the model too, each user at their own pace. */
+static void test_pivot_farm_and_launch_day(void **state)
+{
+	struct sim s = {.seed = 11};
+	struct fixture f;
+	unsigned org, farm;
+	static const uint32_t templates[] = {1000, 1100, 1200};
+
+	(void)state;
+	org = population(&s, ORGANIC, 150);
+	for (unsigned a = org; a < org + 150; a++) {
+		double adopt = rnd(&s) < 0.3 ? T0 + 100 - 120 * log(rnd(&s) + 1e-9) : 1e9;
+
+		for (double t = T0 + 60 * rnd(&s); t < T0 + DURATION;
+		     t += 2 + 20 * pow(rnd(&s) + 1e-3, -0.7)) {
+			double z = sqrt(-2 * log(rnd(&s) + 1e-12)) * cos(6.2831853 * rnd(&s));
+
+			add(&s, a, t, (uint32_t)(800 * exp(0.8 * z)),
+			    (uint32_t)(300 + 2000 * rnd(&s)));
+			if (t >= adopt && rnd(&s) < 0.5)
+				with_model(&s, "m2");
+		}
+	}
+	farm = population(&s, FARM_TIMER, 40);
+	for (unsigned a = farm; a < farm + 40; a++)
+		for (double t = T0 + 8 * rnd(&s); t < T0 + DURATION;
+		     t += -8 * log(rnd(&s) + 1e-9)) {
+			add(&s, a, t, templates[(unsigned)(3 * rnd(&s))] + (uint32_t)(10 * rnd(&s)),
+			    (uint32_t)(900 + 100 * rnd(&s)));
+			if (t >= T0 + 100 && rnd(&s) < 0.6)
+				with_model(&s, "m2");
+		}
+	setup(&f);
+	run(&f, &s);
+	if (getenv("FARM_DEBUG"))
+		fprintf(stderr, "pivot: organic %u farm %u alerts %zu\n", flagged(&f, &s, ORGANIC),
+			flagged(&f, &s, FARM_TIMER), json_array_size(f.emitted));
+	assert_int_equal(flagged(&f, &s, ORGANIC), 0);
+	assert_true(flagged(&f, &s, FARM_TIMER) >= 36);
+	fx_free(&f);
+	free(s.ev);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_farms_found_traps_spared),
 	    cmocka_unit_test(test_organic_crowd_is_never_a_farm),
+	    cmocka_unit_test(test_pivot_farm_and_launch_day),
 	};
 	return cmocka_run_group_tests_name("farm", tests, NULL, NULL);
 }
