@@ -27,6 +27,7 @@ struct line {
 	uint64_t ts, start; /* Unix ns, as the trace has them */
 	uint32_t account, model;
 	uint32_t req, resp; /* saturated as the template detector keeps them */
+	bool handshake;	    /* a TLS connection's first exchange: not a request */
 };
 
 struct account {
@@ -175,6 +176,8 @@ static int load_trace(const char *path, struct trace *t, char *err, size_t errle
 		l->account = ai;
 		l->req = sat32(json_integer_value(json_object_get(o, "req_bytes")));
 		l->resp = sat32(json_integer_value(json_object_get(o, "resp_bytes")));
+		l->handshake = json_object_get(o, "ja4") &&
+			       json_integer_value(json_object_get(o, "index")) == 1;
 		l->model = json_is_string(json_object_get(o, "model"))
 			       ? intern_model(t, json_string_value(json_object_get(o, "model")))
 			       : NO_MODEL;
@@ -237,7 +240,7 @@ static void compute_bins(struct trace *t, const struct params *p, uint64_t eval,
 	for (size_t i = 0; i < t->n; i++) {
 		uint64_t bin = (t->lines[i].start - (uint64_t)p->clock_to_unix) / bin_ns;
 
-		if (t->lines[i].ts <= eval && bin < first_seen)
+		if (t->lines[i].ts <= eval && !t->lines[i].handshake && bin < first_seen)
 			first_seen = bin;
 	}
 	hw_lockstep_window(&p->lock, eval - (uint64_t)p->clock_to_unix,
@@ -254,7 +257,7 @@ static void compute_bins(struct trace *t, const struct params *p, uint64_t eval,
 		struct account *a = &t->accounts[l->account];
 		uint64_t bin;
 
-		if (l->ts > eval)
+		if (l->ts > eval || l->handshake)
 			continue;
 		bin = (l->start - (uint64_t)p->clock_to_unix) / bin_ns;
 		if (a->last_counted == bin + 1)
@@ -299,10 +302,12 @@ static void member_stats(const struct trace *t, const struct params *p, const st
 
 		if (l->ts > eval)
 			continue;
-		last[total % HW_SIGNAL_RING] = a->lines[i];
-		total++;
 		if (!out->first_ns || l->start < out->first_ns)
 			out->first_ns = l->start;
+		if (!l->handshake) { /* the rings hold requests */
+			last[total % HW_SIGNAL_RING] = a->lines[i];
+			total++;
+		}
 		/* as the pivot detector: back and forth between the last two
 		 * models is not a switch */
 		if (l->model != NO_MODEL && l->model != model && l->model != prev) {

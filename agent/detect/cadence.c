@@ -32,6 +32,8 @@ static void on_exchange(struct hw_detector *d, struct hw_account *acct, void *sl
 	struct cadence_slot *c = slot;
 
 	(void)d, (void)acct;
+	if (x->handshake)
+		return; /* not a request */
 	c->start_ms[hw_ring_push(&c->head, &c->n)] = (uint32_t)(x->start_ns / 1000000);
 }
 

@@ -29,6 +29,7 @@ struct hw_exchange_view {
 	uint64_t req_bytes, resp_bytes;
 	uint64_t ttfb_ns, duration_ns;
 	uint32_t index;		       /* exchange number on its connection */
+	bool handshake;		       /* a TLS connection's first: the handshake, not a request */
 	uint64_t conn;		       /* socket cookie */
 	const char *model;	       /* "" when none */
 	const char *ua_family;	       /* "" when none */

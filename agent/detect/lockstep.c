@@ -71,6 +71,8 @@ static void on_exchange(struct hw_detector *d, struct hw_account *acct, void *sl
 	struct bin_count *c = &s->ring[b % s->nbins];
 
 	(void)acct;
+	if (x->handshake)
+		return; /* not a request */
 	if (!s->first_seen)
 		s->base = b > BASE_MARGIN ? b - BASE_MARGIN : 0; /* room for earlier stragglers */
 	if (b < s->base)

@@ -34,9 +34,12 @@ static void on_exchange(struct hw_detector *d, struct hw_account *acct, void *sl
 			const struct hw_exchange_view *x)
 {
 	struct template_slot *t = slot;
-	unsigned at = hw_ring_push(&t->head, &t->n);
+	unsigned at;
 
 	(void)d, (void)acct;
+	if (x->handshake)
+		return; /* not a request */
+	at = hw_ring_push(&t->head, &t->n);
 	t->req[at] = sat32(x->req_bytes);
 	t->resp[at] = sat32(x->resp_bytes);
 }

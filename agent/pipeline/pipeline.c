@@ -253,6 +253,7 @@ static void charge(struct hw_pipeline *p, const struct hw_event *ev, struct hw_c
 	    .ttfb_ns = t->ttfb_ns,
 	    .duration_ns = t->duration_ns,
 	    .index = t->index,
+	    .handshake = c->tls && t->index == 1,
 	    .conn = ev->hdr->cookie,
 	    .model = c->ex.model,
 	    .ua_family = c->ex.ua_family ? c->ex.ua_family : "",
