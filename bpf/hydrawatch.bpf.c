@@ -39,16 +39,16 @@ const volatile __u64 port_bits[65536 / 64] = {}; /* watched local ports, bitmap 
  *
  * Ingress runs on the client's CPU (the NIC's receive CPU, or on loopback
  * the sender's), egress on the server's. A cache line both write moves
- * between the cores at every direction change, and that, not the
- * instructions, was the data path's largest cost: an egress run took 207 ns
- * with server and client on two CPUs, 120 ns on one. So neither side reads
- * what the other writes per segment. Each tells a new exchange from the ACK
- * numbers the segments carry: client data that acknowledges server bytes
- * beyond those acknowledged when the exchange opened starts the next
- * exchange (the client has seen an answer); server data that acknowledges
- * client bytes beyond those of the current response's first segment starts
- * the next response. The response's times cross over once per exchange,
- * when ingress closes it; its bytes are what the client acknowledged.
+ * between the cores at every direction change, which costs more than the
+ * programs' instructions (the figures are in tests/bench/RESULTS.md), so
+ * neither side reads what the other writes per segment. Each tells a new
+ * exchange from the ACK numbers the segments carry: client data that
+ * acknowledges server bytes beyond those acknowledged when the exchange
+ * opened starts the next exchange (the client has seen an answer); server
+ * data that acknowledges client bytes beyond those of the current response's
+ * first segment starts the next response. The response's times cross over
+ * once per exchange, when ingress closes it; its bytes are what the client
+ * acknowledged.
  *
  * A storage element's data starts 8 bytes into a cache line, after the
  * pointer to its map that every lookup reads: the fields written per

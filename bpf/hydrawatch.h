@@ -29,15 +29,16 @@
 /* IPv6 extension headers walked before giving up on a packet (headers) */
 #define HW_IPV6_EXTHDR_MAX 4
 
-/* TCP header byte offsets and flag bits (RFC 9293), read by both sides */
-#define TCP_OFF_SEQ   4
-#define TCP_OFF_ACK   8
-#define TCP_OFF_DOFF  12
-#define TCP_OFF_FLAGS 13
-#define TCP_FL_FIN    0x01
-#define TCP_FL_SYN    0x02
-#define TCP_FL_RST    0x04
-#define TCP_FL_ACK    0x10
+/* TCP header byte offsets and flag bits (RFC 9293), the one copy both sides read */
+#define TCP_OFF_SEQ    4
+#define TCP_OFF_ACK    8
+#define TCP_OFF_DOFF   12
+#define TCP_OFF_FLAGS  13
+#define TCP_OFF_WINDOW 14
+#define TCP_FL_FIN     0x01
+#define TCP_FL_SYN     0x02
+#define TCP_FL_RST     0x04
+#define TCP_FL_ACK     0x10
 /* first byte of a TLS handshake record (RFC 8446 5.1): a ClientHello starts one */
 #define TLS_HANDSHAKE_RECORD 0x16
 

@@ -3,6 +3,7 @@
  * The digest and MAC implementations are fetched once per thread: OpenSSL 3
  * otherwise looks them up, under a lock, on every call, and the agent
  * hashes for every new connection (fingerprints, account ids). */
+#include <errno.h>
 #include <string.h>
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
@@ -48,10 +49,10 @@ int hw_hmac_sha256(const void *key, size_t keylen, const void *data, size_t len,
 		hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
 		hmac_ctx = hmac ? EVP_MAC_CTX_new(hmac) : NULL;
 		if (!hmac_ctx)
-			return -1;
+			return -ENOMEM;
 	}
 	if (keylen > sizeof(hmac_key))
-		return -1;
+		return -EINVAL;
 	if (keylen != hmac_keylen || memcmp(key, hmac_key, keylen)) {
 		OSSL_PARAM params[] = {
 		    OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, "SHA256", 0),
@@ -59,14 +60,14 @@ int hw_hmac_sha256(const void *key, size_t keylen, const void *data, size_t len,
 		};
 
 		if (!EVP_MAC_init(hmac_ctx, key, keylen, params))
-			return -1;
+			return -EIO;
 		memcpy(hmac_key, key, keylen);
 		hmac_keylen = keylen;
 	} else if (!EVP_MAC_init(hmac_ctx, NULL, 0, NULL)) {
-		return -1;
+		return -EIO;
 	}
 	if (!EVP_MAC_update(hmac_ctx, data, len) ||
 	    !EVP_MAC_final(hmac_ctx, out, &n, HW_SHA256_LEN) || n != HW_SHA256_LEN)
-		return -1;
+		return -EIO;
 	return 0;
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /* Bounded LRU table over one slab. Entries never move, so values may be
  * pointed at until they are deleted or evicted. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -52,10 +53,10 @@ int hw_table_init(struct hw_table *t, const char *name, size_t key_size, size_t 
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (t->slab == MAP_FAILED) {
 		t->slab = NULL;
-		return -1;
+		return -errno;
 	}
 	t->buckets = calloc(t->nbuckets, sizeof(uint32_t));
-	return t->buckets ? 0 : -1;
+	return t->buckets ? 0 : -ENOMEM;
 }
 
 void hw_table_free(struct hw_table *t)

@@ -36,6 +36,7 @@ struct hw_table {
 	bool key_is_uniform;
 };
 
+/* 0, or -errno (-ENOMEM: the cap does not fit) */
 int hw_table_init(struct hw_table *t, const char *name, size_t key_size, size_t value_size,
 		  uint32_t cap);
 void hw_table_free(struct hw_table *t);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /* Space-Saving with a min-heap (the root is the item to replace) and an
  * open-addressing index from key to heap position. O(log m) per update. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include "lib/hash.h"
@@ -15,7 +16,7 @@ int hw_topk_init(struct hw_topk *s, uint32_t cap)
 		s->nslots <<= 1;
 	s->items = calloc(s->cap, sizeof(*s->items));
 	s->index = calloc(s->nslots, sizeof(*s->index));
-	return s->items && s->index ? 0 : -1;
+	return s->items && s->index ? 0 : -ENOMEM;
 }
 
 void hw_topk_free(struct hw_topk *s)

@@ -25,6 +25,7 @@ struct hw_topk {
 	uint64_t total;
 };
 
+/* 0, or -ENOMEM */
 int hw_topk_init(struct hw_topk *s, uint32_t cap);
 void hw_topk_free(struct hw_topk *s);
 void hw_topk_add(struct hw_topk *s, const char *key, uint64_t inc);

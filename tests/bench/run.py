@@ -4,7 +4,8 @@
 Configurations are interleaved over rounds (the order rotates each round) so
 that drift on the machine hits all of them alike; every figure is a median
 over rounds with its spread (min-max). Results go to tests/bench/RESULTS.md
-with the machine, the kernel and the exact commands.
+with the machine, the kernel and the exact commands; the file's hand-kept
+"Notes from earlier runs", from that heading to the end, are carried over.
 
   python3 tests/bench/run.py BUILD [--rounds N] [--seconds S] [--quick]
 """
@@ -185,7 +186,7 @@ def spread(xs):
 # kernel cost on requests the size real clients send (wrk script)
 OPENAI_LUA = os.path.join(HERE, "openai.lua")
 
-# the request path adds the contract's floor (bpf/floor.bpf.c); the
+# the request path adds the contract's floor (tests/bench/bpf/floor.bpf.c); the
 # streaming path compares the alternatives only
 PATH_CONFIGS = ("none", "empty", "floor", "kernel-only", "hydrawatch", "tcpdump")
 STREAM_CONFIGS = ("none", "empty", "kernel-only", "hydrawatch", "tcpdump")
@@ -402,6 +403,21 @@ def met(ok):
     return "met" if ok else "**not met**"
 
 
+NOTES_HEADING = "## Notes from earlier runs"
+
+
+def kept_notes(path):
+    """The hand-kept part of the results file, from its heading to the end:
+    a run rewrites what it measured, never the notes."""
+    try:
+        with open(path) as f:
+            text = f.read()
+    except FileNotFoundError:
+        return ""
+    m = re.search(r"^%s$" % re.escape(NOTES_HEADING), text, re.M)
+    return text[m.start():] if m else ""
+
+
 def write_report(args, req, req_agent, strm, strm_agent, kcost, kx, loss, pipe, mem, elapsed):
     cpu = ""
     with open("/proc/cpuinfo") as f:
@@ -417,9 +433,10 @@ def write_report(args, req, req_agent, strm, strm_agent, kcost, kx, loss, pipe, 
     L.append("- kernel: %s" % platform.release())
     L.append("- configurations: `none` (nothing attached), `empty` (empty cgroup_skb ingress/egress "
              "and sockops programs attached the same way: the floor), `floor` (request path and kernel cost: "
-             "`bpf/floor.bpf.c`, the least DESIGN.md's data path contract does — a storage lookup and a "
-             "header read per packet, a clock read and a 64-byte ring event per exchange, drained every "
-             "10 ms — without capture, times, totals or IPv6), `kernel-only` (hydrawatch's "
+             "`tests/bench/bpf/floor.bpf.c`, the least docs/ARCHITECTURE.md's data path contract does "
+             "— a storage lookup and a header read per packet, a clock read and a 64-byte ring event "
+             "per exchange, drained every 10 ms — without capture, times, totals or IPv6), "
+             "`kernel-only` (hydrawatch's "
              "programs and ring, the agent draining and counting events but not processing them: "
              "`--kernel-only`), `hydrawatch` (the agent, `--ports P --listen off`), `tcpdump` "
              "(`tcpdump -i lo -w /dev/null`, a pcap sensor as reference). Server, load generator "
@@ -537,8 +554,11 @@ def write_report(args, req, req_agent, strm, strm_agent, kcost, kx, loss, pipe, 
     if mem_1m:
         L.append("| ≤ 256 MiB resident at 1,000,000 tracked accounts | %.0f MiB | %s |" % (
             mem_1m["rss"] / 2**20, met(mem_1m["rss"] <= 256 * 2**20)))
+    notes = kept_notes(args.out)
     with open(args.out, "w") as f:
         f.write("\n".join(L) + "\n")
+        if notes:
+            f.write("\n" + notes)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /* agent/source/cgroup.c: the cgroup v2 mount point found in /proc/mounts
  * text on hybrid hosts, with octal escapes decoded, and none on v1 only. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -24,8 +25,8 @@ static void test_cgroup2_mount(void **state)
 	assert_string_equal(out, "/sys/fs/cgroup/unified");
 	assert_int_equal(hw_cgroup2_mount_from_text(spaced, out, sizeof(out)), 0);
 	assert_string_equal(out, "/mnt/my cgroups");
-	assert_int_equal(hw_cgroup2_mount_from_text(v1only, out, sizeof(out)), -1);
-	assert_int_equal(hw_cgroup2_mount_from_text("", out, sizeof(out)), -1);
+	assert_int_equal(hw_cgroup2_mount_from_text(v1only, out, sizeof(out)), -ENOENT);
+	assert_int_equal(hw_cgroup2_mount_from_text("", out, sizeof(out)), -ENOENT);
 }
 
 int main(void)

@@ -3,7 +3,6 @@
  * events and counters the kernel programs would emit, with retransmissions,
  * reordering, sequence jumps, split requests, mid-stream starts, refused
  * handshakes, resets, SYN header limits and a table cap. */
-#include <pcap/pcap.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-#include "source/capture.h"
 #include "pipeline/event.h"
 #include "source/flow.h"
 
@@ -147,7 +145,7 @@ static void feed(struct hw_flow_tracker *t, int from_client, uint32_t seq, uint3
 static void test_full_connection(void **state)
 {
 	struct hw_ports ports = {0};
-	struct hw_flow_cfg cfg = {&ports, 64, 16};
+	struct hw_flow_cfg cfg = {.ports = &ports, .capture_bytes = 64, .max_flows = 16};
 	struct hw_flow_tracker t;
 	static struct sink s;
 	const uint32_t C = 1000, S = 5000; /* ISNs */
@@ -209,7 +207,7 @@ static void test_full_connection(void **state)
  * starts, and the encrypted exchanges after it capture nothing */
 static void test_tls_after_connect(void **state)
 {
-	struct hw_flow_cfg cfg = {NULL, 16, 16};
+	struct hw_flow_cfg cfg = {.capture_bytes = 16, .max_flows = 16};
 	struct hw_flow_tracker t;
 	static struct sink s;
 	const uint32_t C = 1, S = 1;
@@ -243,7 +241,7 @@ static void test_tls_after_connect(void **state)
  * request belongs to no exchange, and a segment without ACK is not counted. */
 static void test_ack_rules(void **state)
 {
-	struct hw_flow_cfg cfg = {NULL, 0, 16};
+	struct hw_flow_cfg cfg = {.capture_bytes = 0, .max_flows = 16};
 	struct hw_flow_tracker t;
 	static struct sink s;
 	const uint32_t C = 1000, S = 0xfff00000u, G = 1u << 30; /* S: wraps on the way */
@@ -471,7 +469,7 @@ static void test_reordered_request_after_fold(void **state)
 static void test_midstream_refused_and_capture_end(void **state)
 {
 	struct hw_ports ports = {0};
-	struct hw_flow_cfg cfg = {&ports, 0, 16};
+	struct hw_flow_cfg cfg = {.ports = &ports, .capture_bytes = 0, .max_flows = 16};
 	struct hw_flow_tracker t;
 	static struct sink s;
 	uint8_t b[256];
@@ -515,7 +513,7 @@ static void test_midstream_refused_and_capture_end(void **state)
 
 static void test_table_cap(void **state)
 {
-	struct hw_flow_cfg cfg = {NULL, 0, 2};
+	struct hw_flow_cfg cfg = {.capture_bytes = 0, .max_flows = 2};
 	struct hw_flow_tracker t;
 	static struct sink s;
 	uint8_t b[256];
@@ -539,7 +537,7 @@ static void test_table_cap(void **state)
 
 static void test_bad_packets_counted(void **state)
 {
-	struct hw_flow_cfg cfg = {NULL, 64, 4};
+	struct hw_flow_cfg cfg = {.capture_bytes = 64, .max_flows = 4};
 	struct hw_flow_tracker t;
 	static struct sink s;
 	uint8_t b[256];
@@ -563,34 +561,6 @@ static void test_bad_packets_counted(void **state)
 	hw_flow_free(&t);
 }
 
-static void test_link_layers(void **state)
-{
-	uint8_t f[64] = {0};
-
-	(void)state;
-	/* Ethernet with two VLAN tags (QinQ) */
-	f[12] = 0x88, f[13] = 0xa8, f[16] = 0x81, f[17] = 0x00, f[20] = 0x08, f[21] = 0x00;
-	assert_int_equal(hw_capture_link_ip_offset(DLT_EN10MB, f, sizeof(f)), 22);
-	f[20] = 0x08, f[21] = 0x06; /* ARP */
-	assert_int_equal(hw_capture_link_ip_offset(DLT_EN10MB, f, sizeof(f)), -1);
-	memset(f, 0, sizeof(f));
-	f[12] = 0x86, f[13] = 0xdd;
-	assert_int_equal(hw_capture_link_ip_offset(DLT_EN10MB, f, sizeof(f)), 14);
-	assert_int_equal(hw_capture_link_ip_offset(DLT_EN10MB, f, 10), -1);
-	memset(f, 0, sizeof(f));
-	f[14] = 0x08;
-	assert_int_equal(hw_capture_link_ip_offset(DLT_LINUX_SLL, f, sizeof(f)), 16);
-	memset(f, 0, sizeof(f));
-	f[0] = 0x86, f[1] = 0xdd;
-	assert_int_equal(hw_capture_link_ip_offset(DLT_LINUX_SLL2, f, sizeof(f)), 20);
-	memset(f, 0, sizeof(f));
-	f[0] = 2; /* AF_INET, host order */
-	assert_int_equal(hw_capture_link_ip_offset(DLT_NULL, f, sizeof(f)), 4);
-	f[0] = 0x60;
-	assert_int_equal(hw_capture_link_ip_offset(DLT_RAW, f, sizeof(f)), 0);
-	assert_int_equal(hw_capture_link_ip_offset(DLT_IEEE802_11, f, sizeof(f)), -1);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -604,7 +574,6 @@ int main(void)
 	    cmocka_unit_test(test_midstream_refused_and_capture_end),
 	    cmocka_unit_test(test_table_cap),
 	    cmocka_unit_test(test_bad_packets_counted),
-	    cmocka_unit_test(test_link_layers),
 	};
 	return cmocka_run_group_tests_name("flow", tests, NULL, NULL);
 }

@@ -2,6 +2,7 @@
 /* agent/pipeline/identity.c: account ids per --identity mode (a header,
  * the client address, its prefix, X-Forwarded-For) under one key and
  * another, and key files and modes refused with the fix. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -65,7 +66,7 @@ static void test_identity(void **state)
 	assert_string_not_equal(id1, id2);
 	/* header missing: no account */
 	assert_int_equal(http("GET / HTTP/1.1\r\nHost: a\r\n\r\n", a.header, &r), HW_PARSE_OK);
-	assert_int_equal(hw_identity_account(&a, &r, ip1, id2), -1);
+	assert_int_equal(hw_identity_account(&a, &r, ip1, id2), -ENOENT);
 
 	/* prefix mode groups a /24 */
 	assert_int_equal(hw_identity_parse("client-prefix:/24,/48", &a, err, sizeof(err)), 0);
@@ -92,18 +93,18 @@ static void test_identity(void **state)
 
 	/* key files: world-readable, too short, missing are refused with a fix */
 	write_key(path, "0123456789abcdef-key\n", 0644);
-	assert_int_equal(hw_identity_load_key(&a, path, err, sizeof(err)), -1);
+	assert_int_equal(hw_identity_load_key(&a, path, err, sizeof(err)), -EPERM);
 	assert_non_null(strstr(err, "chmod 600"));
 	write_key(path, "short\n", 0600);
-	assert_int_equal(hw_identity_load_key(&a, path, err, sizeof(err)), -1);
+	assert_int_equal(hw_identity_load_key(&a, path, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "at least"));
 	unlink(path);
-	assert_int_equal(hw_identity_load_key(&a, path, err, sizeof(err)), -1);
+	assert_int_equal(hw_identity_load_key(&a, path, err, sizeof(err)), -ENOENT);
 	/* bad modes */
-	assert_int_equal(hw_identity_parse("header:", &a, err, sizeof(err)), -1);
-	assert_int_equal(hw_identity_parse("header:a b", &a, err, sizeof(err)), -1);
-	assert_int_equal(hw_identity_parse("client-prefix:/33", &a, err, sizeof(err)), -1);
-	assert_int_equal(hw_identity_parse("cookie", &a, err, sizeof(err)), -1);
+	assert_int_equal(hw_identity_parse("header:", &a, err, sizeof(err)), -EINVAL);
+	assert_int_equal(hw_identity_parse("header:a b", &a, err, sizeof(err)), -EINVAL);
+	assert_int_equal(hw_identity_parse("client-prefix:/33", &a, err, sizeof(err)), -EINVAL);
+	assert_int_equal(hw_identity_parse("cookie", &a, err, sizeof(err)), -EINVAL);
 }
 
 int main(void)

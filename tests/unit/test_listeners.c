@@ -2,6 +2,7 @@
 /* agent/source/listeners.c: the LISTEN lines of /proc/net/tcp and tcp6
  * text become ports, established sockets do not, and a text without the
  * header is refused. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -30,7 +31,7 @@ static void test_listeners_from_text(void **state)
 	assert_false(hw_ports_has(&p, 0xD431)); /* established, not listening */
 	assert_int_equal(hw_listeners_from_text(tcp6, &p), 1);
 	assert_true(hw_ports_has(&p, 10000));
-	assert_int_equal(hw_listeners_from_text("garbage\n", &p), -1);
+	assert_int_equal(hw_listeners_from_text("garbage\n", &p), -EINVAL);
 }
 
 int main(void)

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /* agent/source/ports.c: --ports lists and ranges to the port bitmap,
  * duplicates counted once; every malformed list refused with a message. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -48,7 +49,7 @@ static void test_ports_invalid(void **state)
 		struct hw_ports p;
 		char err[160] = "";
 
-		assert_int_equal(hw_ports_parse(bad[i], &p, err, sizeof(err)), -1);
+		assert_int_equal(hw_ports_parse(bad[i], &p, err, sizeof(err)), -EINVAL);
 		assert_true(strlen(err) > 0); /* every refusal explains itself */
 	}
 }

@@ -3,6 +3,7 @@
  * and the closing stats line, parsed as JSON and checked field by field;
  * text from the wire escaped, a line that does not fit refused rather than
  * cut, and exchange_start's raw head bytes never printed. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -44,7 +45,7 @@ static void test_trace_exchange(void **state)
 			 J(4096), "ttfb_us", J(2), "duration_us", J(1999)));
 	json_decref(o);
 	/* too small a buffer is reported, never a cut line */
-	assert_int_equal(hw_trace_format(&ev, NULL, 0, line, 40), -1);
+	assert_int_equal(hw_trace_format(&ev, NULL, 0, line, 40), -ENOSPC);
 
 	/* text fields from the wire are escaped: quote, backslash, control, high bytes */
 	{
@@ -70,7 +71,7 @@ static void test_trace_exchange(void **state)
 				 "http_fp", "h1", "ua_family", "none"));
 		json_decref(o);
 		/* and a line that does not fit is still refused, not cut */
-		assert_int_equal(hw_trace_format(&ev, &c, 1000000000LL, line, (size_t)n), -1);
+		assert_int_equal(hw_trace_format(&ev, &c, 1000000000LL, line, (size_t)n), -ENOSPC);
 		assert_int_equal(hw_trace_format(&ev, &c, 1000000000LL, line, (size_t)n + 1), n);
 	}
 }
@@ -176,7 +177,7 @@ static void test_trace_stats_line(void **state)
 			 "syn_missing", J(0), "adopted", J(9)));
 	json_decref(o);
 	/* refused, not cut, when it does not fit */
-	assert_int_equal(hw_trace_format_stats(&st, 123, line, (size_t)n), -1);
+	assert_int_equal(hw_trace_format_stats(&st, 123, line, (size_t)n), -ENOSPC);
 }
 
 int main(void)

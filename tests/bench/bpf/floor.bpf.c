@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
-/* The contract's floor, for benchmarks: the least any implementation of
- * DESIGN.md's data path does per packet, attached the way hydrawatch.bpf.c
- * is. Per socket storage made at establishment; per packet the storage
- * lookup, the TCP header read directly and the sequence advance; per
- * exchange one clock read and one 64-byte ring event, without wakeup.
- * Left out, so that it is a floor: the capture, time to first byte and
- * duration (egress keeps its last time; nothing crosses), totals, the
+/* The contract's floor, for benchmarks: the least any implementation of the
+ * data path in docs/ARCHITECTURE.md does per packet, attached the way
+ * bpf/hydrawatch.bpf.c is. Per socket storage made at establishment; per
+ * packet the storage lookup, the TCP header read directly and the sequence
+ * advance; per exchange one clock read and one 64-byte ring event, without
+ * wakeup. Left out, so that it is a floor: the capture, time to first byte
+ * and duration (egress keeps its last time; nothing crosses), totals, the
  * 4-tuple, IPv6, adoption, TLS, every counter. What hydrawatch costs above
- * this is what those features cost; what this costs above the empty
- * programs is what reporting exchanges at all costs on the machine. */
+ * this is what those features cost; what this costs above the empty programs
+ * is what reporting exchanges at all costs on the machine. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
