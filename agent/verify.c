@@ -517,7 +517,8 @@ static void check_member(struct report *r, struct trace *t, const struct params 
 				  st.cad_cv <= p->cadence_cv_max,
 			      "intervals not regular enough");
 			break;
-		case 'T': {
+		case 'T':
+		case 't': {
 			const json_t *g = json_object_get(json_object_get(m, "template"), "group");
 			const json_t *modes = json_object_get(g, "templates");
 			double r0 = num(g, "resp_median_bytes", NULL);
@@ -535,7 +536,8 @@ static void check_member(struct report *r, struct trace *t, const struct params 
 				on = hit;
 			}
 			claim(r, who, *c,
-			      st.exchanges >= p->template_min && on &&
+			      (*c == 't' ? st.exchanges >= 1 : st.exchanges >= p->template_min) &&
+				  on &&
 				  fabs(st.resp_mean - r0) <=
 				      p->template_resp_tolerance * (r0 > 1 ? r0 : 1),
 			      "sizes not on few templates, or off the group's templates");

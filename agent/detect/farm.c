@@ -54,6 +54,7 @@ struct rec {
 	struct hw_pivot_stats p;
 	bool is_new;
 	bool weak_lockstep; /* lockstep on the group's strength (fit_lockstep) */
+	bool weak_template; /* a fresh head on the group's templates (fit_fresh) */
 	bool taken;	    /* admitted by a group this evaluation */
 	uint8_t sig;
 };
@@ -93,6 +94,7 @@ struct farm_state {
 	uint64_t next_eval_ns;
 	uint64_t last_charge_ns;
 	uint64_t last_eval_charge_ns;
+	uint64_t eval_ns; /* of the evaluation under way */
 	struct rec *recs;
 	size_t n_recs, cap_recs;
 	uint32_t *idx; /* scratch: indices into recs */
@@ -528,7 +530,7 @@ static json_t *member_json(const struct hw_detector *d, const struct rec *r, uin
 	if (r->sig & SIG_C)
 		sig[o++] = 'C';
 	if (r->sig & SIG_T)
-		sig[o++] = 'T';
+		sig[o++] = r->weak_template ? 't' : 'T';
 	if (r->sig & SIG_P)
 		sig[o++] = 'P';
 	if (r->sig & SIG_N)
@@ -775,12 +777,59 @@ static struct group *group_new(struct farm_state *s, enum key_kind kind, uint64_
 	return NULL;
 }
 
-/* one candidate group: members m[0..n) (indices into recs, none taken) */
+/* The heads of a firing farm's own key: when nearly every established
+ * (not new) account of this key sends nothing but the group's templates
+ * (the key is the farm's own tooling or network, no crowd's: a crowd's
+ * requests are all sizes) and accounts of it have gone quiet (heads are
+ * being cut off and replaced), every account of the key whose requests are all on
+ * the templates is one of its heads, however few its requests — fresh ones
+ * and ones already retired: marked SIG_T (weak: 't'), and SIG_N if new. */
+#define FRESH_PURITY 0.8
+
+static bool on_group_templates(const struct template_fit *tf, const struct hw_template_stats *t,
+			       const struct hw_template_cfg *tc)
+{
+	return t->exchanges && on_templates(tf, t, tc->tolerance) &&
+	       fabs(t->resp_mean - tf->resp_median) <=
+		   tc->resp_tolerance * (tf->resp_median > 1 ? tf->resp_median : 1);
+}
+
+static void fit_fresh(const struct group *g, struct farm_state *s, const struct template_fit *tf,
+		      const uint32_t *m, unsigned n)
+{
+	const struct hw_template_cfg *tc = hw_template_cfg(s->tmpl);
+	unsigned on = 0, established = 0, quiet = g->quiet_members;
+
+	if (!tf->n_modes || !n)
+		return;
+	for (unsigned i = 0; i < n; i++) {
+		const struct rec *r = &s->recs[m[i]];
+
+		quiet += hw_churn_is_quiet(s->churn, r->last_ns, s->eval_ns);
+		if (r->is_new)
+			continue;
+		established++;
+		on += on_group_templates(tf, &r->t, tc);
+	}
+	if (!quiet || !established || on < FRESH_PURITY * established)
+		return;
+	for (unsigned i = 0; i < n; i++) {
+		struct rec *r = &s->recs[m[i]];
+
+		if ((r->sig & SIG_T) || !on_group_templates(tf, &r->t, tc))
+			continue;
+		r->sig |= SIG_T | (r->is_new ? SIG_N : 0);
+		r->weak_template = true;
+	}
+}
+
+/* one candidate group: members m[0..n) (indices into recs, none taken);
+ * into: the firing group it continues (a farm that rotated its tooling) */
 static void evaluate_group(struct hw_detector *d, enum key_kind kind, uint64_t key, uint32_t *m,
-			   unsigned n, uint64_t eval_ns)
+			   unsigned n, uint64_t eval_ns, struct group *into)
 {
 	struct farm_state *s = d->state;
-	struct group *g = group_find(s, kind, key);
+	struct group *g = into ? into : group_find(s, kind, key);
 	struct template_fit tf;
 	struct pivot_fit pf;
 	unsigned counts[6] = {0}, admitted = 0;
@@ -796,11 +845,13 @@ static void evaluate_group(struct hw_detector *d, enum key_kind kind, uint64_t k
 		struct rec *r = &s->recs[m[i]];
 
 		r->sig = (r->l.lockstep ? SIG_L : 0) | (r->c.regular ? SIG_C : 0);
-		r->weak_lockstep = false;
+		r->weak_lockstep = r->weak_template = false;
 	}
 	fit_template(s, m, n, &tf);
 	fit_pivot(s, m, n, &pf);
 	fit_lockstep(s, m, n);
+	if (g)
+		fit_fresh(g, s, &tf, m, n);
 	for (unsigned i = 0; i < n; i++) {
 		struct rec *r = &s->recs[m[i]];
 		unsigned shown = (unsigned)__builtin_popcount(r->sig & SIG_BEHAVIOUR);
@@ -813,7 +864,7 @@ static void evaluate_group(struct hw_detector *d, enum key_kind kind, uint64_t k
 		 * regularity alone is a batch job, not a replaced head */
 		if (g && r->is_new && (r->sig & like_group))
 			r->sig |= SIG_N;
-		if (shown >= s->cfg.min_signals || (r->sig & SIG_N))
+		if (shown >= s->cfg.min_signals || (r->sig & SIG_N) || r->weak_template)
 			admitted++;
 	}
 	if (!admitted || (!g && admitted < s->cfg.min_members))
@@ -832,7 +883,8 @@ static void evaluate_group(struct hw_detector *d, enum key_kind kind, uint64_t k
 
 		struct group *og = group_of(s, f);
 
-		if ((og && og != g) || (shown < s->cfg.min_signals && !(r->sig & SIG_N)))
+		if ((og && og != g) ||
+		    (shown < s->cfg.min_signals && !(r->sig & SIG_N) && !r->weak_template))
 			continue;
 		r->taken = true;
 		for (int k = HW_FARM_LOCKSTEP; k <= HW_FARM_CHURN; k++)
@@ -879,6 +931,31 @@ static int cmp_by_key(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* the firing group that most of these accounts already belong to, if it
+ * is at least half of them: a farm that rotated to a new tooling key or
+ * address pool continues its alert rather than starting another */
+static struct group *majority_group(const struct hw_detector *d, const uint32_t *m, unsigned n)
+{
+	struct farm_state *s = d->state;
+	struct group *cand = NULL;
+	unsigned votes = 0, count = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		struct group *g = group_of(s, hw_detector_slot(d, s->recs[m[i]].acct));
+
+		if (!g)
+			continue;
+		if (!votes)
+			cand = g;
+		votes += g == cand ? 1 : -1u;
+	}
+	if (!cand)
+		return NULL;
+	for (unsigned i = 0; i < n; i++)
+		count += group_of(s, hw_detector_slot(d, s->recs[m[i]].acct)) == cand;
+	return 2 * count >= n ? cand : NULL;
+}
+
 /* accounts sharing one key, large and busy enough to be a candidate
  * (fanout), each evaluated as a group */
 static void by_key(struct hw_detector *d, enum key_kind kind, uint64_t eval_ns)
@@ -894,15 +971,17 @@ static void by_key(struct hw_detector *d, enum key_kind kind, uint64_t eval_ns)
 	qsort(s->idx, n, sizeof(*s->idx), cmp_by_key);
 	for (unsigned i = 0, j; i < n; i = j) {
 		uint64_t key = rec_key(&s->recs[s->idx[i]], kind), exchanges = 0;
+		struct group *into;
 
 		for (j = i; j < n && rec_key(&s->recs[s->idx[j]], kind) == key; j++)
 			exchanges += (uint64_t)hw_agg_window_sum(
 			    &s->recs[s->idx[j]].acct->w, eval_ns, (s->cfg.window_s + 59) / 60);
-		if (!group_find(s, kind, key) &&
+		into = group_find(s, kind, key) ? NULL : majority_group(d, &s->idx[i], j - i);
+		if (!into && !group_find(s, kind, key) &&
 		    !hw_fanout_candidate(s->fanout, j - i, exchanges, s->cfg.window_s))
 			continue;
 		s->counts.candidates[HW_FARM_FANOUT]++;
-		evaluate_group(d, kind, key, &s->idx[i], j - i, eval_ns);
+		evaluate_group(d, kind, key, &s->idx[i], j - i, eval_ns, into);
 	}
 }
 
@@ -919,7 +998,7 @@ static void by_behaviour(struct hw_detector *d, uint64_t eval_ns)
 		if (!s->recs[i].taken && s->recs[i].l.lockstep)
 			s->idx[n++] = (uint32_t)i;
 	if (n)
-		evaluate_group(d, KEY_LOCKSTEP, 1, s->idx, n, eval_ns);
+		evaluate_group(d, KEY_LOCKSTEP, 1, s->idx, n, eval_ns, NULL);
 	/* templated accounts, clustered by their smallest template */
 	n = 0;
 	for (size_t i = 0; i < s->n_recs; i++)
@@ -938,7 +1017,7 @@ static void by_behaviour(struct hw_detector *d, uint64_t eval_ns)
 			;
 		/* the cluster's key: its lower end on a log grid, stable as it grows */
 		key = (uint64_t)floor(log(lo > 1 ? lo : 1) / log1p(2 * tc->tolerance)) + 1;
-		evaluate_group(d, KEY_TEMPLATE, key, &s->idx[i], j - i, eval_ns);
+		evaluate_group(d, KEY_TEMPLATE, key, &s->idx[i], j - i, eval_ns, NULL);
 	}
 }
 
@@ -997,6 +1076,7 @@ static void on_tick(struct hw_detector *d, uint64_t now_ns)
 		/* evaluated as of the last charged exchange: the state holds
 		 * exactly the exchanges up to it, as the trace does */
 		s->last_eval_charge_ns = eval_ns;
+		s->eval_ns = eval_ns;
 		memset(s->counts.candidates, 0, sizeof(s->counts.candidates));
 		hw_lockstep_evaluate((struct hw_detector *)s->lockstep, eval_ns);
 		if (!gather(d, eval_ns)) {
