@@ -100,6 +100,12 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 # only the loader sees the generated skeleton
 $(OUTPUT)/agent/source/loader.o: $(OUTPUT)/hydrawatch.skel.h
 
+# the revision is compiled into two objects (and the metrics test): a stamp
+# that changes only with it rebuilds them after a commit
+REV_STAMP := $(OUTPUT)/.git-rev
+$(shell mkdir -p $(OUTPUT) && { echo '$(GIT_REV)' | cmp -s - $(REV_STAMP) || echo '$(GIT_REV)' > $(REV_STAMP); })
+$(OUTPUT)/agent/main.o $(OUTPUT)/exporter/metrics.o $(OUTPUT)/tests/test_metrics: $(REV_STAMP)
+
 $(OUTPUT)/%.o: %.c $(HEADERS)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(dir $@)
