@@ -291,12 +291,16 @@ static void follow_wall_clock(struct hw_pipeline *p)
 int hw_agent_run_live(struct hw_agent *a)
 {
 	uint64_t interval, last;
+	char msg[512];
 	int err, rc = 0;
 
 	a->pipe.clock_to_unix_ns = hw_mono_to_unix_offset();
 	if (hw_bpf_start(&a->bpf, &a->cfg,
-			 a->cfg.kernel_only ? on_ring_record_counted : on_ring_record, &a->pipe))
+			 a->cfg.kernel_only ? on_ring_record_counted : on_ring_record, &a->pipe,
+			 msg, sizeof(msg))) {
+		pr_warn("%s\n", msg);
 		return 1;
+	}
 	if (a->cfg.watch_all_ports)
 		pr_info("watching every passive TCP connection in cgroup %s\n", a->cfg.cgroup);
 	else

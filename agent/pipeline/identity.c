@@ -147,21 +147,33 @@ bool hw_identity_needs_http(const struct hw_identity *id)
 	return id->kind == HW_ID_HEADER || id->kind == HW_ID_XFF;
 }
 
-/* the account id's bits: HMAC-SHA256(key, kind value), truncated */
-static void account_of(const struct hw_identity *id, const char *kind, const void *v, size_t n,
-		       uint8_t out[HW_ACCOUNT_LEN / 2])
+/* the account id's bits: HMAC-SHA256(key, kind value), truncated; the value
+ * is hashed whole, however long. 0, or -ENOMEM / -EIO (libcrypto failed:
+ * no id rather than one made of an uninitialised buffer). */
+static int account_of(const struct hw_identity *id, const char *kind, const void *v, size_t n,
+		      uint8_t out[HW_ACCOUNT_LEN / 2])
 {
-	unsigned char msg[2 + 512];
+	unsigned char small[8 + 512], *msg = small;
 	unsigned char mac[HW_SHA256_LEN];
 	size_t klen = strlen(kind);
+	int err = 0;
 
-	if (n > sizeof(msg) - klen)
-		n = sizeof(msg) - klen;
+	if (klen + n > sizeof(small)) {
+		msg = malloc(klen + n);
+		if (!msg)
+			return -ENOMEM;
+	}
 	memcpy(msg, kind, klen);
 	memcpy(msg + klen, v, n);
-	hw_hmac_sha256(id->key, id->keylen, msg, klen + n, mac);
-	explicit_bzero(msg, sizeof(msg));
-	memcpy(out, mac, HW_ACCOUNT_LEN / 2);
+	if (hw_hmac_sha256(id->key, id->keylen, msg, klen + n, mac))
+		err = -EIO;
+	else
+		memcpy(out, mac, HW_ACCOUNT_LEN / 2);
+	explicit_bzero(msg, klen + n);
+	explicit_bzero(mac, sizeof(mac));
+	if (msg != small)
+		free(msg);
+	return err;
 }
 
 static int hex_digit(char c)
@@ -204,18 +216,15 @@ int hw_identity_account_key(const struct hw_identity *id, const struct hw_http_r
 
 	switch (id->kind) {
 	case HW_ID_CLIENT_IP:
-		account_of(id, "ip:", client_addr, 16, out);
-		return 0;
+		return account_of(id, "ip:", client_addr, 16, out);
 	case HW_ID_CLIENT_PREFIX: {
 		hw_addr_prefix(client_addr, id->prefix4, id->prefix6, a);
-		account_of(id, "net:", a, 16, out);
-		return 0;
+		return account_of(id, "net:", a, 16, out);
 	}
 	case HW_ID_HEADER:
 		if (!req || !req->ident.p || !req->ident.n)
 			return -ENOENT;
-		account_of(id, "h:", req->ident.p, req->ident.n, out);
-		return 0;
+		return account_of(id, "h:", req->ident.p, req->ident.n, out);
 	case HW_ID_XFF: {
 		size_t n = 0;
 
@@ -228,8 +237,7 @@ int hw_identity_account_key(const struct hw_identity *id, const struct hw_http_r
 			n--;
 		if (!n)
 			return -ENOENT;
-		account_of(id, "xff:", req->xff.p, n, out);
-		return 0;
+		return account_of(id, "xff:", req->xff.p, n, out);
 	}
 	}
 	return -EINVAL;

@@ -13,22 +13,25 @@
 
 #define VMLINUX_BTF "/sys/kernel/btf/vmlinux"
 
-static void explain_load_error(int err)
+static void explain_load_error(int err, char *msg, size_t len)
 {
 	if (err == -EPERM)
-		pr_warn(
+		snprintf(
+		    msg, len,
 		    "loading BPF programs: %s: run as root, or grant CAP_BPF, CAP_NET_ADMIN and "
-		    "CAP_PERFMON (systemd: AmbientCapabilities=)\n",
+		    "CAP_PERFMON (systemd: AmbientCapabilities=)",
 		    strerror(-err));
 	else if (err == -EACCES)
-		pr_warn(
+		snprintf(
+		    msg, len,
 		    "loading BPF programs: the kernel's verifier refused them (%s): this kernel "
 		    "may be too old or lack a helper; rerun with -vv for the verifier log and "
-		    "report it\n",
+		    "report it",
 		    strerror(-err));
 	else
-		pr_warn("loading BPF programs: %s: rerun with -vv to see the verifier log\n",
-			strerror(-err));
+		snprintf(msg, len,
+			 "loading BPF programs: %s: rerun with -vv to see the verifier log",
+			 strerror(-err));
 }
 
 /* listeners that predate the agent, so their connections can be adopted */
@@ -58,10 +61,10 @@ static int seed_listen_ports(struct hw_bpf *b, const struct hw_config *cfg)
 	return 0;
 }
 
-int hw_bpf_start(struct hw_bpf *b, const struct hw_config *cfg, ring_buffer_sample_fn cb, void *ctx)
+int hw_bpf_start(struct hw_bpf *b, const struct hw_config *cfg, ring_buffer_sample_fn cb, void *ctx,
+		 char *msg, size_t len)
 {
 	struct hydrawatch_bpf *skel;
-	char msg[512];
 	int err;
 
 	memset(b, 0, sizeof(*b));
@@ -70,21 +73,21 @@ int hw_bpf_start(struct hw_bpf *b, const struct hw_config *cfg, ring_buffer_samp
 	libbpf_set_print(hw_libbpf_print);
 
 	if (access(VMLINUX_BTF, R_OK)) {
-		pr_warn("kernel BTF not found at %s: hydrawatch needs a kernel built with "
-			"CONFIG_DEBUG_INFO_BTF=y\n",
-			VMLINUX_BTF);
+		snprintf(msg, len,
+			 "kernel BTF not found at %s: hydrawatch needs a kernel built with "
+			 "CONFIG_DEBUG_INFO_BTF=y",
+			 VMLINUX_BTF);
 		return -ENOENT;
 	}
-	b->cgroup_fd = hw_cgroup_open(cfg->cgroup, msg, sizeof(msg));
+	b->cgroup_fd = hw_cgroup_open(cfg->cgroup, msg, len);
 	if (b->cgroup_fd < 0) {
-		pr_warn("%s\n", msg);
 		err = b->cgroup_fd;
 		b->cgroup_fd = -1;
 		return err;
 	}
 	b->ncpus = libbpf_num_possible_cpus();
 	if (b->ncpus <= 0) {
-		pr_warn("cannot count possible CPUs: %s\n", strerror(-b->ncpus));
+		snprintf(msg, len, "cannot count possible CPUs: %s", strerror(-b->ncpus));
 		err = b->ncpus;
 		goto cleanup;
 	}
@@ -92,7 +95,7 @@ int hw_bpf_start(struct hw_bpf *b, const struct hw_config *cfg, ring_buffer_samp
 	skel = hydrawatch_bpf__open();
 	if (!skel) {
 		err = -errno;
-		pr_warn("opening the BPF object: %s\n", strerror(-err));
+		snprintf(msg, len, "opening the BPF object: %s", strerror(-err));
 		goto cleanup;
 	}
 	b->skel = skel;
@@ -102,19 +105,19 @@ int hw_bpf_start(struct hw_bpf *b, const struct hw_config *cfg, ring_buffer_samp
 	memcpy((void *)skel->rodata->port_bits, cfg->ports.bits, sizeof(cfg->ports.bits));
 	err = bpf_map__set_max_entries(skel->maps.events, cfg->ring_bytes);
 	if (err) {
-		pr_warn("sizing the ring buffer to %u bytes: %s\n", cfg->ring_bytes,
-			strerror(-err));
+		snprintf(msg, len, "sizing the ring buffer to %u bytes: %s", cfg->ring_bytes,
+			 strerror(-err));
 		goto cleanup;
 	}
 
 	err = hydrawatch_bpf__load(skel);
 	if (err) {
-		explain_load_error(err);
+		explain_load_error(err, msg, len);
 		goto cleanup;
 	}
 	err = seed_listen_ports(b, cfg);
 	if (err) {
-		pr_warn("seeding listen_ports: %s\n", strerror(-err));
+		snprintf(msg, len, "seeding listen_ports: %s", strerror(-err));
 		goto cleanup;
 	}
 
@@ -126,9 +129,10 @@ int hw_bpf_start(struct hw_bpf *b, const struct hw_config *cfg, ring_buffer_samp
 	for (int i = 0; i < 3; i++) {
 		if (!b->links[i]) {
 			err = -errno;
-			pr_warn("attaching to cgroup %s: %s: is it a cgroup v2 directory, and are "
-				"you root?\n",
-				cfg->cgroup, strerror(-err));
+			snprintf(msg, len,
+				 "attaching to cgroup %s: %s: is it a cgroup v2 directory, and are "
+				 "you root?",
+				 cfg->cgroup, strerror(-err));
 			goto cleanup;
 		}
 	}
@@ -145,7 +149,7 @@ int hw_bpf_start(struct hw_bpf *b, const struct hw_config *cfg, ring_buffer_samp
 	b->rb = ring_buffer__new(bpf_map__fd(skel->maps.events), cb, ctx, NULL);
 	if (!b->rb) {
 		err = -errno;
-		pr_warn("creating the ring buffer reader: %s\n", strerror(-err));
+		snprintf(msg, len, "creating the ring buffer reader: %s", strerror(-err));
 		goto cleanup;
 	}
 	return 0;

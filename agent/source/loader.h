@@ -24,8 +24,8 @@ struct hw_bpf {
 
 /* Returns 0 or -errno; on failure everything is undone and a message that
  * names the operation, the reason and the fix has been logged. */
-int hw_bpf_start(struct hw_bpf *b, const struct hw_config *cfg, ring_buffer_sample_fn cb,
-		 void *ctx);
+int hw_bpf_start(struct hw_bpf *b, const struct hw_config *cfg, ring_buffer_sample_fn cb, void *ctx,
+		 char *msg, size_t len);
 /* Destroys the links: the programs stop running; maps stay readable. */
 void hw_bpf_detach(struct hw_bpf *b);
 void hw_bpf_stop(struct hw_bpf *b);

@@ -107,10 +107,31 @@ static void test_identity(void **state)
 	assert_int_equal(hw_identity_parse("cookie", &a, err, sizeof(err)), -EINVAL);
 }
 
+/* A long token is hashed whole: two values that differ only past the first
+ * 600 bytes are two accounts (a cut would have made them one) */
+static void test_long_identity_value_hashed_whole(void **state)
+{
+	struct hw_identity a;
+	struct hw_http_request r = {0};
+	uint8_t ip[16] = {[10] = 0xff, [11] = 0xff, 10, 1, 2, 3};
+	char err[256], id1[HW_ACCOUNT_LEN + 1], id2[HW_ACCOUNT_LEN + 1], v[700];
+
+	(void)state;
+	assert_int_equal(hw_identity_parse("header:x-api-key", &a, err, sizeof(err)), 0);
+	assert_int_equal(hw_identity_load_key(&a, NULL, err, sizeof(err)), 0);
+	memset(v, 'k', sizeof(v));
+	r.ident = (struct hw_str){v, sizeof(v)};
+	assert_int_equal(hw_identity_account(&a, &r, ip, id1), 0);
+	v[sizeof(v) - 1] = 'x';
+	assert_int_equal(hw_identity_account(&a, &r, ip, id2), 0);
+	assert_string_not_equal(id1, id2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_identity),
+	    cmocka_unit_test(test_long_identity_value_hashed_whole),
 	};
 	return cmocka_run_group_tests_name("identity", tests, NULL, NULL);
 }
