@@ -473,7 +473,7 @@ const struct hw_option hw_options[] = {
      HW_OPT_UINT(lockstep.min_exchanges, 1, 8)},
     {.name = "lockstep-hot-fraction",
      .arg = "X",
-     .def = "0.2",
+     .def = "0.5",
      .help = "lockstep: with more hot bins than this fraction nothing stands out",
      .def_is_value = true,
      HW_OPT_DOUBLE(lockstep.hot_fraction_max, 0, 1)},
