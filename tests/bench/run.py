@@ -553,7 +553,7 @@ def write_report(args, req, req_agent, strm, strm_agent, kcost, kx, loss, pipe, 
     L.append("")
     L.append("## Detectors' cost (hwdetect: the real pipeline, %d exchanges/s over %d accounts, %d s of "
              "event time)\n" % (det["rate"], det["accounts"], det["seconds"]))
-    L.append("Process CPU per second of event time, as %% of one core: parsing, identity and aggregation "
+    L.append("Process CPU per second of event time, as % of one core: parsing, identity and aggregation "
              "included, so the rows' differences are the detectors'.\n")
     L.append("| detectors | % of a core | spread |")
     L.append("|---|---|---|")
