@@ -39,6 +39,10 @@ echo "== docs"
 "$here/check-docs.sh" "$build" | tee "$log"
 add_counts "$log"
 
+echo "== build (plain make installs nothing)"
+"$here/check-build.sh" | tee "$log"
+add_counts "$log"
+
 echo "== Prometheus rules"
 "$here/check-rules.sh" | tee "$log"
 add_counts "$log"
