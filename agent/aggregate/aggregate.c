@@ -387,8 +387,7 @@ struct hw_account *hw_agg_exchange(struct hw_agg *a, uint64_t ts_ns,
 		fps[HW_FP_JA4] = c->ja4;
 	if (c->has_syn && c->ja4t[0])
 		fps[HW_FP_JA4T] = c->ja4t;
-	if (c->ex.index == e->t.index && c->ex.http && c->ex.http_fp[0] &&
-	    strcmp(c->ex.http_fp, "partial"))
+	if (c->ex.index == e->t.index && c->ex.http && c->ex.http_fp[0] && !c->ex.http_fp_partial)
 		fps[HW_FP_HTTP] = c->ex.http_fp;
 
 	if (c->ex.index == e->t.index && c->ex.has_account) {

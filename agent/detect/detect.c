@@ -97,22 +97,29 @@ int hw_detect_start(struct hw_detect *dt, struct hw_agg *agg, struct hw_alerts *
 void hw_detect_exchange(struct hw_detect *dt, struct hw_account *acct,
 			const struct hw_exchange_view *x)
 {
-	bool timed = ++dt->sample % COST_SAMPLE == 0;
+	dt->dispatched++;
+	if (__builtin_expect(++dt->sample % COST_SAMPLE == 0, 0)) {
+		for (unsigned i = 0; i < dt->n; i++) {
+			struct hw_detector *d = &dt->d[i];
+			uint64_t t0 = cpu_now_ns();
 
+			d->ops->exchange(d, acct, hw_detector_slot(d, acct), x);
+			d->cpu_ns += (cpu_now_ns() - t0) * COST_SAMPLE;
+		}
+		return;
+	}
 	for (unsigned i = 0; i < dt->n; i++) {
 		struct hw_detector *d = &dt->d[i];
-		uint64_t t0 = timed ? cpu_now_ns() : 0;
 
-		d->ops->exchange(d, acct, hw_detector_slot(d, acct), x);
-		d->exchanges++;
-		if (timed)
-			d->cpu_ns += (cpu_now_ns() - t0) * COST_SAMPLE;
+		d->ops->exchange(d, acct, (char *)acct + d->slot_offset, x);
 	}
 }
 
 void hw_detect_tick(struct hw_detect *dt, uint64_t now_ns)
 {
 	dt->now_ns = now_ns;
+	for (unsigned i = 0; i < dt->n; i++)
+		dt->d[i].exchanges = dt->dispatched; /* every detector sees every exchange */
 	for (unsigned i = 0; i < dt->n; i++) {
 		struct hw_detector *d = &dt->d[i];
 		uint64_t t0;

@@ -79,7 +79,8 @@ struct hw_detect {
 	size_t account_extra; /* bytes of slots after struct hw_account */
 	bool started;
 	uint64_t now_ns; /* newest tick */
-	uint32_t sample; /* exchange counter for the sampled cost */
+	uint32_t sample;     /* exchange counter for the sampled cost */
+	uint64_t dispatched; /* exchanges given to the detectors */
 };
 
 /* registers a detector with its option group (cfg is copied by its init

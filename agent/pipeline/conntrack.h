@@ -30,6 +30,7 @@ struct hw_exchange_info {
 	char method[HW_METHOD_MAX + 1];
 	char path[HW_PATH_OUT_MAX + 1];
 	char http_fp[HW_HTTP_FP_LEN + 1];
+	bool http_fp_partial; /* http_fp is "partial": the head did not fit the capture */
 	const char *ua_family;
 	char model[HW_MODEL_MAX + 1];
 	char account[HW_ACCOUNT_LEN + 1];

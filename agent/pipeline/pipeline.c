@@ -140,6 +140,7 @@ static void take_http(struct hw_pipeline *p, struct hw_conn_info *c,
 		memcpy(ex->http_fp, c->http_fp, sizeof(ex->http_fp));
 	} else {
 		strcpy(ex->http_fp, "partial");
+		ex->http_fp_partial = true;
 	}
 	{
 		/* keep-alive clients send the same User-Agent each time */
@@ -258,7 +259,7 @@ static void charge(struct hw_pipeline *p, const struct hw_event *ev, struct hw_c
 	    .model = c->ex.model,
 	    .ua_family = c->ex.ua_family ? c->ex.ua_family : "",
 	    .fp = {c->tls ? c->ja4 : "", c->has_syn ? c->ja4t : "",
-		   c->ex.http && strcmp(c->ex.http_fp, "partial") ? c->ex.http_fp : ""},
+		   c->ex.http && !c->ex.http_fp_partial ? c->ex.http_fp : ""},
 	};
 	for (int k = 0; k < HW_FP_KINDS; k++)
 		x.fp_hash[k] = x.fp[k][0] ? c->fp_hash[k] : 0;

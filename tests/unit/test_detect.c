@@ -140,6 +140,8 @@ static void test_second_detector_slot_and_evictions(void **state)
 	hex_of(0, hex);
 	fx_exchange(&f, hex, 200 * FX_SEC, NULL);
 	assert_int_equal(ps->fresh_slots, 41);
+	assert_int_equal(f.detect.dispatched, 81);
+	fx_tick(&f, 300 * FX_SEC); /* each detector's count follows at a tick */
 	assert_int_equal(probe->exchanges, 81);
 	assert_int_equal(vol->exchanges, 81);
 	fx_free(&f);
