@@ -179,6 +179,9 @@ bench: deps test-deps
 	$(Q)$(MAKE) --no-print-directory all $(BENCH_BINS)
 	$(Q)python3 tests/bench/run.py $(OUTPUT) $(BENCH_ARGS)
 
+# the farm simulator: sim-deps, eval, demo, sim-smoke (tests/sim/README.md)
+include tests/sim/sim.mk
+
 run: deps
 	$(Q)$(MAKE) --no-print-directory all
 	./$(OUTPUT)/hydrawatch --trace - $(RUN_ARGS)
@@ -195,7 +198,7 @@ test: deps test-deps
 	$(Q)$(MAKE) --no-print-directory test-build
 	$(Q)FUZZ_SMOKE_SECONDS=$(FUZZ_SMOKE_SECONDS) ./tests/run-all.sh $(OUTPUT)
 
-test-build: all $(UNIT_BINS) $(FUZZ_BINS) $(BENCH_BINS)
+test-build: all $(UNIT_BINS) $(FUZZ_BINS) $(BENCH_BINS) sim-deps
 
 install: $(OUTPUT)/hydrawatch
 	install -D -m 0755 $(OUTPUT)/hydrawatch $(DESTDIR)$(prefix)/sbin/hydrawatch

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# `make test`: unit tests (cmocka), docs, rules, fuzz and bench smoke passes,
-# then the integration tests on the real kernel, then one closing line that
-# adds them up.
+# `make test`: unit tests (cmocka), docs, build, rules, fuzz, bench and
+# simulator smoke passes, then the integration tests on the real kernel,
+# then one closing line that adds them up.
 set -u
 build=${1:?usage: run-all.sh BUILD_DIR}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -53,6 +53,10 @@ add_counts "$log"
 
 echo "== bench (smoke: one short round of make bench, not a result)"
 "$here/bench/smoke.sh" "$build" | tee "$log"
+add_counts "$log"
+
+echo "== simulator (smoke: a small farm and a trap, live and offline, with verify)"
+HW_BUILD=$(cd "$build" && pwd) python3 "$here/sim/smoke.py" --config "$here/sim/drill.conf" | tee "$log"
 add_counts "$log"
 
 echo "== integration tests"

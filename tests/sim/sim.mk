@@ -7,8 +7,8 @@
 #                    SIM_ARGS="--scenarios farm-proxy,trap-batch" for some)
 #   make demo        mock server, agent (alerts on stdout), organic traffic and
 #                    a farm, until the first farm alert or 120 s
-#   make sim-smoke   the short pass `make test` runs (SIM_SMOKE_ARGS=--check-detection
-#                    adds the detection targets)
+#   make sim-smoke   the short pass `make test` runs (SIM_SMOKE_ARGS=--no-detection
+#                    leaves the detection targets out)
 # tests/sim/drill.conf, when present, is passed to the agent as --config by
 # eval, demo and sim-smoke.
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """sim-smoke: a short pass of the simulator for `make test`.
 
-  smoke.py [--check-detection] [--config FILE] [--build DIR] [--out DIR]
+  smoke.py [--no-detection] [--config FILE] [--build DIR] [--out DIR]
 
 Runs two small scenarios live (tests/sim/scenarios/smoke/: a proxy farm in
 waves, and a trap of a NAT office, openai npm client users and a batch
@@ -10,9 +10,12 @@ simulator today: the generator completed every request it intended, the
 ground truth is complete, the agent's trace has exactly as many exchanges
 per account id as the generator completed for that account's key, the
 offline replay has the same exchanges per account as live, and the evaluation scores a
-hand-made alert file as it should. --check-detection adds the detection
-targets (eval.py --check's) for both scenarios; off until the farm
-detector lands; they include live and offline flagging the same accounts.
+hand-made alert file as it should; then what holds of detection: the
+targets (eval.py --check's: the farm found, the trap untouched, live and
+offline flagging the same accounts), the capture read offline twice giving
+byte-identical alerts, `hydrawatch verify` recomputing every farm alert
+live and offline, and failing once one member's trace line is altered.
+--no-detection leaves the detection targets out.
 Prints PASS/FAIL/SKIP per check and a closing
 `sim: N passed, N failed, N skipped` line.
 """
@@ -20,6 +23,7 @@ import argparse
 import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -171,6 +175,65 @@ def evaluator_scores_hand_made_alerts(res):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def _verify(res, alerts, trace):
+    agent = json.load(open(os.path.join(res["dir"], "run.json")))["offline_cmd"][0]
+    return subprocess.run([agent, "verify", "--alerts", alerts, "--trace", trace, "--quiet"],
+                          capture_output=True, text=True, timeout=300)
+
+
+def verify_recomputes(res):
+    """hydrawatch verify recomputes every farm alert line, live and offline"""
+    for mode in ("live", "offline"):
+        d = os.path.join(res["dir"], mode)
+        r = _verify(res, os.path.join(d, "alerts.ndjson"), os.path.join(d, "trace.ndjson"))
+        check(r.returncode == 0, "%s: verify exited %d: %s", mode, r.returncode, r.stdout[-1500:])
+        last = r.stdout.strip().splitlines()[-1] if r.stdout.strip() else ""
+        check(last.startswith("verify: ") and " 0 with mismatches" in last, "%s: %s", mode, last)
+
+
+def verify_catches_an_altered_line(res):
+    """one exchange line of a member, as of its evaluation, altered: verify fails"""
+    d = os.path.join(res["dir"], "offline")
+    first = None
+    for line in open(os.path.join(d, "alerts.ndjson")):
+        a = json.loads(line)
+        if a.get("rule") == "farm" and a.get("state") == "firing":
+            first = a
+            break
+    check(first is not None, "no farm alert to alter a line under")
+    member, m = next(iter(first["evidence"]["members"].items()))
+    lines = open(os.path.join(d, "trace.ndjson")).read().splitlines()
+    target = None
+    for i, l in enumerate(lines):
+        x = json.loads(l)
+        handshake = "ja4" in x and x.get("index") == 1  # not a request (docs/FARM.md)
+        if x.get("account") == member and x["ts_ns"] <= m["evaluated_ns"] and not handshake:
+            target = i
+    check(target is not None, "member %s has no exchange line", member)
+    x = json.loads(lines[target])
+    x["req_bytes"] += 700
+    lines[target] = json.dumps(x, separators=(",", ":"))
+    altered = os.path.join(res["dir"], "altered-trace.ndjson")
+    with open(altered, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    r = _verify(res, os.path.join(d, "alerts.ndjson"), altered)
+    check(r.returncode == 1, "verify exited %d on an altered line, want 1: %s", r.returncode, r.stdout[-800:])
+
+
+def offline_is_deterministic(res):
+    """the same capture read offline twice gives byte-identical alerts"""
+    cmd = list(json.load(open(os.path.join(res["dir"], "run.json")))["offline_cmd"])
+    again = os.path.join(res["dir"], "offline-again")
+    os.makedirs(again, exist_ok=True)
+    for flag, name in (("--trace", "trace.ndjson"), ("--alerts", "alerts.ndjson")):
+        cmd[cmd.index(flag) + 1] = os.path.join(again, name)
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    check(r.returncode == 0, "second offline read exited %d: %s", r.returncode, r.stderr[-500:])
+    a = open(os.path.join(res["dir"], "offline", "alerts.ndjson"), "rb").read()
+    b = open(os.path.join(again, "alerts.ndjson"), "rb").read()
+    check(a == b, "the two offline reads' alerts differ (%d and %d bytes)", len(a), len(b))
+
+
 def detection(res):
     fails = ev.check_result(res)
     if not res.get("agree_flagged"):
@@ -181,7 +244,8 @@ def detection(res):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--check-detection", action="store_true", help="also assert the detection targets")
+    ap.add_argument("--no-detection", action="store_true",
+                    help="leave out the detection targets (for simulator work on an agent without them)")
     ap.add_argument("--config", help="agent --config file (sim.mk passes tests/sim/drill.conf when it exists)")
     ap.add_argument("--build")
     ap.add_argument("--out", default=None)
@@ -204,14 +268,18 @@ def main():
         if name == "smoke-farm":
             checks.append(("evaluation scores hand-made alerts", evaluator_scores_hand_made_alerts))
         checks.append(("detection targets", detection))
+        checks.append(("offline twice: byte-identical alerts", offline_is_deterministic))
+        checks.append(("verify recomputes every farm alert, live and offline", verify_recomputes))
+        if name == "smoke-farm":
+            checks.append(("verify fails on one altered trace line", verify_catches_an_altered_line))
         for cname, fn in checks:
             full = "%s: %s" % (name, cname)
             if res is None:
                 counts["skipped"] += 1
                 print("SKIP %s: the run did not finish" % full)
-            elif fn is detection and not a.check_detection:
+            elif fn is detection and a.no_detection:
                 counts["skipped"] += 1
-                print("SKIP %s: off until the farm detector lands (--check-detection)" % full)
+                print("SKIP %s: --no-detection" % full)
             else:
                 report(full, lambda: fn(res))
         if res is not None:
