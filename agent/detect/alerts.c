@@ -79,13 +79,28 @@ int hw_alerts_add_sink(struct hw_alerts *a, const struct hw_alert_sink *sink)
 	return 0;
 }
 
+/* what the recent list keeps of a state change: all of it but per-member
+ * numbers (a farm alert re-sent as its group grows would otherwise keep
+ * HW_ALERTS_RECENT copies of thousands of members' evidence); the firing
+ * set and the sinks have them */
+static json_t *recent_copy(const json_t *alert)
+{
+	json_t *c = json_deep_copy(alert), *ev = json_object_get(c, "evidence");
+
+	if (json_object_get(ev, "members")) {
+		json_object_del(ev, "members");
+		json_object_set_new(ev, "members_omitted", json_true());
+	}
+	return c;
+}
+
 /* one alert state change to every sink */
 static void emit(struct hw_alerts *a, json_t *alert)
 {
 	for (unsigned i = 0; i < a->n_sinks; i++)
 		a->sinks[i].emit(a->sinks[i].ctx, alert);
 	json_decref(a->recent[a->recent_head]);
-	a->recent[a->recent_head] = json_deep_copy(alert);
+	a->recent[a->recent_head] = recent_copy(alert);
 	a->recent_head = (a->recent_head + 1) % HW_ALERTS_RECENT;
 	if (a->recent_count < HW_ALERTS_RECENT)
 		a->recent_count++;
