@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make` builds and installs nothing else: as a user who is not root, the
+# Build hygiene. `make` builds and installs nothing else: as a user who is not root, the
 # default target's recipes (make -n, into a fresh output directory) never
 # run deploy/install-deps.sh or apt-get, while `make test` and `make run`
 # do (as root they install what is missing).
@@ -32,5 +32,12 @@ grep -q 'install-deps.sh build' <<<"$(plan test)" && grep -q 'install-deps.sh te
 	ok "make test installs the build and test packages first" || bad "make test does not run install-deps"
 grep -q 'install-deps.sh build' <<<"$(plan run)" && ok "make run installs the build packages first" ||
 	bad "make run does not run install-deps"
+# layers: lib/ knows no hydrawatch header, the exporter reads the agent only
+# through snapshot.h
+bad_lib=$(grep -n '#include "' lib/*.[ch] | grep -v '#include "lib/')
+[ -z "$bad_lib" ] && ok "lib/ includes only lib/ headers" || bad "lib/ includes: $bad_lib"
+bad_exp=$(grep -n '#include "' exporter/*.[ch] | grep -vE '#include "(snapshot\.h|exporter/|lib/)')
+[ -z "$bad_exp" ] && ok "exporter/ includes only snapshot.h, exporter/ and lib/" ||
+	bad "exporter/ includes: $bad_exp"
 echo "build: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
