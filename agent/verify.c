@@ -16,6 +16,7 @@
 #include <string.h>
 #include "detect/lockstep.h"
 #include "detect/signals.h"
+#include "lib/grow.h"
 #include "lib/hash.h"
 #include "verify.h"
 
@@ -33,7 +34,8 @@ struct line {
 struct account {
 	char *hex;
 	uint32_t *lines; /* indices into lines, file order */
-	uint32_t n, cap;
+	uint32_t n;
+	size_t cap;
 	/* scratch while counting bins for one evaluation */
 	uint64_t last_counted; /* bin + 1 */
 };
@@ -42,7 +44,8 @@ struct trace {
 	struct line *lines;
 	size_t n, cap;
 	struct account *accounts;
-	uint32_t n_accounts, cap_accounts;
+	uint32_t n_accounts;
+	size_t cap_accounts;
 	uint32_t *index; /* open addressing: account index + 1 by hash of hex */
 	uint32_t index_cap;
 	char **models;
@@ -74,15 +77,8 @@ static uint32_t intern_account(struct trace *t, const char *hex)
 	for (i = (uint32_t)h & (t->index_cap - 1); t->index[i]; i = (i + 1) & (t->index_cap - 1))
 		if (!strcmp(t->accounts[t->index[i] - 1].hex, hex))
 			return t->index[i] - 1;
-	if (t->n_accounts == t->cap_accounts) {
-		uint32_t cap = t->cap_accounts ? 2 * t->cap_accounts : 1024;
-		struct account *v = realloc(t->accounts, cap * sizeof(*v));
-
-		if (!v)
-			return UINT32_MAX;
-		t->accounts = v;
-		t->cap_accounts = cap;
-	}
+	if (hw_grow(&t->accounts, &t->cap_accounts, t->n_accounts, sizeof(*t->accounts), 1024))
+		return UINT32_MAX;
 	memset(&t->accounts[t->n_accounts], 0, sizeof(*t->accounts));
 	t->accounts[t->n_accounts].hex = strdup(hex);
 	t->index[i] = t->n_accounts + 1;
@@ -158,15 +154,8 @@ static int load_trace(const char *path, struct trace *t, char *err, size_t errle
 			json_decref(o);
 			continue;
 		}
-		if (t->n == t->cap) {
-			size_t c = t->cap ? 2 * t->cap : 65536;
-			struct line *v = realloc(t->lines, c * sizeof(*v));
-
-			if (!v)
-				goto nomem;
-			t->lines = v;
-			t->cap = c;
-		}
+		if (hw_grow(&t->lines, &t->cap, t->n, sizeof(*t->lines), 65536))
+			goto nomem;
 		ai = intern_account(t, json_string_value(acct));
 		if (ai == UINT32_MAX)
 			goto nomem;
@@ -182,15 +171,8 @@ static int load_trace(const char *path, struct trace *t, char *err, size_t errle
 			       ? intern_model(t, json_string_value(json_object_get(o, "model")))
 			       : NO_MODEL;
 		a = &t->accounts[ai];
-		if (a->n == a->cap) {
-			uint32_t c = a->cap ? 2 * a->cap : 8,
-				 *v = realloc(a->lines, c * sizeof(*v));
-
-			if (!v)
-				goto nomem;
-			a->lines = v;
-			a->cap = c;
-		}
+		if (hw_grow(&a->lines, &a->cap, a->n, sizeof(*a->lines), 8))
+			goto nomem;
 		a->lines[a->n++] = (uint32_t)t->n++;
 		json_decref(o);
 		continue;

@@ -17,6 +17,7 @@
 #include "detect/signals.h"
 #include "detect/template.h"
 #include "lib/addr.h"
+#include "lib/grow.h"
 #include "lib/hash.h"
 #include "lib/hex.h"
 
@@ -69,7 +70,8 @@ struct group {
 	uint64_t key;
 	char id[48];
 	struct member *members; /* sorted by key */
-	uint32_t n, cap;
+	uint32_t n;
+	size_t cap;
 	uint64_t dropped_members;
 	uint64_t first_ns;	 /* event clock */
 	json_t *member_evidence; /* account hex -> the numbers that admitted it */
@@ -203,15 +205,8 @@ static int gather(struct hw_detector *d, uint64_t eval_ns)
 			break;
 		if (!last || last < since || last > eval_ns)
 			continue;
-		if (s->n_recs == s->cap_recs) {
-			size_t cap = s->cap_recs ? 2 * s->cap_recs : 4096;
-			struct rec *v = realloc(s->recs, cap * sizeof(*v));
-
-			if (!v)
-				return -ENOMEM;
-			s->recs = v;
-			s->cap_recs = cap;
-		}
+		if (hw_grow(&s->recs, &s->cap_recs, s->n_recs, sizeof(*s->recs), 4096))
+			return -ENOMEM;
 		r = &s->recs[s->n_recs++];
 		memset(r, 0, sizeof(*r));
 		r->acct = a;
@@ -481,15 +476,8 @@ static bool group_add(struct farm_state *s, struct group *g, const uint8_t *key)
 		s->counts.members_dropped++;
 		return false;
 	}
-	if (g->n == g->cap) {
-		uint32_t cap = g->cap ? 2 * g->cap : 64;
-		struct member *v = realloc(g->members, cap * sizeof(*v));
-
-		if (!v)
-			return false;
-		g->members = v;
-		g->cap = cap;
-	}
+	if (hw_grow(&g->members, &g->cap, g->n, sizeof(*g->members), 64))
+		return false;
 	/* insertion keeps the list sorted: groups grow by a few per evaluation */
 	{
 		uint32_t at = g->n;

@@ -14,6 +14,7 @@
 #include "detect/alerts.h"
 #include "detect/detect.h"
 #include "detect/volume.h"
+#include "lib/grow.h"
 #include "lib/hash.h"
 #include "lib/hll.h"
 
@@ -182,15 +183,8 @@ static void population_of(const struct hw_detector *d, uint32_t bin, struct popu
 
 		if (!c)
 			continue;
-		if (pop->n == s->counts_cap) {
-			size_t cap = s->counts_cap ? 2 * s->counts_cap : 1024;
-			uint32_t *v = realloc(s->counts, cap * sizeof(*v));
-
-			if (!v)
-				return;
-			s->counts = v;
-			s->counts_cap = cap;
-		}
+		if (hw_grow(&s->counts, &s->counts_cap, pop->n, sizeof(*s->counts), 1024))
+			return;
 		s->counts[pop->n++] = c;
 	}
 	if (!pop->n)
