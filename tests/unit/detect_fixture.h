@@ -11,20 +11,58 @@
 #include <string.h>
 #include "aggregate/aggregate.h"
 #include "detect/alerts.h"
+#include "detect/cadence.h"
+#include "detect/churn.h"
 #include "detect/detect.h"
+#include "detect/fanout.h"
+#include "detect/farm.h"
+#include "detect/lockstep.h"
+#include "detect/pivot.h"
+#include "detect/template.h"
 
 #define FX_SEC 1000000000ULL
+
+/* farm detection at a test's pace: evaluations every 5 s over 2 minutes */
+static const struct hw_farm_cfg fx_farm_cfg = {.interval_s = 5,
+					       .window_s = 120,
+					       .min_members = 8,
+					       .min_signals = 2,
+					       .resolve_s = 60,
+					       .max_groups = 64,
+					       .max_members = 10000};
+static const struct hw_fanout_cfg fx_fanout_cfg = {.min_accounts = 5, .min_rate = 0};
+static const struct hw_lockstep_cfg fx_lockstep_cfg = {.bin_ms = 1000,
+						       .window_s = 120,
+						       .hot_k = 3,
+						       .hot_min = 3,
+						       .p_max = 1e-3,
+						       .p_member = 0.05,
+						       .min_exchanges = 3,
+						       .hot_fraction_max = 0.2};
+static const struct hw_cadence_cfg fx_cadence_cfg = {.cv_max = 0.25, .min_intervals = 4};
+static const struct hw_template_cfg fx_template_cfg = {
+    .min_exchanges = 4, .tolerance = 0.03, .resp_tolerance = 0.5};
+static const struct hw_pivot_cfg fx_pivot_cfg = {.new_s = 200, .spread_s = 45, .min_fraction = 0.5};
+static const struct hw_churn_cfg fx_churn_cfg = {.new_s = 60, .quiet_s = 30};
 
 struct fx_reg {
 	const struct hw_detector_ops *ops;
 	const void *cfg;
 };
 
+/* the farm engine after the six signal detectors it reads, as agent.c
+ * registers them */
+static const struct fx_reg fx_farm_regs[] = {
+    {&hw_fanout_ops, &fx_fanout_cfg},	{&hw_lockstep_ops, &fx_lockstep_cfg},
+    {&hw_cadence_ops, &fx_cadence_cfg}, {&hw_template_ops, &fx_template_cfg},
+    {&hw_pivot_ops, &fx_pivot_cfg},	{&hw_churn_ops, &fx_churn_cfg},
+    {&hw_farm_ops, &fx_farm_cfg},	{0}};
+
 struct fixture {
 	struct hw_agg agg;
 	struct hw_alerts alerts;
 	struct hw_detect detect;
-	json_t *emitted; /* every alert state change, in order */
+	json_t *emitted;	  /* every alert state change, in order */
 	struct hw_conn_info conn; /* what the aggregator reads of a connection */
 };
 

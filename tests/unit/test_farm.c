@@ -10,36 +10,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <cmocka.h>
-#include "detect/cadence.h"
-#include "detect/churn.h"
-#include "detect/fanout.h"
-#include "detect/farm.h"
-#include "detect/lockstep.h"
-#include "detect/pivot.h"
-#include "detect/template.h"
 #include "detect_fixture.h"
-
-static const struct hw_farm_cfg farm_cfg = {.interval_s = 5,
-					    .window_s = 120,
-					    .min_members = 8,
-					    .min_signals = 2,
-					    .resolve_s = 60,
-					    .max_groups = 64,
-					    .max_members = 10000};
-static const struct hw_fanout_cfg fanout_cfg = {.min_accounts = 5, .min_rate = 0};
-static const struct hw_lockstep_cfg lockstep_cfg = {.bin_ms = 1000,
-						    .window_s = 120,
-						    .hot_k = 3,
-						    .hot_min = 3,
-						    .p_max = 1e-3,
-						    .min_exchanges = 3,
-						    .hot_fraction_max = 0.2,
-						    .p_member = 0.05};
-static const struct hw_cadence_cfg cadence_cfg = {.cv_max = 0.25, .min_intervals = 4};
-static const struct hw_template_cfg template_cfg = {
-    .min_exchanges = 4, .tolerance = 0.03, .resp_tolerance = 0.5};
-static const struct hw_pivot_cfg pivot_cfg = {.new_s = 200, .spread_s = 45, .min_fraction = 0.5};
-static const struct hw_churn_cfg churn_cfg = {.new_s = 60, .quiet_s = 30};
 
 enum pop { ORGANIC, FARM_TIMER, FARM_WAVES, BATCH, OFFICE, NPOP };
 
@@ -170,13 +141,7 @@ static void run(struct fixture *f, struct sim *s)
 
 static void setup(struct fixture *f)
 {
-	const struct fx_reg regs[] = {
-	    {&hw_fanout_ops, &fanout_cfg},   {&hw_lockstep_ops, &lockstep_cfg},
-	    {&hw_cadence_ops, &cadence_cfg}, {&hw_template_ops, &template_cfg},
-	    {&hw_pivot_ops, &pivot_cfg},     {&hw_churn_ops, &churn_cfg},
-	    {&hw_farm_ops, &farm_cfg},	     {0}};
-
-	assert_int_equal(fx_init(f, regs, 4096), 0);
+	assert_int_equal(fx_init(f, fx_farm_regs, 4096), 0);
 }
 
 /* accounts of population p that some farm alert names */

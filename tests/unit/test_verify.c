@@ -9,41 +9,13 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
-#include "detect/cadence.h"
-#include "detect/churn.h"
-#include "detect/fanout.h"
-#include "detect/farm.h"
-#include "detect/lockstep.h"
-#include "detect/pivot.h"
-#include "detect/template.h"
+#include "detect_fixture.h"
 #include "exporter/ndjson.h"
 #include "pipeline/pipeline.h"
 #include "verify.h"
 
 #define SEC	  1000000000ULL
 #define UNIX_BASE 1795900000000000000LL
-
-static const struct hw_farm_cfg farm_cfg = {.interval_s = 5,
-					    .window_s = 120,
-					    .min_members = 8,
-					    .min_signals = 2,
-					    .resolve_s = 60,
-					    .max_groups = 16,
-					    .max_members = 1000};
-static const struct hw_fanout_cfg fanout_cfg = {.min_accounts = 5, .min_rate = 0};
-static const struct hw_lockstep_cfg lockstep_cfg = {.bin_ms = 1000,
-						    .window_s = 120,
-						    .hot_k = 3,
-						    .hot_min = 3,
-						    .p_max = 1e-3,
-						    .p_member = 0.05,
-						    .min_exchanges = 3,
-						    .hot_fraction_max = 0.2};
-static const struct hw_cadence_cfg cadence_cfg = {.cv_max = 0.25, .min_intervals = 4};
-static const struct hw_template_cfg template_cfg = {
-    .min_exchanges = 4, .tolerance = 0.03, .resp_tolerance = 0.5};
-static const struct hw_pivot_cfg pivot_cfg = {.new_s = 60, .spread_s = 10, .min_fraction = 0.5};
-static const struct hw_churn_cfg churn_cfg = {.new_s = 60, .quiet_s = 30};
 
 struct world {
 	struct hw_pipeline p;
@@ -58,13 +30,6 @@ struct world {
 
 static void world_init(struct world *w)
 {
-	const struct {
-		const struct hw_detector_ops *ops;
-		const void *cfg;
-	} regs[] = {{&hw_fanout_ops, &fanout_cfg},   {&hw_lockstep_ops, &lockstep_cfg},
-		    {&hw_cadence_ops, &cadence_cfg}, {&hw_template_ops, &template_cfg},
-		    {&hw_pivot_ops, &pivot_cfg},     {&hw_churn_ops, &churn_cfg},
-		    {&hw_farm_ops, &farm_cfg}};
 	struct hw_agg_cfg ac = {.max_accounts = 1000,
 				.max_fingerprints = 64,
 				.max_prefixes = 64,
@@ -79,8 +44,8 @@ static void world_init(struct world *w)
 	assert_int_equal(hw_pipeline_init(&w->p, 4096), 0);
 	assert_int_equal(hw_identity_parse("client-ip", &w->p.identity, err, sizeof(err)), 0);
 	assert_int_equal(hw_identity_load_key(&w->p.identity, NULL, err, sizeof(err)), 0);
-	for (size_t i = 0; i < sizeof(regs) / sizeof(regs[0]); i++)
-		assert_int_equal(hw_detect_register(&w->detect, regs[i].ops, regs[i].cfg), 0);
+	for (const struct fx_reg *r = fx_farm_regs; r->ops; r++)
+		assert_int_equal(hw_detect_register(&w->detect, r->ops, r->cfg), 0);
 	ac.account_extra = hw_detect_account_extra(&w->detect);
 	assert_int_equal(hw_agg_init(&w->agg, &ac), 0);
 	assert_int_equal(hw_alerts_init(&w->alerts), 0);
