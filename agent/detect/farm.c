@@ -64,6 +64,16 @@ struct member {
 	uint8_t key[KEY_LEN];
 };
 
+#define HW_FARM_TEMPLATES	 16
+#define HW_FARM_TEMPLATE_SUPPORT 3
+
+/* a group's templates: the request sizes its members share, and the median
+ * of their mean responses */
+struct template_fit {
+	unsigned members, n_modes;
+	double modes[HW_FARM_TEMPLATES], resp_median;
+};
+
 struct group {
 	bool firing;
 	enum key_kind kind;
@@ -78,6 +88,7 @@ struct group {
 	json_t *signals;	 /* the last evaluation's signal statistics */
 	json_t *fingerprints, *prefixes;
 	double score;
+	struct template_fit templates; /* the last fit that found any */
 	unsigned signal_members[6];
 	unsigned new_members, quiet_members;
 };
@@ -271,13 +282,6 @@ static int cmp_double(const void *a, const void *b)
  * min_exchanges whose every cluster lies within tolerance of a template,
  * and whose mean response is within resp_tolerance of those members'
  * median, is marked SIG_T. */
-#define HW_FARM_TEMPLATES	 16
-#define HW_FARM_TEMPLATE_SUPPORT 3
-
-struct template_fit {
-	unsigned members, n_modes;
-	double modes[HW_FARM_TEMPLATES], resp_median;
-};
 
 struct center {
 	double v;
@@ -838,6 +842,10 @@ static void evaluate_group(struct hw_detector *d, enum key_kind kind, uint64_t k
 	fit_template(s, m, n, &tf);
 	fit_pivot(s, m, n, &pf);
 	fit_lockstep(s, m, n);
+	/* a key joined on the group's templates (by_key) may hold too few
+	 * established accounts to find them again: the group's last serve */
+	if (g && !tf.n_modes && g->templates.n_modes)
+		tf = g->templates;
 	if (g)
 		fit_fresh(g, s, &tf, m, n);
 	for (unsigned i = 0; i < n; i++) {
@@ -894,6 +902,8 @@ static void evaluate_group(struct hw_detector *d, enum key_kind kind, uint64_t k
 	}
 	if (!grew)
 		return;
+	if (tf.n_modes)
+		g->templates = tf;
 	json_decref(g->signals);
 	g->signals = signals_json(d, &tf, &pf, counts);
 	g->score = 0;
@@ -944,6 +954,37 @@ static struct group *majority_group(const struct hw_detector *d, const uint32_t 
 	return 2 * count >= n ? cand : NULL;
 }
 
+/* The firing group whose templates nearly every established account of
+ * these sends (and some of which have gone quiet): a farm's retired heads
+ * on a tooling key of theirs that no group fired on (they rotated before
+ * it could) are still its heads. */
+static struct group *template_group(const struct hw_detector *d, const uint32_t *m, unsigned n)
+{
+	struct farm_state *s = d->state;
+	const struct hw_template_cfg *tc = hw_template_cfg(s->tmpl);
+
+	for (unsigned gi = 0; gi < s->cfg.max_groups; gi++) {
+		struct group *g = &s->groups[gi];
+		unsigned on = 0, established = 0, quiet = 0;
+
+		if (!g->firing || !g->templates.n_modes)
+			continue;
+		for (unsigned i = 0; i < n; i++) {
+			const struct rec *r = &s->recs[m[i]];
+
+			quiet += hw_churn_is_quiet(s->churn, r->last_ns, s->eval_ns);
+			if (r->is_new)
+				continue;
+			established++;
+			on += on_group_templates(&g->templates, &r->t, tc);
+		}
+		if (quiet && established >= HW_FARM_TEMPLATE_SUPPORT &&
+		    on >= FRESH_PURITY * established)
+			return g;
+	}
+	return NULL;
+}
+
 /* accounts sharing one key, large and busy enough to be a candidate
  * (fanout), each evaluated as a group */
 static void by_key(struct hw_detector *d, enum key_kind kind, uint64_t eval_ns)
@@ -965,6 +1006,8 @@ static void by_key(struct hw_detector *d, enum key_kind kind, uint64_t eval_ns)
 			exchanges += (uint64_t)hw_agg_window_sum(
 			    &s->recs[s->idx[j]].acct->w, eval_ns, (s->cfg.window_s + 59) / 60);
 		into = group_find(s, kind, key) ? NULL : majority_group(d, &s->idx[i], j - i);
+		if (!into && !group_find(s, kind, key))
+			into = template_group(d, &s->idx[i], j - i);
 		if (!into && !group_find(s, kind, key) &&
 		    !hw_fanout_candidate(s->fanout, j - i, exchanges, s->cfg.window_s))
 			continue;
