@@ -32,6 +32,7 @@ import glob
 import json
 import os
 import platform
+import re
 import subprocess
 import sys
 import time
@@ -168,6 +169,25 @@ def evaluate_mode(d, mode, gt, ids, positives, farm_pops):
     return out
 
 
+def verify_mode(d, mode, run):
+    """`hydrawatch verify` over the mode's alerts and trace: "ok (N lines)",
+    "N of M lines differ", or why it could not run"""
+    alerts, trace = os.path.join(d, mode, "alerts.ndjson"), os.path.join(d, mode, "trace.ndjson")
+    agent = (run.get("offline_cmd") or run.get("agent_cmd") or [None])[0]
+    if not agent or not os.path.exists(alerts):
+        return "not run"
+    try:
+        r = subprocess.run([agent, "verify", "--alerts", alerts, "--trace", trace, "--quiet"],
+                           capture_output=True, text=True, timeout=600)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return "not run (%s)" % e
+    m = re.search(r"verify: (\d+) alert lines checked, (\d+) ok, (\d+) with mismatches", r.stdout)
+    if not m:
+        return "failed (exit %d)" % r.returncode
+    checked, bad = int(m.group(1)), int(m.group(3))
+    return "ok (%d lines)" % checked if not bad else "%d of %d lines differ" % (bad, checked)
+
+
 def evaluate_run(d):
     d = os.path.abspath(d)
     with open(os.path.join(d, "groundtruth.json")) as f:
@@ -223,6 +243,7 @@ def evaluate_run(d):
     for mode in ("live", "offline"):
         if os.path.exists(os.path.join(d, mode, "trace.ndjson")):
             res["modes"][mode] = evaluate_mode(d, mode, gt, ids, positives, farm_pops)
+            res["modes"][mode]["verify"] = verify_mode(d, mode, run)
     if "live" in res["modes"] and "offline" in res["modes"]:
         lv, of = res["modes"]["live"], res["modes"]["offline"]
         res["agree_flagged"] = lv["flagged"] == of["flagged"]
@@ -252,6 +273,10 @@ def check_result(res):
             if m["farm_lines"] or m["flagged"]:
                 fails.append("%s %s: %d farm alert lines, %d accounts flagged (want none)" % (
                     name, mode, m["farm_lines"], len(m["flagged"])))
+    for mode, m in res["modes"].items():
+        v = m.get("verify", "")
+        if "differ" in v or v.startswith("failed"):
+            fails.append("%s %s: hydrawatch verify: %s" % (name, mode, v))
     if not res["modes"]:
         fails.append("%s: no trace in either mode" % name)
     return fails
@@ -337,8 +362,8 @@ def write_results(results, errors, path, command, wall):
     L.append("## Detection")
     L.append("")
     L.append("| scenario | kind | mode | accounts farm / other | farm alert lines | flagged | precision | recall | "
-             "false positives by label | time to detect (s) | live = offline | meets target |")
-    L.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
+             "false positives by label | time to detect (s) | live = offline | verify | meets target |")
+    L.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         other = sum(v for k, v in r["accounts"].items() if k != "farm")
         fails = check_result(r)
@@ -347,11 +372,11 @@ def write_results(results, errors, path, command, wall):
             agree = ("yes" if r.get("agree_flagged") else "no (%d/%d only live/offline)" % (
                 r.get("flagged_only_live", 0), r.get("flagged_only_offline", 0))) if "agree_flagged" in r else "n/a"
             mfails = [f for f in fails if (" %s:" % mode) in f]
-            L.append("| %s | %s | %s | %d / %d | %d | %d | %s | %s | %s | %s | %s | %s |" % (
+            L.append("| %s | %s | %s | %d / %d | %d | %d | %s | %s | %s | %s | %s | %s | %s |" % (
                 r["scenario"], r["kind"], mode, r["accounts"].get("farm", 0), other, m["farm_lines"],
                 len(m["flagged"]), fmt(m["precision"]), fmt(m["recall"]),
                 ", ".join("%s %d" % kv for kv in sorted(m["fp_by_label"].items())) or "0", ttd, agree,
-                "yes" if not mfails else "**no**"))
+                m.get("verify", "not run"), "yes" if not mfails else "**no**"))
     L.append("")
     L.append("## Agent, trace and generator")
     L.append("")
