@@ -531,9 +531,8 @@ const struct hw_option hw_options[] = {
     {.name = "churn-new",
      .arg = "SECONDS",
      .def = "3600",
-     .help =
-	 "churn: an account first seen this recently is new: it joins a firing group of its "
-	 "key on one behaviour that makes it like the group (templates, model switch, lockstep)",
+     .help = "churn: an account first seen this recently is new: it joins a firing group of its "
+	     "key on one behaviour that makes it like the group (its templates, or lockstep)",
      .def_is_value = true,
      HW_OPT_UINT(churn.new_s, 1, 365u * 86400)},
     {.name = "churn-quiet",

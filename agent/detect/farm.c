@@ -828,10 +828,12 @@ static void evaluate_group(struct hw_detector *d, enum key_kind kind, uint64_t k
 	uint32_t gi = g ? (uint32_t)(g - s->groups) : 0;
 	bool fresh = false, grew = false;
 	double p_hot = hw_lockstep_bins(s->lockstep)->p_hot;
-	/* what makes a new account like the group, beyond what formed it */
-	unsigned like_group = kind == KEY_LOCKSTEP   ? SIG_T | SIG_P
-			      : kind == KEY_TEMPLATE ? SIG_L | SIG_P
-						     : SIG_T | SIG_P | SIG_L;
+	/* what makes a new account like the group, beyond what formed it: its
+	 * sizes or its timing; not a model switch alone, which a new customer
+	 * on launch day makes at any moment */
+	unsigned like_group = kind == KEY_LOCKSTEP   ? SIG_T
+			      : kind == KEY_TEMPLATE ? SIG_L
+						     : SIG_T | SIG_L;
 
 	for (unsigned i = 0; i < n; i++) {
 		struct rec *r = &s->recs[m[i]];
@@ -856,8 +858,8 @@ static void evaluate_group(struct hw_detector *d, enum key_kind kind, uint64_t k
 		if (og && og != g)
 			continue; /* a member of another firing group stays there */
 		/* a fresh account of a firing group's key that is like the group
-		 * (its template, its model switch) or moves in lockstep: its own
-		 * regularity alone is a batch job, not a replaced head */
+		 * (its templates) or moves in lockstep: its own regularity alone
+		 * is a batch job, not a replaced head */
 		if (g && r->is_new && (r->sig & like_group))
 			r->sig |= SIG_N;
 		if (shown >= s->cfg.min_signals || (r->sig & SIG_N) || r->weak_template)
