@@ -78,7 +78,7 @@ struct hw_detect {
 	long long clock_to_unix_ns;
 	size_t account_extra; /* bytes of slots after struct hw_account */
 	bool started;
-	uint64_t now_ns; /* newest tick */
+	uint64_t now_ns;     /* newest tick */
 	uint32_t sample;     /* exchange counter for the sampled cost */
 	uint64_t dispatched; /* exchanges given to the detectors */
 };

@@ -114,12 +114,13 @@ int main(int argc, char **argv)
 			int n;
 
 			hdr(&start.s.hdr, HW_EV_EXCHANGE_START, sizeof(start), who, ts);
-			n = snprintf((char *)start.data, sizeof(start.data),
-				     "POST /v1/chat/completions HTTP/1.1\r\nHost: api\r\n"
-				     "x-api-key: sk-bench-%u\r\nUser-Agent: OpenAI/Python 1.40.0\r\n"
-				     "X-Tool-%u: 1\r\nContent-Type: application/json\r\n\r\n"
-				     "{\"model\":\"m%u\"}",
-				     who, tool, (unsigned)(rnd(&seed) % 3));
+			n = snprintf(
+			    (char *)start.data, sizeof(start.data),
+			    "POST /v1/chat/completions HTTP/1.1\r\nHost: api\r\n"
+			    "x-api-key: sk-bench-%u\r\nUser-Agent: OpenAI/Python 1.40.0\r\n"
+			    "X-Tool-%u: 1\r\nContent-Type: application/json\r\n\r\n"
+			    "{\"model\":\"m%u\"}",
+			    who, tool, (unsigned)(rnd(&seed) % 3));
 			start.s.index = ++index[who];
 			start.s.cap_len = (uint16_t)n;
 			start.s.seg_len = (uint32_t)n;
