@@ -786,14 +786,17 @@ static bool on_group_templates(const struct template_fit *tf, const struct hw_te
 		   tc->resp_tolerance * (tf->resp_median > 1 ? tf->resp_median : 1);
 }
 
-static void fit_fresh(const struct group *g, struct farm_state *s, const struct template_fit *tf,
-		      const uint32_t *m, unsigned n)
+/* whether accounts m[0..n) are a farm's own: some have gone quiet (or the
+ * group has quiet members already), and at least min_established are
+ * established, FRESH_PURITY of whom send nothing but tf's templates */
+static bool farm_own(const struct farm_state *s, const struct template_fit *tf, const uint32_t *m,
+		     unsigned n, unsigned quiet, unsigned min_established)
 {
 	const struct hw_template_cfg *tc = hw_template_cfg(s->tmpl);
-	unsigned on = 0, established = 0, quiet = g->quiet_members;
+	unsigned on = 0, established = 0;
 
-	if (!tf->n_modes || !n)
-		return;
+	if (!tf->n_modes)
+		return false;
 	for (unsigned i = 0; i < n; i++) {
 		const struct rec *r = &s->recs[m[i]];
 
@@ -803,7 +806,16 @@ static void fit_fresh(const struct group *g, struct farm_state *s, const struct 
 		established++;
 		on += on_group_templates(tf, &r->t, tc);
 	}
-	if (!quiet || !established || on < FRESH_PURITY * established)
+	return quiet && established && established >= min_established &&
+	       on >= FRESH_PURITY * established;
+}
+
+static void fit_fresh(const struct group *g, struct farm_state *s, const struct template_fit *tf,
+		      const uint32_t *m, unsigned n)
+{
+	const struct hw_template_cfg *tc = hw_template_cfg(s->tmpl);
+
+	if (!farm_own(s, tf, m, n, g->quiet_members, 1))
 		return;
 	for (unsigned i = 0; i < n; i++) {
 		struct rec *r = &s->recs[m[i]];
@@ -963,25 +975,11 @@ static struct group *majority_group(const struct hw_detector *d, const uint32_t 
 static struct group *template_group(const struct hw_detector *d, const uint32_t *m, unsigned n)
 {
 	struct farm_state *s = d->state;
-	const struct hw_template_cfg *tc = hw_template_cfg(s->tmpl);
 
 	for (unsigned gi = 0; gi < s->cfg.max_groups; gi++) {
 		struct group *g = &s->groups[gi];
-		unsigned on = 0, established = 0, quiet = 0;
 
-		if (!g->firing || !g->templates.n_modes)
-			continue;
-		for (unsigned i = 0; i < n; i++) {
-			const struct rec *r = &s->recs[m[i]];
-
-			quiet += hw_churn_is_quiet(s->churn, r->last_ns, s->eval_ns);
-			if (r->is_new)
-				continue;
-			established++;
-			on += on_group_templates(&g->templates, &r->t, tc);
-		}
-		if (quiet && established >= HW_FARM_TEMPLATE_SUPPORT &&
-		    on >= FRESH_PURITY * established)
+		if (g->firing && farm_own(s, &g->templates, m, n, 0, HW_FARM_TEMPLATE_SUPPORT))
 			return g;
 	}
 	return NULL;

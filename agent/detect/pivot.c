@@ -80,9 +80,11 @@ static void on_exchange(struct hw_detector *d, struct hw_account *acct, void *sl
 	if (!x->model[0])
 		return;
 	h = hw_hash64(x->model, strlen(x->model)) | 1;
-	model_seen(s, h, x->model, x->start_ns);
+	/* one of the account's two models was seen when it first used it: the
+	 * model table's scan is for models new to the account */
 	if ((uint32_t)h == p->model || (uint32_t)h == p->prev)
 		return;
+	model_seen(s, h, x->model, x->start_ns);
 	if (p->model)
 		p->switch_ns = x->start_ns;
 	p->prev = p->model;
