@@ -36,10 +36,11 @@ def cgroup2_root():
     raise Skip("cgroup v2 is not mounted")
 
 
-def free_port(family=socket.AF_INET):
-    """A port free on loopback for both families, from a range tests own."""
+def free_port(family=socket.AF_INET, low=20000):
+    """A port free on loopback for both families, from a range of 10,000 a
+    caller owns (the integration tests 20000-29999, the simulator 30000-)."""
     for _ in range(200):
-        port = random.randint(20000, 29999)
+        port = random.randint(low, low + 9999)
         ok = True
         for fam, addr in ((socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1")):
             s = socket.socket(fam, socket.SOCK_STREAM)

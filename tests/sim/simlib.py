@@ -1,23 +1,26 @@
 """Shared pieces of the simulator: where things are, the cgroup and port
-helpers (the integration harness's, tests/integration/hwtest.py, in the
-simulator's own shape), and account ids as the agent computes them."""
+helpers (the integration harness's, tests/integration/hwtest.py, with the
+simulator's own port range and a cgroup that kills what is left in it), and
+account ids as the agent computes them."""
 import hashlib
 import hmac
 import ipaddress
 import json
 import os
-import random
-import socket
 import subprocess
+import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 SCENARIOS = os.path.join(HERE, "scenarios")
 
+sys.path.insert(0, os.path.join(REPO, "tests", "integration"))
+import hwtest  # noqa: E402
 
-class Skip(Exception):
-    """The machine lacks something a run needs (root, cgroup v2, BTF, node)."""
+# the machine lacks something a run needs (root, cgroup v2, BTF, node)
+Skip = hwtest.Skip
+cgroup2_root = hwtest.cgroup2_root
 
 
 def build_dir():
@@ -30,15 +33,6 @@ def agent_bin(build=None):
 
 def hwserve_bin(build=None):
     return os.environ.get("HW_SERVE") or os.path.join(build or build_dir(), "tools", "hwserve")
-
-
-def cgroup2_root():
-    with open("/proc/mounts") as f:
-        for line in f:
-            dev, mnt, fstype = line.split()[:3]
-            if fstype == "cgroup2":
-                return mnt.replace("\\040", " ")
-    raise Skip("cgroup v2 is not mounted")
 
 
 def preflight(need_node=False):
@@ -63,38 +57,12 @@ def node_ready():
 
 
 def free_port():
-    """A port free on loopback for both families, from a range the simulator owns
-    (the integration tests draw from 20000-29999)."""
-    for _ in range(200):
-        port = random.randint(30000, 39999)
-        ok = True
-        for fam, addr in ((socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1")):
-            s = socket.socket(fam, socket.SOCK_STREAM)
-            try:
-                s.bind((addr, port))
-            except OSError:
-                ok = False
-            finally:
-                s.close()
-        if ok:
-            return port
-    raise RuntimeError("no free port")
+    """A port free on loopback for both families, from the simulator's range"""
+    return hwtest.free_port(low=30000)
 
 
-class Cgroup:
+class Cgroup(hwtest.Cgroup):
     """A cgroup v2 directory of its own; remove() kills what is left in it."""
-
-    def __init__(self, name):
-        self.path = os.path.join(cgroup2_root(), "%s-%d-%d" % (name, os.getpid(), random.randint(0, 1 << 30)))
-        os.mkdir(self.path)
-
-    def enter_fn(self):
-        procs = os.path.join(self.path, "cgroup.procs")
-
-        def enter():
-            with open(procs, "w") as f:
-                f.write(str(os.getpid()))
-        return enter
 
     def pids(self):
         try:
@@ -109,14 +77,7 @@ class Cgroup:
                 os.kill(pid, 9)
             except ProcessLookupError:
                 pass
-        for _ in range(100):
-            try:
-                os.rmdir(self.path)
-                return
-            except FileNotFoundError:
-                return
-            except OSError:
-                time.sleep(0.05)
+        super().remove()
 
 
 def write_key(path):
