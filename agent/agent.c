@@ -193,6 +193,7 @@ void hw_agent_publish(struct hw_agent *a)
 	    .farm = hw_detect_find(&a->detect, "farm")
 			? hw_farm_counts(hw_detect_find(&a->detect, "farm"))
 			: NULL,
+	    .farm_engine = hw_detect_find(&a->detect, "farm"),
 	    .am = a->am,
 	    .ndjson = a->ndjson.f ? &a->ndjson : NULL,
 	    .progs = progs,

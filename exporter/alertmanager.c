@@ -109,6 +109,10 @@ static json_t *to_am(const struct hw_am *am, const json_t *alert)
 		json_object_set_new(ann, "members_listed", json_string(listed));
 	}
 	json_object_set_new(ann, "members_digest", json_string(members_digest(members)));
+	/* a farm's id on its own alert and on its members' other alerts:
+	 * deploy/alertmanager inhibits the latter under the former */
+	if (json_is_string(json_object_get(alert, "farm_id")))
+		json_object_set(labels, "farm_id", json_object_get(alert, "farm_id"));
 	if (json_is_string(json_object_get(group, "tooling_key")))
 		json_object_set(labels, "tooling_key", json_object_get(group, "tooling_key"));
 	out = json_pack("{s:o, s:o, s:O}", "labels", labels, "annotations", ann, "startsAt",

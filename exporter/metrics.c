@@ -358,6 +358,16 @@ static void detector_metrics(struct buf *b, const struct hw_snapshot *s)
 	out(b, "hydrawatch_farm_groups_firing %u\n", f->groups_firing);
 	family(b, "hydrawatch_farm_members", "gauge", "Members of the farm groups firing now.");
 	out(b, "hydrawatch_farm_members %llu\n", (unsigned long long)f->members_firing);
+	family(b, "hydrawatch_farm_group_members", "gauge",
+	       "Members of each farm group firing now, by its key: a tooling key is the same on "
+	       "every host for the same farm (fleet rules count hosts per key).");
+	for (unsigned i = 0; s->farm_engine && i < hw_farm_group_slots(s->farm_engine); i++) {
+		struct hw_farm_group_info g;
+
+		if (!hw_farm_group_at(s->farm_engine, i, &g))
+			out(b, "hydrawatch_farm_group_members{key_kind=\"%s\",key=\"%s\"} %u\n",
+			    g.key_kind, g.key, g.members);
+	}
 	family(b, "hydrawatch_farm_largest_group_members", "gauge",
 	       "Members of the largest farm group firing now.");
 	out(b, "hydrawatch_farm_largest_group_members %u\n", f->largest_group);

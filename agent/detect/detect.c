@@ -59,6 +59,19 @@ size_t hw_detect_account_extra(const struct hw_detect *dt)
 	return dt->account_extra;
 }
 
+const char *hw_detect_account_group(const struct hw_detect *dt, const struct hw_account *acct)
+{
+	for (unsigned i = 0; i < dt->n; i++) {
+		const struct hw_detector *d = &dt->d[i];
+		const char *id;
+
+		if (d->ops->account_group &&
+		    (id = d->ops->account_group(d, acct, (const char *)acct + d->slot_offset)))
+			return id;
+	}
+	return NULL;
+}
+
 const struct hw_detector *hw_detect_find(const struct hw_detect *dt, const char *name)
 {
 	for (unsigned i = 0; i < dt->n; i++)

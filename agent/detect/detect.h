@@ -56,6 +56,10 @@ struct hw_detector_ops {
 		      void *slot);
 	/* frees what init allocated beyond state (may be NULL) */
 	void (*destroy)(struct hw_detector *d);
+	/* the id of the firing group alert the account is a member of, or
+	 * NULL (may be NULL: the detector raises no group alerts) */
+	const char *(*account_group)(const struct hw_detector *d, const struct hw_account *acct,
+				     const void *slot);
 };
 
 struct hw_detector {
@@ -98,6 +102,10 @@ void hw_detect_exchange(struct hw_detect *dt, struct hw_account *acct,
 void hw_detect_tick(struct hw_detect *dt, uint64_t now_ns);
 void hw_detect_free(struct hw_detect *dt);
 const struct hw_detector *hw_detect_find(const struct hw_detect *dt, const char *name);
+/* the id of a firing group alert (a farm's) the account is a member of, or
+ * NULL: other detectors' alerts name it so that a routing layer can
+ * inhibit them under the group's */
+const char *hw_detect_account_group(const struct hw_detect *dt, const struct hw_account *acct);
 
 static inline void *hw_detector_slot(const struct hw_detector *d, struct hw_account *a)
 {

@@ -657,6 +657,8 @@ static void group_alert(struct hw_detector *d, struct group *g, uint64_t eval_ns
 	if (!alert)
 		return;
 	snprintf(g->id, sizeof(g->id), "%s", json_string_value(json_object_get(alert, "id")));
+	/* what a member's other alerts carry, so routing can inhibit them */
+	json_object_set_new(alert, "farm_id", json_string(g->id));
 	group = json_object_get(alert, "group");
 	json_object_set_new(group, "size", json_integer((json_int_t)(g->n + g->dropped_members)));
 	members = json_object_get(group, "members");
@@ -1151,6 +1153,33 @@ const struct hw_farm_counts *hw_farm_counts(const struct hw_detector *d)
 	return &((const struct farm_state *)d->state)->counts;
 }
 
+unsigned hw_farm_group_slots(const struct hw_detector *d)
+{
+	return ((const struct farm_state *)d->state)->cfg.max_groups;
+}
+
+int hw_farm_group_at(const struct hw_detector *d, unsigned i, struct hw_farm_group_info *out)
+{
+	const struct farm_state *s = d->state;
+	const struct group *g = i < s->cfg.max_groups ? &s->groups[i] : NULL;
+
+	if (!g || !g->firing)
+		return -ENOENT;
+	out->key_kind = key_kind_names[g->kind];
+	hw_fanout_tooling_hex(g->key, out->key);
+	out->members = (uint32_t)(g->n + g->dropped_members);
+	return 0;
+}
+
+static const char *account_group(const struct hw_detector *d, const struct hw_account *acct,
+				 const void *slot)
+{
+	const struct group *g = group_of(d->state, slot);
+
+	(void)acct;
+	return g ? g->id : NULL;
+}
+
 const struct hw_detector_ops hw_farm_ops = {
     .name = "farm",
     .state_size = sizeof(struct farm_state),
@@ -1160,4 +1189,5 @@ const struct hw_detector_ops hw_farm_ops = {
     .tick = on_tick,
     .evict = on_evict,
     .destroy = destroy,
+    .account_group = account_group,
 };

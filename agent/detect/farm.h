@@ -52,4 +52,16 @@ extern const char *const hw_farm_signal_names[6];
 
 const struct hw_farm_counts *hw_farm_counts(const struct hw_detector *d);
 
+/* a firing group as the exporter shows it: its key, never account ids */
+struct hw_farm_group_info {
+	const char *key_kind; /* tooling, prefix, template, lockstep */
+	char key[17];	      /* hex; a tooling key is the same on every host */
+	uint32_t members;
+};
+
+/* group slots there are (--farm-max-groups) */
+unsigned hw_farm_group_slots(const struct hw_detector *d);
+/* slot i's group if it is firing: 0, else -ENOENT */
+int hw_farm_group_at(const struct hw_detector *d, unsigned i, struct hw_farm_group_info *out);
+
 #endif

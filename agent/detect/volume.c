@@ -118,6 +118,7 @@ static void fire(const struct hw_detector *d, const struct hw_account *a,
 	const struct hw_agg *agg = d->env->agg;
 	uint64_t start = hw_detect_unix_ns(d->env, (uint64_t)bin * s->cfg.interval_s * NS);
 	char summary[256], key[64], prefix[48];
+	const char *farm;
 	json_t *alert, *group, *ev;
 
 	snprintf(summary, sizeof(summary),
@@ -143,6 +144,9 @@ static void fire(const struct hw_detector *d, const struct hw_account *a,
 	}
 	prefix_text(a->last_prefix, prefix, sizeof(prefix));
 	json_array_append_new(json_object_get(group, "prefixes"), json_string(prefix));
+	farm = hw_detect_account_group(d->env, a);
+	if (farm)
+		json_object_set_new(alert, "farm_id", json_string(farm));
 	ev = json_object_get(alert, "evidence");
 	json_object_set_new(ev, "window",
 			    json_pack("{s:I, s:I, s:i}", "start_ns", (json_int_t)start, "end_ns",

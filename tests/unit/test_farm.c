@@ -172,6 +172,53 @@ static unsigned flagged(const struct fixture *f, const struct sim *s, enum pop p
 	return n;
 }
 
+/* while its group fires, a member's other alerts can name it (farm_id), and
+ * the exporter sees each firing group by its key with its size, no ids */
+static void firing_groups_named(struct fixture *f)
+{
+	const struct hw_detector *farm = hw_detect_find(&f->detect, "farm");
+	unsigned seen = 0;
+
+	for (unsigned i = 0; i < hw_farm_group_slots(farm); i++) {
+		struct hw_farm_group_info g;
+		const json_t *al = NULL, *members;
+		json_t *m;
+		size_t j;
+
+		if (hw_farm_group_at(farm, i, &g))
+			continue;
+		seen++;
+		assert_int_equal(strlen(g.key), 16);
+		/* the firing alert of that key */
+		for (void *it = json_object_iter(f->alerts.firing); it;
+		     it = json_object_iter_next(f->alerts.firing, it)) {
+			const json_t *a = json_object_iter_value(it);
+			const char *v = json_string_value(json_object_get(
+			    json_object_get(json_object_get(a, "group"), "key"), "value"));
+
+			if (v && !strcmp(v, g.key))
+				al = a;
+		}
+		assert_non_null(al);
+		assert_string_equal(json_string_value(json_object_get(al, "farm_id")),
+				    json_string_value(json_object_get(al, "id")));
+		members = json_object_get(json_object_get(al, "group"), "members");
+		assert_int_equal(g.members, json_array_size(members));
+		json_array_foreach(members, j, m)
+		{
+			uint8_t key[12];
+			struct hw_account *acct;
+
+			fx_key(json_string_value(m), key);
+			acct = hw_table_peek(&f->agg.accounts, key);
+			assert_non_null(acct);
+			assert_string_equal(hw_detect_account_group(&f->detect, acct),
+					    json_string_value(json_object_get(al, "id")));
+		}
+	}
+	assert_true(seen >= 1);
+}
+
 static void test_farms_found_traps_spared(void **state)
 {
 	struct sim s = {.seed = 42};
@@ -215,6 +262,7 @@ static void test_farms_found_traps_spared(void **state)
 		free(d);
 	}
 	assert_true(fx_count(&f, "farm", "firing") >= 2);
+	firing_groups_named(&f);
 	assert_int_equal(flagged(&f, &s, ORGANIC), 0);
 	assert_int_equal(flagged(&f, &s, OFFICE), 0);
 	assert_int_equal(flagged(&f, &s, BATCH), 0);

@@ -89,6 +89,56 @@ static void test_volume_fires_and_resolves(void **state)
 	fx_free(&f);
 }
 
+/* a stand-in for the farm engine: every account it saw is a member of one
+ * firing group */
+static void member_exchange(struct hw_detector *d, struct hw_account *acct, void *slot,
+			    const struct hw_exchange_view *x)
+{
+	(void)d, (void)acct, (void)x;
+	*(uint8_t *)slot = 1;
+}
+
+static const char *member_group(const struct hw_detector *d, const struct hw_account *acct,
+				const void *slot)
+{
+	(void)d, (void)acct;
+	return *(const uint8_t *)slot ? "farm-test-id" : NULL;
+}
+
+static const struct hw_detector_ops member_ops = {.name = "member",
+						  .account_state_size = 1,
+						  .exchange = member_exchange,
+						  .account_group = member_group};
+
+/* a volume alert of a farm member names the farm, so that Alertmanager can
+ * inhibit it under the farm's alert; one of nobody's names none */
+static void test_volume_alert_names_its_farm(void **state)
+{
+	struct fixture f;
+	struct hw_volume_cfg vc = {.interval_s = 10,
+				   .min_count = 20,
+				   .own_factor = 5,
+				   .mad_k = 6,
+				   .min_population = 5,
+				   .resolve_intervals = 2,
+				   .warmup = 3};
+	const struct fx_reg regs[] = {{&hw_volume_ops, &vc}, {&member_ops, NULL}, {0}};
+
+	(void)state;
+	assert_int_equal(fx_init(&f, regs, 1000), 0);
+	run_bins(&f, 100, 110, 106, 108);
+	assert_int_equal(fx_count(&f, "volume", "firing"), 1);
+	assert_string_equal(
+	    json_string_value(json_object_get(json_array_get(f.emitted, 0), "farm_id")),
+	    "farm-test-id");
+	fx_free(&f);
+
+	setup(&f, 3);
+	run_bins(&f, 100, 110, 106, 108);
+	assert_null(json_object_get(json_array_get(f.emitted, 0), "farm_id"));
+	fx_free(&f);
+}
+
 static void test_volume_warmup_spares_new_accounts(void **state)
 {
 	struct fixture f;
@@ -110,6 +160,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_volume_fires_and_resolves),
+	    cmocka_unit_test(test_volume_alert_names_its_farm),
 	    cmocka_unit_test(test_volume_warmup_spares_new_accounts),
 	};
 	return cmocka_run_group_tests_name("volume", tests, NULL, NULL);
