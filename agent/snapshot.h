@@ -27,11 +27,11 @@ struct hw_snapshot {
 	const struct hw_agg *agg;
 	const struct hw_stats *stats;
 	const struct hw_alerts *alerts;
-	const struct hw_detect *detect;	   /* NULL: no detectors */
-	const struct hw_farm_counts *farm; /* NULL: the farm engine is off */
+	const struct hw_detect *detect;	       /* NULL: no detectors */
+	const struct hw_farm_counts *farm;     /* NULL: the farm engine is off */
 	const struct hw_detector *farm_engine; /* its firing groups; NULL when off */
-	struct hw_am *am;		   /* NULL: no Alertmanager */
-	const struct hw_ndjson *ndjson;	   /* NULL: no alert stream */
+	struct hw_am *am;		       /* NULL: no Alertmanager */
+	const struct hw_ndjson *ndjson;	       /* NULL: no alert stream */
 	const struct hw_prog_stat *progs;
 	unsigned n_progs;
 	bool bpf_stats_enabled;
