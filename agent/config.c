@@ -393,7 +393,8 @@ const struct hw_option hw_options[] = {
     {.name = "farm-min-signals",
      .arg = "N",
      .def = "2",
-     .help = "farm: behaviours (lockstep, cadence, template, pivot) a member must show",
+     .help = "farm: behaviours (lockstep, cadence, template, pivot) a member must show, "
+	     "one of them lockstep or template",
      .def_is_value = true,
      HW_OPT_UINT(farm_cfg.min_signals, 1, 4)},
     {.name = "farm-resolve",

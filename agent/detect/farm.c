@@ -55,7 +55,8 @@ struct rec {
 	struct hw_pivot_stats p;
 	bool is_new;
 	bool weak_lockstep; /* lockstep on the group's strength (fit_lockstep) */
-	bool weak_template; /* a fresh head on the group's templates (fit_fresh) */
+	bool weak_template; /* on the group's templates with too few exchanges for T */
+	bool own_head;	    /* on the templates of the farm's own key (fit_fresh) */
 	bool taken;	    /* admitted by a group this evaluation */
 	uint8_t sig;
 };
@@ -822,11 +823,27 @@ static void fit_fresh(const struct group *g, struct farm_state *s, const struct 
 	for (unsigned i = 0; i < n; i++) {
 		struct rec *r = &s->recs[m[i]];
 
-		if ((r->sig & SIG_T) || !on_group_templates(tf, &r->t, tc))
+		if (!on_group_templates(tf, &r->t, tc))
 			continue;
+		/* a head with the exchanges for T keeps it; one with fewer is 't' */
+		if (!(r->sig & SIG_T))
+			r->weak_template = true;
 		r->sig |= SIG_T | (r->is_new ? SIG_N : 0);
-		r->weak_template = true;
+		r->own_head = true;
 	}
+}
+
+/* Whether a candidate's signals admit it: --farm-min-signals behaviours of
+ * which one is lockstep or template (cadence and a model switch are what
+ * honest customers show too: a regular user moving to a launched model is
+ * not a farm's head); or new and like the group (N); or a head on the
+ * templates of the farm's own key */
+static bool admits(const struct farm_state *s, const struct rec *r)
+{
+	unsigned shown = (unsigned)__builtin_popcount(r->sig & SIG_BEHAVIOUR);
+
+	return r->own_head || (r->sig & SIG_N) ||
+	       (shown >= s->cfg.min_signals && (r->sig & (SIG_L | SIG_T)));
 }
 
 /* one candidate group: members m[0..n) (indices into recs, none taken);
@@ -853,7 +870,7 @@ static void evaluate_group(struct hw_detector *d, enum key_kind kind, uint64_t k
 		struct rec *r = &s->recs[m[i]];
 
 		r->sig = (r->l.lockstep ? SIG_L : 0) | (r->c.regular ? SIG_C : 0);
-		r->weak_lockstep = r->weak_template = false;
+		r->weak_lockstep = r->weak_template = r->own_head = false;
 	}
 	fit_template(s, m, n, &tf);
 	fit_pivot(s, m, n, &pf);
@@ -866,7 +883,6 @@ static void evaluate_group(struct hw_detector *d, enum key_kind kind, uint64_t k
 		fit_fresh(g, s, &tf, m, n);
 	for (unsigned i = 0; i < n; i++) {
 		struct rec *r = &s->recs[m[i]];
-		unsigned shown = (unsigned)__builtin_popcount(r->sig & SIG_BEHAVIOUR);
 		struct group *og = group_of(s, hw_detector_slot(d, r->acct));
 
 		if (og && og != g)
@@ -876,8 +892,7 @@ static void evaluate_group(struct hw_detector *d, enum key_kind kind, uint64_t k
 		 * is a batch job, not a replaced head */
 		if (g && r->is_new && (r->sig & like_group))
 			r->sig |= SIG_N;
-		if (shown >= s->cfg.min_signals || (r->sig & SIG_N) || r->weak_template)
-			admitted++;
+		admitted += admits(s, r);
 	}
 	if (!admitted || (!g && admitted < s->cfg.min_members))
 		return;
@@ -889,14 +904,12 @@ static void evaluate_group(struct hw_detector *d, enum key_kind kind, uint64_t k
 	}
 	for (unsigned i = 0; i < n; i++) {
 		struct rec *r = &s->recs[m[i]];
-		unsigned shown = (unsigned)__builtin_popcount(r->sig & SIG_BEHAVIOUR);
 		struct farm_slot *f = hw_detector_slot(d, r->acct);
 		char hex[HW_ACCOUNT_LEN + 1];
 
 		struct group *og = group_of(s, f);
 
-		if ((og && og != g) ||
-		    (shown < s->cfg.min_signals && !(r->sig & SIG_N) && !r->weak_template))
+		if ((og && og != g) || !admits(s, r))
 			continue;
 		r->taken = true;
 		for (int k = HW_FARM_LOCKSTEP; k <= HW_FARM_CHURN; k++)

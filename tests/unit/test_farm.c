@@ -357,12 +357,78 @@ static void test_pivot_farm_and_launch_day(void **state)
 	free(s.ev);
 }
 
+/* A custom tool's farm whose first heads are cut off early: 30 accounts on
+ * slow jittered timers throughout, and 20 that each send four requests on
+ * the same templates and go quiet, too few for a cadence, never in
+ * lockstep, and no longer new when the group fires. On a key the farm owns
+ * (every established account on its templates), those heads are named
+ * too. */
+static void test_retired_heads_named(void **state)
+{
+	struct sim s = {.seed = 5};
+	struct fixture f;
+	unsigned org, farm;
+
+	(void)state;
+	org = population(&s, ORGANIC, 100);
+	organic(&s, org, 100);
+	farm = population(&s, FARM_WAVES, 50);
+	for (unsigned a = farm; a < farm + 50; a++) {
+		bool early = a >= farm + 30;
+		double t = T0 + 10 + (early ? 15 : 20) * rnd(&s);
+
+		for (unsigned k = 0; t < T0 + DURATION && (!early || k < 4); k++) {
+			add(&s, a, t, (rnd(&s) < 0.5 ? 3000 : 3300) + (uint32_t)(30 * rnd(&s)),
+			    (uint32_t)(1200 + 200 * rnd(&s)));
+			t += early ? 6 + 6 * rnd(&s) : 20 + 2 * rnd(&s);
+		}
+	}
+	setup(&f);
+	run(&f, &s);
+	assert_int_equal(flagged(&f, &s, ORGANIC), 0);
+	assert_true(flagged(&f, &s, FARM_WAVES) >= 48);
+	fx_free(&f);
+	free(s.ev);
+}
+
+/* An office behind one address whose internal app polls on a schedule and
+ * moves every user to a new model at one deploy: regular, and switching
+ * together, but neither in lockstep nor on templates. Not a farm. */
+static void test_office_rollout_is_not_a_farm(void **state)
+{
+	struct sim s = {.seed = 9};
+	struct fixture f;
+	unsigned org, office;
+
+	(void)state;
+	org = population(&s, ORGANIC, 100);
+	organic(&s, org, 100);
+	office = population(&s, OFFICE, 16);
+	for (unsigned a = office; a < office + 16; a++)
+		for (double t = T0 + 10 * rnd(&s); t < T0 + DURATION; t += 10 + 0.5 * rnd(&s)) {
+			double z = sqrt(-2 * log(rnd(&s) + 1e-12)) * cos(6.2831853 * rnd(&s));
+
+			add(&s, a, t, (uint32_t)(800 * exp(0.8 * z)),
+			    (uint32_t)(300 + 2000 * rnd(&s)));
+			if (t >= T0 + 120)
+				with_model(&s, "m2");
+		}
+	setup(&f);
+	run(&f, &s);
+	assert_int_equal(flagged(&f, &s, OFFICE), 0);
+	assert_int_equal(fx_count(&f, "farm", NULL), 0);
+	fx_free(&f);
+	free(s.ev);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_farms_found_traps_spared),
 	    cmocka_unit_test(test_organic_crowd_is_never_a_farm),
 	    cmocka_unit_test(test_pivot_farm_and_launch_day),
+	    cmocka_unit_test(test_retired_heads_named),
+	    cmocka_unit_test(test_office_rollout_is_not_a_farm),
 	};
 	return cmocka_run_group_tests_name("farm", tests, NULL, NULL);
 }
