@@ -22,9 +22,10 @@ static uint64_t fold_mul(uint64_t a, uint64_t b)
 
 /* K1 and K2 have the high bit set in every byte: no ASCII text equals one,
  * so no fingerprint string can zero a product. Deterministic (no seed):
- * alert ids are made from it and must survive restarts; the keys hashed are
- * HMACs, addresses and fingerprints, which a client cannot steer into one
- * bucket. */
+ * alert ids and tooling keys are made from it and must survive restarts
+ * and agree across hosts. Anyone can compute it, so the tables and the
+ * top-k, whose keys a client chooses, hash with SipHash under a random key
+ * instead (lib/table.c, lib/topk.c). */
 #define HASH_K0 0xa0761d6478bd642fULL
 #define HASH_K1 0xe783fdd1a0b4a8dbULL
 #define HASH_K2 0x8ebcaaf09c88c6e3ULL

@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include "lib/hash.h"
 #include "lib/table.h"
 
 #define ALIGN8(x) (((x) + 7) & ~(size_t)7)
@@ -39,7 +38,12 @@ static uint32_t index_of(const struct hw_table *t, const struct hw_table_entry *
 int hw_table_init(struct hw_table *t, const char *name, size_t key_size, size_t value_size,
 		  uint32_t cap)
 {
+	int err;
+
 	memset(t, 0, sizeof(*t));
+	err = hw_sipkey_random(&t->hkey);
+	if (err)
+		return err;
 	t->name = name;
 	t->key_size = key_size;
 	t->value_size = value_size;
@@ -81,7 +85,7 @@ uint64_t hw_table_hash(const struct hw_table *t, const void *key)
 		memcpy(&h, key, sizeof(h));
 		return h;
 	}
-	return hw_hash64(key, t->key_size);
+	return hw_siphash24(&t->hkey, key, t->key_size);
 }
 
 static struct hw_table_entry *lookup(const struct hw_table *t, const void *key, uint64_t hash)
@@ -220,4 +224,19 @@ const void *hw_table_key_at(const struct hw_table *t, uint32_t index, uint32_t h
 	if (e->hash != hash || (!e->lru.prev && !e->lru.next && t->lru.head != &e->lru))
 		return NULL;
 	return key_of(t, e);
+}
+
+uint32_t hw_table_longest_chain(const struct hw_table *t)
+{
+	uint32_t longest = 0;
+
+	for (uint32_t b = 0; b < t->nbuckets; b++) {
+		uint32_t n = 0;
+
+		for (uint32_t i = t->buckets[b]; i; i = entry_at(t, i - 1)->hnext)
+			n++;
+		if (n > longest)
+			longest = n;
+	}
+	return longest;
 }

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "lib/lru.h"
+#include "lib/siphash.h"
 
 struct hw_table_entry {
 	struct hw_lru_node lru;
@@ -34,9 +35,12 @@ struct hw_table {
 	/* keys are uniform already (HMAC outputs): their first 8 bytes serve as
 	 * the hash. Set before the first insert. */
 	bool key_is_uniform;
+	/* other keys hash under SipHash with this random key: a client that
+	 * chooses keys (fingerprints, prefixes) cannot aim them at one bucket */
+	struct hw_sipkey hkey;
 };
 
-/* 0, or -errno (-ENOMEM: the cap does not fit) */
+/* 0, or -errno (-ENOMEM: the cap does not fit; getrandom's for the key) */
 int hw_table_init(struct hw_table *t, const char *name, size_t key_size, size_t value_size,
 		  uint32_t cap);
 void hw_table_free(struct hw_table *t);
@@ -60,5 +64,7 @@ uint32_t hw_table_index(const struct hw_table *t, const void *value);
 /* the key at slot index if it is in use and hashes to hash, else NULL */
 const void *hw_table_key_at(const struct hw_table *t, uint32_t index, uint32_t hash);
 uint32_t hw_table_hash_of(const struct hw_table *t, const void *value);
+/* entries in the longest bucket chain: what a lookup may walk (O(buckets)) */
+uint32_t hw_table_longest_chain(const struct hw_table *t);
 
 #endif

@@ -9,7 +9,12 @@
 
 int hw_topk_init(struct hw_topk *s, uint32_t cap)
 {
+	int err;
+
 	memset(s, 0, sizeof(*s));
+	err = hw_sipkey_random(&s->key);
+	if (err)
+		return err;
 	s->cap = cap ? cap : 1;
 	s->nslots = 1;
 	while (s->nslots < 2 * s->cap)
@@ -27,7 +32,7 @@ void hw_topk_free(struct hw_topk *s)
 	s->index = NULL;
 }
 
-uint64_t hw_topk_hash(const char *key)
+uint64_t hw_topk_hash(const struct hw_topk *s, const char *key)
 {
 	char k[HW_TOPK_KEY_MAX] = {0};
 
@@ -35,7 +40,7 @@ uint64_t hw_topk_hash(const char *key)
 	 * arrays and warns of a bound past them, though the NUL comes first */
 	for (size_t i = 0; i < HW_TOPK_KEY_MAX - 1 && key[i]; i++)
 		k[i] = key[i];
-	return hw_hash64(k, sizeof(k));
+	return hw_siphash24(&s->key, k, sizeof(k));
 }
 
 static uint32_t home_of(const struct hw_topk *s, uint64_t hash)
@@ -117,7 +122,7 @@ static void sift_up(struct hw_topk *s, uint32_t i)
 
 void hw_topk_add(struct hw_topk *s, const char *key, uint64_t inc)
 {
-	hw_topk_add_hashed(s, key, hw_topk_hash(key), inc);
+	hw_topk_add_hashed(s, key, hw_topk_hash(s, key), inc);
 }
 
 void hw_topk_add_hashed(struct hw_topk *s, const char *key, uint64_t hash, uint64_t inc)
@@ -159,7 +164,7 @@ void hw_topk_add_hashed(struct hw_topk *s, const char *key, uint64_t hash, uint6
 
 uint64_t hw_topk_count(const struct hw_topk *s, const char *key)
 {
-	uint32_t slot = slot_of(s, key, hw_topk_hash(key));
+	uint32_t slot = slot_of(s, key, hw_topk_hash(s, key));
 
 	return s->index[slot] ? s->items[s->index[slot] - 1].count : 0;
 }
@@ -194,7 +199,7 @@ int hw_topk_check(const struct hw_topk *s)
 	for (uint32_t i = 0; i < s->size; i++) {
 		if (s->index[s->items[i].slot] != i + 1)
 			return -1;
-		if (s->items[i].hash != hw_topk_hash(s->items[i].key) ||
+		if (s->items[i].hash != hw_topk_hash(s, s->items[i].key) ||
 		    slot_of(s, s->items[i].key, s->items[i].hash) != s->items[i].slot)
 			return -1;
 		if (i && s->items[(i - 1) / 2].count > s->items[i].count)

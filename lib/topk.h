@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "lib/siphash.h"
 
 #define HW_TOPK_KEY_MAX 64
 
@@ -14,7 +15,7 @@ struct hw_topk_item {
 	char key[HW_TOPK_KEY_MAX];
 	uint64_t count;
 	uint64_t err;
-	uint64_t hash; /* hw_topk_hash(key) */
+	uint64_t hash; /* hw_topk_hash(s, key) */
 	uint32_t slot; /* its place in the index */
 };
 
@@ -23,14 +24,17 @@ struct hw_topk {
 	uint32_t *index;	    /* open addressing: slot -> heap position + 1 */
 	uint32_t cap, size, nslots;
 	uint64_t total;
+	/* keys (client-chosen fingerprints) hash under SipHash with this
+	 * random key; a caller may set it to share hashes with a table */
+	struct hw_sipkey key;
 };
 
-/* 0, or -ENOMEM */
+/* 0, or -ENOMEM, or getrandom's -errno */
 int hw_topk_init(struct hw_topk *s, uint32_t cap);
 void hw_topk_free(struct hw_topk *s);
 void hw_topk_add(struct hw_topk *s, const char *key, uint64_t inc);
 /* a key's hash: hw_hash64 of the key zero-padded to HW_TOPK_KEY_MAX */
-uint64_t hw_topk_hash(const char *key);
+uint64_t hw_topk_hash(const struct hw_topk *s, const char *key);
 /* hw_topk_add with the key's hw_topk_hash at hand */
 void hw_topk_add_hashed(struct hw_topk *s, const char *key, uint64_t hash, uint64_t inc);
 /* the k largest, count descending, into out[]; returns how many */

@@ -165,6 +165,7 @@ int hw_agg_init(struct hw_agg *a, const struct hw_agg_cfg *cfg)
 				  cfg->max_fingerprints) ||
 		    hw_topk_init(&a->top[k], 16 * a->cfg.top_k))
 			return -ENOMEM;
+		a->top[k].key = a->fps[k].hkey; /* one hash per string: fp_hash */
 		a->exported[k] = calloc(2 * a->cfg.top_k, sizeof(struct hw_exported));
 		if (!a->exported[k])
 			return -ENOMEM;
@@ -247,10 +248,11 @@ double hw_agg_active_accounts(const struct hw_agg *a, uint64_t now_ns)
 	return hw_hll_estimate(m, HW_ACTIVE_HLL_P);
 }
 
-/* a fingerprint key's hash, the same for its table, top-k and export set */
-static uint64_t fp_hash(const char *key)
+/* a fingerprint key's hash, the same for its table, top-k and export set:
+ * the top-k shares the table's SipHash key (hw_agg_init) */
+static uint64_t fp_hash(const struct hw_agg *a, int k, const char *key)
 {
-	return hw_hash64(key, HW_FP_KEY);
+	return hw_table_hash(&a->fps[k], key);
 }
 
 _Static_assert(HW_FP_KEY == HW_TOPK_KEY_MAX, "fp_hash must equal hw_topk_hash");
@@ -284,7 +286,7 @@ static struct hw_group *charge_fingerprint(struct hw_agg *a, int k, const char *
 	strncpy(key, fp, HW_FP_KEY - 1);
 	/* once per connection and string, for the table, the top-k and the export set */
 	if (!*memo)
-		*memo = fp_hash(key);
+		*memo = fp_hash(a, k, key);
 	h = *memo;
 	g = hw_table_upsert_hashed(&a->fps[k], key, h, &created);
 	if (g) {
