@@ -225,6 +225,22 @@ static void table_metrics(struct buf *b, const struct hw_agg *a, const struct hw
 		    (unsigned long long)tables[i]->evictions);
 	out(b, "hydrawatch_table_evictions_total{table=\"connections\"} %llu\n",
 	    (unsigned long long)s->stats->conn_evictions);
+	family(b, "hydrawatch_table_inserts_total", "counter",
+	       "Entries created in each table: a burst of new accounts (keys or addresses minted "
+	       "to flush the table) shows here first.");
+	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++)
+		out(b, "hydrawatch_table_inserts_total{table=\"%s\"} %llu\n", tables[i]->name,
+		    (unsigned long long)tables[i]->inserts);
+	family(b, "hydrawatch_table_kept_total", "counter",
+	       "Accounts an eviction passed over because a detector keeps them (firing, "
+	       "recently fired, or members of a firing farm).");
+	out(b, "hydrawatch_table_kept_total{table=\"accounts\"} %llu\n",
+	    (unsigned long long)a->accounts.kept);
+	family(b, "hydrawatch_table_kept_evicted_total", "counter",
+	       "Kept accounts evicted anyway: every one an eviction scanned was kept (their "
+	       "alerts stay firing).");
+	out(b, "hydrawatch_table_kept_evicted_total{table=\"accounts\"} %llu\n",
+	    (unsigned long long)a->accounts.kept_evicted);
 	family(b, "hydrawatch_table_memory_bytes", "gauge",
 	       "Memory reserved for the aggregation tables: their bound, reached at the caps.");
 	out(b, "hydrawatch_table_memory_bytes %zu\n", hw_agg_bytes(a));

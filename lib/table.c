@@ -150,6 +150,27 @@ void *hw_table_upsert(struct hw_table *t, const void *key, bool *created)
 	return hw_table_upsert_hashed(t, key, hw_table_hash(t, key), created);
 }
 
+/* the least recently used entry its owner does not keep; kept ones scanned
+ * move to the front, so a table holding many pays for each once */
+static struct hw_table_entry *victim(struct hw_table *t)
+{
+	struct hw_table_entry *e = (struct hw_table_entry *)t->lru.tail;
+
+	if (!t->keep)
+		return e;
+	for (unsigned i = 0; i < HW_TABLE_KEEP_SCAN && i + 1 < t->count; i++) {
+		e = (struct hw_table_entry *)t->lru.tail;
+		if (!t->keep(t->evict_ctx, key_of(t, e), value_of(t, e)))
+			return e;
+		hw_lru_touch(&t->lru, &e->lru);
+		t->kept++;
+	}
+	e = (struct hw_table_entry *)t->lru.tail;
+	if (t->keep(t->evict_ctx, key_of(t, e), value_of(t, e)))
+		t->kept_evicted++;
+	return e;
+}
+
 void *hw_table_upsert_hashed(struct hw_table *t, const void *key, uint64_t hash, bool *created)
 {
 	void *v = find(t, key, hash);
@@ -160,7 +181,7 @@ void *hw_table_upsert_hashed(struct hw_table *t, const void *key, uint64_t hash,
 	if (v)
 		return v;
 	if (t->count >= t->cap) {
-		struct hw_table_entry *old = (struct hw_table_entry *)t->lru.tail;
+		struct hw_table_entry *old = victim(t);
 
 		if (t->on_evict)
 			t->on_evict(t->evict_ctx, key_of(t, old), value_of(t, old));
@@ -182,6 +203,7 @@ void *hw_table_upsert_hashed(struct hw_table *t, const void *key, uint64_t hash,
 	t->buckets[h & (t->nbuckets - 1)] = idx + 1;
 	hw_lru_push(&t->lru, &e->lru);
 	t->count++;
+	t->inserts++;
 	*created = true;
 	return value_of(t, e);
 }

@@ -19,6 +19,8 @@ struct hw_table_entry {
 	/* key bytes, then the value, follow (both 8-byte aligned) */
 };
 
+#define HW_TABLE_KEEP_SCAN 64
+
 struct hw_table {
 	const char *name;
 	size_t key_size, value_size, entry_size;
@@ -29,9 +31,17 @@ struct hw_table {
 	uint32_t free_list; /* index + 1 of a recycled slot */
 	struct hw_lru lru;
 	uint64_t evictions;
+	uint64_t inserts; /* entries created: a burst of new keys shows here */
 	/* called on an entry about to be evicted (may be NULL) */
 	void (*on_evict)(void *ctx, const void *key, void *value);
 	void *evict_ctx;
+	/* an entry its owner wants kept (may be NULL; same ctx): eviction passes
+	 * over it to the next least recently used, up to HW_TABLE_KEEP_SCAN,
+	 * moving it to the front; when every one scanned is kept, the least
+	 * recently used goes anyway, counted in kept_evicted */
+	bool (*keep)(void *ctx, const void *key, const void *value);
+	uint64_t kept;	       /* kept entries eviction passed over */
+	uint64_t kept_evicted; /* kept entries evicted: every one scanned was kept */
 	/* keys are uniform already (HMAC outputs): their first 8 bytes serve as
 	 * the hash. Set before the first insert. */
 	bool key_is_uniform;

@@ -93,6 +93,21 @@ static void on_account_evict(void *ctx, const void *key, void *value)
 	}
 }
 
+/* the account table's keep callback: any detector that wants it kept */
+static bool on_account_keep(void *ctx, const void *key, const void *value)
+{
+	const struct hw_detect *dt = ctx;
+
+	(void)key;
+	for (unsigned i = 0; i < dt->n; i++) {
+		const struct hw_detector *d = &dt->d[i];
+
+		if (d->ops->keep && d->ops->keep(d, value, (const char *)value + d->slot_offset))
+			return true;
+	}
+	return false;
+}
+
 int hw_detect_start(struct hw_detect *dt, struct hw_agg *agg, struct hw_alerts *alerts)
 {
 	if (agg->accounts.value_size < sizeof(struct hw_account) + dt->account_extra)
@@ -102,6 +117,7 @@ int hw_detect_start(struct hw_detect *dt, struct hw_agg *agg, struct hw_alerts *
 	dt->agg = agg;
 	dt->alerts = alerts;
 	agg->accounts.on_evict = on_account_evict;
+	agg->accounts.keep = on_account_keep;
 	agg->accounts.evict_ctx = dt;
 	dt->started = true;
 	return 0;
@@ -155,7 +171,9 @@ void hw_detect_free(struct hw_detect *dt)
 			d->ops->destroy(d);
 		free(d->state);
 	}
-	if (dt->agg && dt->agg->accounts.on_evict == on_account_evict)
+	if (dt->agg && dt->agg->accounts.on_evict == on_account_evict) {
 		dt->agg->accounts.on_evict = NULL;
+		dt->agg->accounts.keep = NULL;
+	}
 	memset(dt, 0, sizeof(*dt));
 }

@@ -56,6 +56,10 @@ struct hw_detector_ops {
 		      void *slot);
 	/* frees what init allocated beyond state (may be NULL) */
 	void (*destroy)(struct hw_detector *d);
+	/* whether the account must stay in the table (firing, recently fired,
+	 * a member of a firing group): eviction passes over it, so minting
+	 * accounts cannot flush an accused one (may be NULL) */
+	bool (*keep)(const struct hw_detector *d, const struct hw_account *acct, const void *slot);
 	/* the id of the firing group alert the account is a member of, or
 	 * NULL (may be NULL: the detector raises no group alerts) */
 	const char *(*account_group)(const struct hw_detector *d, const struct hw_account *acct,

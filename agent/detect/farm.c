@@ -1193,6 +1193,12 @@ static const char *account_group(const struct hw_detector *d, const struct hw_ac
 	return g ? g->id : NULL;
 }
 
+/* a member of a firing group stays in the table while it fires */
+static bool keep(const struct hw_detector *d, const struct hw_account *acct, const void *slot)
+{
+	return account_group(d, acct, slot) != NULL;
+}
+
 const struct hw_detector_ops hw_farm_ops = {
     .name = "farm",
     .state_size = sizeof(struct farm_state),
@@ -1203,4 +1209,5 @@ const struct hw_detector_ops hw_farm_ops = {
     .evict = on_evict,
     .destroy = destroy,
     .account_group = account_group,
+    .keep = keep,
 };

@@ -22,7 +22,22 @@
 #define BASELINE_ALPHA	 0.2f /* weight of the newest bin in the baseline */
 #define MAX_CATCHUP_BINS 60   /* after a longer gap in time, bins are skipped */
 
+/* An account that was evicted while firing (every entry eviction scanned
+ * was kept: the table is full of accused accounts): its alert stays, and
+ * resolves only after resolve_intervals bins in which it never came back */
+#define ORPHANS_MAX	  256
+#define RECENT_BINS	  60 /* bins a resolved account is still kept in the table */
+#define ACCOUNT_KEY_BYTES (HW_ACCOUNT_LEN / 2)
+
+struct orphan {
+	uint8_t key[ACCOUNT_KEY_BYTES];
+	uint32_t bin; /* last bin it was seen in */
+};
+
 struct volume_state {
+	struct orphan orphans[ORPHANS_MAX];
+	unsigned n_orphans;
+	uint64_t orphans_dropped; /* past ORPHANS_MAX: resolved at eviction */
 	struct hw_volume_cfg cfg;
 	uint32_t last_evaluated; /* bin number, 0 before the first tick */
 	uint32_t *counts;	 /* scratch for the medians */
@@ -39,7 +54,9 @@ struct volume_slot {
 	float mean, var;  /* baseline: exponentially weighted, frozen while firing */
 	uint16_t history; /* bins in the baseline */
 	uint8_t firing;
-	uint8_t quiet; /* consecutive bins below threshold while firing */
+	/* firing: consecutive bins below threshold; after: bins it is still
+	 * kept in the table (RECENT_BINS down to 0) */
+	uint8_t quiet;
 };
 
 static uint32_t bin_of(const struct volume_state *s, uint64_t ns)
@@ -47,13 +64,36 @@ static uint32_t bin_of(const struct volume_state *s, uint64_t ns)
 	return (uint32_t)(ns / ((uint64_t)s->cfg.interval_s * NS));
 }
 
+static struct orphan *orphan_find(struct volume_state *s, const uint8_t *key)
+{
+	for (unsigned i = 0; i < s->n_orphans; i++)
+		if (!memcmp(s->orphans[i].key, key, ACCOUNT_KEY_BYTES))
+			return &s->orphans[i];
+	return NULL;
+}
+
+static void orphan_drop(struct volume_state *s, struct orphan *o)
+{
+	*o = s->orphans[--s->n_orphans];
+}
+
 static void on_exchange(struct hw_detector *d, struct hw_account *acct, void *slot,
 			const struct hw_exchange_view *x)
 {
+	struct volume_state *s = d->state;
 	struct volume_slot *a = slot;
 	uint32_t bin = bin_of(d->state, x->ts_ns);
 
-	(void)acct;
+	if (!a->bin && s->n_orphans) {
+		/* a new slot: an account evicted while firing is back, and its
+		 * alert still fires (its baseline is gone) */
+		struct orphan *o = orphan_find(s, hw_table_key(&d->env->agg->accounts, acct));
+
+		if (o) {
+			a->firing = 1;
+			orphan_drop(s, o);
+		}
+	}
 	if (bin > a->bin) {
 		a->prev = bin == a->bin + 1 ? a->count : 0;
 		a->count = 0;
@@ -239,7 +279,9 @@ static void evaluate(struct hw_detector *d, uint32_t bin)
 						    "quiet_bins", (int)v->quiet, "last_exchanges",
 						    (int)c, "population_threshold", pop.threshold));
 			v->firing = 0;
-			v->quiet = 0;
+			v->quiet = RECENT_BINS;
+		} else if (!v->firing && v->quiet) {
+			v->quiet--;
 		}
 		if (v->firing)
 			continue; /* frozen: abuse must not become the baseline */
@@ -254,23 +296,60 @@ static void evaluate(struct hw_detector *d, uint32_t bin)
 		if (v->history < UINT16_MAX)
 			v->history++;
 	}
+	for (unsigned i = 0; i < s->n_orphans;) {
+		struct orphan *o = &s->orphans[i];
+		char id[HW_ACCOUNT_LEN + 1], aid[64];
+
+		if (bin - o->bin < s->cfg.resolve_intervals) {
+			i++;
+			continue;
+		}
+		account_hex(o->key, id);
+		alert_id_of(id, aid, sizeof(aid));
+		hw_alerts_resolve(alerts, aid, end_ns,
+				  json_pack("{s:s, s:b, s:i}", "reason", "quiet", "evicted", 1,
+					    "quiet_bins", (int)(bin - o->bin)));
+		orphan_drop(s, o);
+	}
 	s->evaluated_bins++;
 }
 
-/* an account leaving the table while firing: resolve rather than forget */
+/* An account leaving the table while firing (the table was full of kept
+ * ones) is not forgiven: its alert stays, and resolves only once it has
+ * stayed away resolve_intervals bins; coming back, it fires on. */
 static void on_evict(struct hw_detector *d, const uint8_t *key, struct hw_account *acct, void *slot)
 {
 	struct volume_state *s = d->state;
 	struct volume_slot *v = slot;
+	struct orphan *o;
 	char id[HW_ACCOUNT_LEN + 1], aid[64];
 
 	(void)acct;
 	if (!v->firing || !d->env->alerts)
 		return;
+	o = orphan_find(s, key);
+	if (!o && s->n_orphans < ORPHANS_MAX) {
+		o = &s->orphans[s->n_orphans++];
+		memcpy(o->key, key, ACCOUNT_KEY_BYTES);
+	}
+	if (o) {
+		o->bin = v->bin;
+		return;
+	}
+	s->orphans_dropped++;
 	account_hex(key, id);
 	alert_id_of(id, aid, sizeof(aid));
 	hw_alerts_resolve(d->env->alerts, aid, hw_detect_unix_ns(d->env, s->now_ns),
-			  json_pack("{s:s}", "reason", "account evicted from the table"));
+			  json_pack("{s:s}", "reason", "evicted while firing, orphans full"));
+}
+
+/* firing, or resolved within RECENT_BINS: kept in the table */
+static bool keep(const struct hw_detector *d, const struct hw_account *acct, const void *slot)
+{
+	const struct volume_slot *v = slot;
+
+	(void)d, (void)acct;
+	return v->firing || v->quiet;
 }
 
 static void on_tick(struct hw_detector *d, uint64_t now_ns)
@@ -322,4 +401,5 @@ const struct hw_detector_ops hw_volume_ops = {
     .tick = on_tick,
     .evict = on_evict,
     .destroy = destroy,
+    .keep = keep,
 };

@@ -230,6 +230,62 @@ def test_volume_alert_reaches_alertmanager_and_resolves(tmp):
     check(metric(m, "hydrawatch_alertmanager_sent_total") > 0, "nothing reached Alertmanager per metrics")
 
 
+def test_minted_accounts_do_not_flush_an_alert(tmp):
+    """Eviction is not amnesty: while one account's volume alert fires, a
+    client mints 400 fresh keys against a table of 16 accounts. The firing
+    account is passed over (kept), so its alert resolves only when it goes
+    quiet, never because it was evicted; the burst of new accounts shows in
+    hydrawatch_table_inserts_total."""
+    with ExitStack() as st:
+        cg = world(st, "hw-mint")
+        port, mport = free_port(), free_port()
+        start_server(st, "127.0.0.1", port, cg)
+        alerts_path = os.path.join(tmp, "alerts.ndjson")
+        agent = start_agent(st, tmp, "--cgroup", cg.path, "--ports", str(port),
+                            "--identity", "header:x-api-key", "--identity-key", make_key(tmp),
+                            "--listen", "127.0.0.1:%d" % mport, "--alerts", alerts_path,
+                            "--max-accounts", "16", "--volume-interval", "1",
+                            "--volume-min", "20", "--volume-resolve", "2")
+        load = VolumeLoad(port)
+        load.start()
+        minted = []
+
+        def mint():
+            s = connect("127.0.0.1", port)
+            for i in range(400):
+                http_request(s, "GET", "/bytes?n=10", extra_headers=["x-api-key: minted-%d" % i])
+                minted.append(i)
+            s.close()
+        burst = threading.Thread(target=load.burst, kwargs={"seconds": 5})
+        burst.start()
+        wait_for(lambda: json.loads(get("http://127.0.0.1:%d/alerts" % mport)[1])["firing"], 10,
+                 "the burst account to fire")
+        mint()
+        burst.join()
+        wait_for(lambda: any(l["state"] == "resolved" for l in read_ndjson(alerts_path)), 30,
+                 "the burst account's alert to resolve")
+        load.stop()
+        _, mtext = get("http://127.0.0.1:%d/metrics" % mport)
+        agent.stop()
+    check(len(minted) == 400, "minting stopped early: %d", len(minted))
+    lines = [l for l in read_ndjson(alerts_path) if l["rule"] == "volume"]
+    states = [l["state"] for l in lines]
+    check(states == ["firing", "resolved"], "one alert fired and resolved, got %s", states)
+    res = lines[1]["evidence"]["resolution"]
+    check(res["reason"] == "quiet" and not res.get("evicted"), "resolved by eviction: %s", res)
+    m = parse_metrics(mtext)
+    check(metric(m, "hydrawatch_table_kept_total", table="accounts") > 0,
+          "no eviction passed over the firing account")
+    check(metric(m, "hydrawatch_table_inserts_total", table="accounts") >= 400,
+          "the minted accounts are not counted")
+    check(metric(m, "hydrawatch_table_evictions_total", table="accounts") >= 380,
+          "the table did not evict minted accounts")
+    print("    kept %d times, %d accounts created, %d evicted" % (
+        metric(m, "hydrawatch_table_kept_total", table="accounts"),
+        metric(m, "hydrawatch_table_inserts_total", table="accounts"),
+        metric(m, "hydrawatch_table_evictions_total", table="accounts")))
+
+
 def test_alertmanager_down_never_blocks(tmp):
     """Alertmanager unreachable (a port nothing listens on): the volume
     alert still fires to the NDJSON stream; the sender's failed pushes are
@@ -385,6 +441,7 @@ def test_metrics_never_torn_under_load(tmp):
 TESTS = [
     test_prometheus_scrapes_and_promtool_is_clean,
     test_volume_alert_reaches_alertmanager_and_resolves,
+    test_minted_accounts_do_not_flush_an_alert,
     test_alertmanager_down_never_blocks,
     test_memory_bounded_at_a_million_accounts,
     test_metrics_never_torn_under_load,

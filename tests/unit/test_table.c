@@ -89,11 +89,48 @@ static void test_table_flood_stays_bounded(void **state)
 	hw_table_free(&t);
 }
 
+static bool keep_marked(void *ctx, const void *key, const void *value)
+{
+	(void)ctx, (void)key;
+	return *(const uint64_t *)value != 0;
+}
+
+/* Entries the owner keeps (a firing account) are passed over by eviction,
+ * and moved to the front; when all that are scanned are kept, the least
+ * recently used goes anyway and is counted */
+static void test_table_keeps_what_its_owner_keeps(void **state)
+{
+	struct hw_table t;
+	uint32_t k;
+	bool created;
+
+	(void)state;
+	assert_int_equal(hw_table_init(&t, "keep", 4, 8, 8), 0);
+	t.keep = keep_marked;
+	for (k = 0; k < 8; k++)
+		*(uint64_t *)hw_table_upsert(&t, &k, &created) = k == 0; /* 0: the oldest, kept */
+	for (k = 100; k < 200; k++)
+		assert_non_null(hw_table_upsert(&t, &k, &created));
+	k = 0;
+	assert_non_null(hw_table_peek(&t, &k));
+	assert_true(t.kept >= 1);
+	assert_int_equal(t.kept_evicted, 0);
+	/* every entry kept: eviction still makes room, and says so */
+	for (void *v = hw_table_first(&t); v; v = hw_table_next(&t, v))
+		*(uint64_t *)v = 1;
+	k = 500;
+	assert_non_null(hw_table_upsert(&t, &k, &created));
+	assert_int_equal(t.kept_evicted, 1);
+	assert_int_equal(t.count, 8);
+	hw_table_free(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_table_bounded_lru),
 	    cmocka_unit_test(test_table_flood_stays_bounded),
+	    cmocka_unit_test(test_table_keeps_what_its_owner_keeps),
 	};
 	return cmocka_run_group_tests_name("table", tests, NULL, NULL);
 }
