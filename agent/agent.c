@@ -369,7 +369,7 @@ int hw_agent_run_offline(struct hw_agent *a)
 	    .max_flows = a->cfg.max_conns,
 	};
 	struct hw_flow_tracker ft;
-	char err[512];
+	char err[512], tunnels[256];
 	int rc = 0;
 
 	if (hw_flow_init(&ft, &fc, on_flow_record, &a->pipe)) {
@@ -392,6 +392,9 @@ int hw_agent_run_offline(struct hw_agent *a)
 	pr_debug("%llu packets, %llu not TCP\n", (unsigned long long)ft.stats.packets,
 		 (unsigned long long)ft.stats.not_tcp);
 	report(a);
+	/* what came out of tunnels, and what of them was skipped and why */
+	if (hw_capture_tunnel_summary(&ft.stats, tunnels, sizeof(tunnels)))
+		pr_info("%s\n", tunnels);
 	hw_flow_free(&ft);
 	return rc;
 }

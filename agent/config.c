@@ -270,7 +270,8 @@ const struct hw_option hw_options[] = {
     {.name = "read",
      .short_name = 'r',
      .arg = "FILE",
-     .help = "offline: run the pipeline over a pcap/pcapng capture instead of the kernel",
+     .help = "offline: run the pipeline over a pcap/pcapng capture instead of the kernel; "
+	     "GRE, ERSPAN, VXLAN and Geneve tunnels are peeled",
      .apply = opt_read},
     {.name = "max-conns",
      .arg = "N",

@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
-/* Capture files. libpcap reads both pcap and pcapng; the link layer is
- * peeled here so the flow tracker only ever sees IP packets. */
+/* Capture files. libpcap reads both pcap and pcapng; the link layer and
+ * any tunnels (source/tunnel.c) are peeled here so the flow tracker only
+ * ever sees the innermost IP packets. */
 #include <errno.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
 #include <string.h>
 #include <linux/if_ether.h>
 #include "source/capture.h"
-
-#define MAX_VLAN_TAGS 4
+#include "source/tunnel.h"
 
 static int ip_ethertype(unsigned type)
 {
@@ -28,21 +28,11 @@ int hw_capture_link_ip_offset(int dlt, const uint8_t *f, size_t caplen)
 	unsigned type;
 
 	switch (dlt) {
-	case DLT_EN10MB:
-		if (caplen < 14)
-			return -1;
-		off = 12;
-		type = (unsigned)(f[off] << 8 | f[off + 1]);
-		for (int i = 0; i < MAX_VLAN_TAGS && (type == ETH_P_8021Q || type == ETH_P_8021AD ||
-						      type == ETH_P_QINQ1);
-		     i++) {
-			off += 4;
-			if (off + 2 > caplen)
-				return -1;
-			type = (unsigned)(f[off] << 8 | f[off + 1]);
-		}
-		off += 2;
-		break;
+	case DLT_EN10MB: {
+		int r = hw_tunnel_eth_ip_offset(f, caplen);
+
+		return r < 0 ? -1 : r;
+	}
 	case DLT_LINUX_SLL:
 		if (caplen < 16)
 			return -1;
@@ -85,6 +75,60 @@ int hw_capture_link_ip_offset(int dlt, const uint8_t *f, size_t caplen)
 	return (int)off;
 }
 
+void hw_capture_packet(struct hw_flow_tracker *t, int dlt, uint64_t ts_ns, const uint8_t *frame,
+		       size_t caplen)
+{
+	struct hw_tunnel_inner in;
+	int off = hw_capture_link_ip_offset(dlt, frame, caplen), r;
+
+	if (off < 0) {
+		t->stats.packets++;
+		t->stats.not_tcp++;
+		return;
+	}
+	r = hw_tunnel_peel(frame + off, caplen - (size_t)off, &in);
+	if (r < 0) {
+		t->stats.packets++;
+		t->stats.tunnel_skipped[-r]++;
+		if (r == -HW_TUNNEL_TRUNCATED || r == -HW_TUNNEL_MALFORMED)
+			t->stats.bad_packets++;
+		else
+			t->stats.not_tcp++;
+		return;
+	}
+	for (unsigned i = 0; i < in.depth; i++)
+		t->stats.tunnelled[in.kinds[i]]++;
+	hw_flow_packet(t, ts_ns, frame + off + in.off, in.len);
+}
+
+size_t hw_capture_tunnel_summary(const struct hw_flow_stats *st, char *buf, size_t len)
+{
+	size_t n = 0;
+	const char *sep = "tunnels:";
+	bool any = false;
+
+	if (len)
+		buf[0] = 0;
+	for (unsigned k = 0; k < HW_TUNNEL_KIND_MAX; k++) {
+		if (!st->tunnelled[k] || n >= len)
+			continue;
+		n += (size_t)snprintf(buf + n, len - n, "%s %llu %s", sep,
+				      (unsigned long long)st->tunnelled[k], hw_tunnel_kind_name(k));
+		sep = ",";
+		any = true;
+	}
+	sep = any ? "; skipped" : "tunnel packets skipped:";
+	for (unsigned e = 1; e < HW_TUNNEL_ERR_MAX; e++) {
+		if (!st->tunnel_skipped[e] || n >= len)
+			continue;
+		n += (size_t)snprintf(buf + n, len - n, "%s %llu %s", sep,
+				      (unsigned long long)st->tunnel_skipped[e],
+				      hw_tunnel_err_name(e));
+		sep = ",";
+	}
+	return n < len ? n : (len ? len - 1 : 0);
+}
+
 int hw_capture_read(const char *path, struct hw_flow_tracker *t, char *err, size_t errlen)
 {
 	char perr[PCAP_ERRBUF_SIZE];
@@ -114,15 +158,9 @@ int hw_capture_read(const char *path, struct hw_flow_tracker *t, char *err, size
 	}
 	while ((r = pcap_next_ex(pc, &h, &data)) == 1) {
 		uint64_t ts = (uint64_t)h->ts.tv_sec * 1000000000ULL + (uint64_t)h->ts.tv_usec;
-		int off = hw_capture_link_ip_offset(dlt, data, h->caplen);
 
 		last_ns = ts;
-		if (off < 0) {
-			t->stats.packets++;
-			t->stats.not_tcp++;
-			continue;
-		}
-		hw_flow_packet(t, ts, data + off, h->caplen - (size_t)off);
+		hw_capture_packet(t, dlt, ts, data, h->caplen);
 	}
 	if (r == -1) {
 		snprintf(err, errlen, "--read %s: %s (the file may be cut short)", path,

@@ -12,6 +12,7 @@
 #include "bpf/hydrawatch.h"
 #include "lib/lru.h"
 #include "source/ports.h"
+#include "source/tunnel.h"
 
 /* receives each synthesized event record */
 typedef void (*hw_event_sink)(void *ctx, const void *record, size_t len);
@@ -26,12 +27,19 @@ struct hw_flow;
 
 struct hw_flow_stats {
 	uint64_t packets;
-	uint64_t bad_packets; /* malformed link/IP/TCP headers, skipped */
+	uint64_t bad_packets; /* malformed link/tunnel/IP/TCP headers, skipped */
 	uint64_t not_tcp;     /* other protocols and fragments, skipped */
 	uint64_t evictions;   /* flow table full: oldest flow ended early */
 	/* what the kernel programs count (enum hw_counter) where the capture
 	 * shows it: seq_jump, adopted, syn_missing */
 	uint64_t kernel[HW_CNT_MAX];
+	/* --read only (source/capture.c): packets taken out of each kind of
+	 * tunnel (enum hw_tunnel_kind; a nested packet counts at each level),
+	 * then judged as what they carry; and tunnel packets skipped, by
+	 * reason (enum hw_tunnel_err, [0] unused), each also counted in
+	 * bad_packets (truncated, malformed) or not_tcp (the rest) */
+	uint64_t tunnelled[HW_TUNNEL_KIND_MAX];
+	uint64_t tunnel_skipped[HW_TUNNEL_ERR_MAX];
 };
 
 struct hw_flow_tracker {

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
-/* libFuzzer: the capture flow tracker and the whole pipeline behind it.
+/* libFuzzer: a capture's frames (link layer, tunnels), the flow tracker and
+ * the whole pipeline behind it.
  * Input: a link type byte, then packets as [2-byte length][frame]. */
 #include <pcap/pcap.h>
 #include <stdint.h>
@@ -42,14 +43,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	while (pos + 2 <= size) {
 		size_t n = (size_t)data[pos] << 8 | data[pos + 1];
-		int off;
 
 		pos += 2;
 		if (n > size - pos)
 			n = size - pos;
-		off = hw_capture_link_ip_offset(dlt, data + pos, n);
-		if (off >= 0)
-			hw_flow_packet(&t, ts += 1000, data + pos + off, n - (size_t)off);
+		hw_capture_packet(&t, dlt, ts += 1000, data + pos, n);
 		pos += n;
 	}
 	hw_flow_finish(&t, ts);

@@ -46,7 +46,47 @@ def tcp_pkt(src, dst, sp, dp, seq, ack, flags, payload=b"", opts=b""):
     return b"\x00" * 12 + b"\x08\x00" + ip + tcp  # Ethernet
 
 
-def flow(payloads):
+ETH_MACS = b"\x02\x00\x00\x00\x00\x02\x02\x00\x00\x00\x00\x01"
+
+
+def mirror_ip(proto, payload):
+    """An outer IPv4 packet from a mirror session's source to its collector."""
+    return struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(payload), 0, 0, 64, proto, 0,
+                       bytes([192, 0, 2, 1]), bytes([192, 0, 2, 2])) + payload
+
+
+def mirror_udp(dport, payload):
+    return mirror_ip(17, struct.pack("!HHHH", 49152, dport, 8 + len(payload), 0) + payload)
+
+
+# tunnels a mirror wraps traffic in (agent/source/tunnel.c): each takes the
+# mirrored Ethernet frame and returns the frame captured at the collector
+TUNNELS = [
+    # GRE, IPv4 inside
+    lambda f: ETH_MACS + b"\x08\x00" + mirror_ip(47, struct.pack("!HH", 0, 0x0800) + f[14:]),
+    # GRE with checksum, key and sequence number, Ethernet inside
+    lambda f: ETH_MACS + b"\x08\x00" + mirror_ip(47, struct.pack("!HHIII", 0xb000, 0x6558, 0, 42, 7) + f),
+    # ERSPAN type II: GRE with a sequence number, version 1, session 5
+    lambda f: ETH_MACS + b"\x08\x00" + mirror_ip(
+        47, struct.pack("!HHI", 0x1000, 0x88be, 7) + struct.pack("!HHI", 0x1000 | 100, 5, 1) + f),
+    # ERSPAN type III with the O bit and its 8-byte platform subheader
+    lambda f: ETH_MACS + b"\x08\x00" + mirror_ip(
+        47, struct.pack("!HHI", 0x1000, 0x22eb, 7)
+        + struct.pack("!HHIHBB", 0x2000 | 100, 5, 0x12345678, 7, 0x01, 0x41) + bytes(8) + f),
+    # VXLAN, VNI 42
+    lambda f: ETH_MACS + b"\x08\x00" + mirror_udp(4789, struct.pack("!II", 0x08000000, 42 << 8) + f),
+    # Geneve with one 12-byte option
+    lambda f: ETH_MACS + b"\x08\x00" + mirror_udp(
+        6081, struct.pack("!BBHI", 3, 0, 0x6558, 42 << 8) + struct.pack("!HBB", 0x0102, 0x80, 2)
+        + b"\xab" * 8 + f),
+    # VXLAN inside GRE with a key
+    lambda f: ETH_MACS + b"\x08\x00" + mirror_ip(
+        47, struct.pack("!HHI", 0x2000, 0x0800, 42)
+        + mirror_udp(4789, struct.pack("!II", 0x08000000, 42 << 8) + f)),
+]
+
+
+def flow(payloads, wrap=lambda f: f):
     c, s = [10, 0, 0, 1], [10, 0, 0, 2]
     pk = [tcp_pkt(c, s, 40000, 8000, 100, 0, 0x02, opts=bytes([2, 4, 5, 0xb4])),
           tcp_pkt(s, c, 8000, 40000, 900, 101, 0x12),
@@ -59,6 +99,7 @@ def flow(payloads):
         ss += len(resp)
     pk.append(tcp_pkt(c, s, 40000, 8000, cs, ss, 0x11))
     pk.append(tcp_pkt(s, c, 8000, 40000, ss, cs + 1, 0x11))
+    pk = [wrap(p) for p in pk]
     return b"\x00" + b"".join(struct.pack("!H", len(p)) + p for p in pk)
 
 
@@ -80,3 +121,6 @@ for i, d in enumerate([syn(), syn(True), syn(opts=b""), syn(opts=bytes([2, 4, 5,
     write("syn", i, d)
 write("flow", 0, flow([(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n", b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi")]))
 write("flow", 1, flow([(client_hello(), b"\x16\x03\x03\x00\x02hi"), (b"\x17\x03\x03\x00\x01x", b"\x17\x03\x03\x00\x01y")]))
+for i, wrap in enumerate(TUNNELS):
+    write("flow", 3 + i, flow([(b"POST /v1/chat/completions HTTP/1.1\r\nHost: a\r\nx-api-key: k\r\n\r\n"
+                                b"{\"model\":\"m\"}", b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi")], wrap))
