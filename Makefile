@@ -181,6 +181,7 @@ bench: deps test-deps
 
 # the farm simulator: sim-deps, eval, demo, sim-smoke (tests/sim/README.md)
 include tests/sim/sim.mk
+include deploy/package.mk
 
 run: deps
 	$(Q)$(MAKE) --no-print-directory all

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# `make test`: unit tests (cmocka), docs, build, rules, fuzz, bench and
-# simulator smoke passes, then the integration tests on the real kernel,
-# then one closing line that adds them up.
+# `make test`: unit tests (cmocka), docs, build, rules, packaging, fuzz,
+# bench and simulator smoke passes, then the integration tests on the real
+# kernel, then one closing line that adds them up.
 set -u
 build=${1:?usage: run-all.sh BUILD_DIR}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -45,6 +45,10 @@ add_counts "$log"
 
 echo "== Prometheus rules"
 "$here/check-rules.sh" | tee "$log"
+add_counts "$log"
+
+echo "== packaging (deb, image, manifests)"
+"$here/deploy/run.sh" "$build" | tee "$log"
 add_counts "$log"
 
 echo "== fuzz (short pass over the seed corpora)"
