@@ -43,7 +43,7 @@ echo "== build (plain make installs nothing)"
 "$here/check-build.sh" | tee "$log"
 add_counts "$log"
 
-echo "== Prometheus rules"
+echo "== Prometheus rules, Alertmanager config"
 "$here/check-rules.sh" | tee "$log"
 add_counts "$log"
 
@@ -61,6 +61,10 @@ add_counts "$log"
 
 echo "== simulator (smoke: a small farm and a trap, live and offline, with verify)"
 HW_BUILD=$(cd "$build" && pwd) python3 "$here/sim/smoke.py" --config "$here/sim/drill.conf" | tee "$log"
+add_counts "$log"
+
+echo "== operations (dashboard, Alertmanager, fleet)"
+HW_BUILD=$(cd "$build" && pwd) python3 "$here/ops/main.py" | tee "$log"
 add_counts "$log"
 
 echo "== integration tests"
