@@ -54,7 +54,8 @@ json_t *hw_alerts_new(const char *rule, const char *severity, const char *group_
 			 "prefixes", "evidence");
 }
 
-static void count_fired(struct hw_alerts *a, const char *rule, const char *severity)
+/* the count of rule at severity, created at 0; NULL past HW_ALERT_RULES_MAX */
+static struct hw_alert_count *count_of(struct hw_alerts *a, const char *rule, const char *severity)
 {
 	unsigned i;
 
@@ -63,12 +64,25 @@ static void count_fired(struct hw_alerts *a, const char *rule, const char *sever
 			break;
 	if (i == a->n_counts) {
 		if (a->n_counts == HW_ALERT_RULES_MAX)
-			return;
+			return NULL;
 		snprintf(a->counts[i].rule, sizeof(a->counts[i].rule), "%s", rule);
 		snprintf(a->counts[i].severity, sizeof(a->counts[i].severity), "%s", severity);
 		a->n_counts++;
 	}
-	a->counts[i].fired++;
+	return &a->counts[i];
+}
+
+static void count_fired(struct hw_alerts *a, const char *rule, const char *severity)
+{
+	struct hw_alert_count *c = count_of(a, rule, severity);
+
+	if (c)
+		c->fired++;
+}
+
+void hw_alerts_declare(struct hw_alerts *a, const char *rule, const char *severity)
+{
+	count_of(a, rule, severity);
 }
 
 int hw_alerts_add_sink(struct hw_alerts *a, const struct hw_alert_sink *sink)

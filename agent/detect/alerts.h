@@ -50,6 +50,9 @@ int hw_alerts_init(struct hw_alerts *a);
 void hw_alerts_free(struct hw_alerts *a);
 /* 0, or -ENOSPC past HW_ALERT_SINKS_MAX */
 int hw_alerts_add_sink(struct hw_alerts *a, const struct hw_alert_sink *sink);
+/* a rule and severity that may fire: counted from 0 (hydrawatch_alerts_total
+ * has the series before the first alert, so increase() sees that one) */
+void hw_alerts_declare(struct hw_alerts *a, const char *rule, const char *severity);
 /* a new alert (takes ownership); an id already firing is left as it is */
 void hw_alerts_fire(struct hw_alerts *a, json_t *alert);
 /* a firing alert whose group or evidence changed (takes ownership): it

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "detect/alerts.h"
 #include "detect/detect.h"
 
 #define SLOT_ALIGN 8
@@ -116,6 +117,9 @@ int hw_detect_start(struct hw_detect *dt, struct hw_agg *agg, struct hw_alerts *
 		return -EBUSY;
 	dt->agg = agg;
 	dt->alerts = alerts;
+	for (unsigned i = 0; alerts && i < dt->n; i++)
+		for (const char *const *sv = dt->d[i].ops->severities; sv && *sv; sv++)
+			hw_alerts_declare(alerts, dt->d[i].ops->name, *sv);
 	agg->accounts.on_evict = on_account_evict;
 	agg->accounts.keep = on_account_keep;
 	agg->accounts.evict_ctx = dt;

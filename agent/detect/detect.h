@@ -60,6 +60,9 @@ struct hw_detector_ops {
 	 * a member of a firing group): eviction passes over it, so minting
 	 * accounts cannot flush an accused one (may be NULL) */
 	bool (*keep)(const struct hw_detector *d, const struct hw_account *acct, const void *slot);
+	/* the severities of the alerts it raises under its name (NULL-ended;
+	 * declared at start, so their counters exist from 0) */
+	const char *const *severities;
 	/* the id of the firing group alert the account is a member of, or
 	 * NULL (may be NULL: the detector raises no group alerts) */
 	const char *(*account_group)(const struct hw_detector *d, const struct hw_account *acct,

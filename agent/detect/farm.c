@@ -1199,6 +1199,8 @@ static bool keep(const struct hw_detector *d, const struct hw_account *acct, con
 	return account_group(d, acct, slot) != NULL;
 }
 
+static const char *const severities[] = {"warning", "critical", NULL};
+
 const struct hw_detector_ops hw_farm_ops = {
     .name = "farm",
     .state_size = sizeof(struct farm_state),
@@ -1210,4 +1212,5 @@ const struct hw_detector_ops hw_farm_ops = {
     .destroy = destroy,
     .account_group = account_group,
     .keep = keep,
+    .severities = severities,
 };

@@ -392,6 +392,8 @@ static int init(struct hw_detector *d, const void *cfg)
 	return 0;
 }
 
+static const char *const severities[] = {"warning", NULL};
+
 const struct hw_detector_ops hw_volume_ops = {
     .name = "volume",
     .state_size = sizeof(struct volume_state),
@@ -402,4 +404,5 @@ const struct hw_detector_ops hw_volume_ops = {
     .evict = on_evict,
     .destroy = destroy,
     .keep = keep,
+    .severities = severities,
 };

@@ -60,7 +60,12 @@ static void test_volume_fires_and_resolves(void **state)
 
 	(void)state;
 	setup(&f, 3);
+	/* its counter exists before the first alert: increase() sees that one */
+	assert_int_equal(f.alerts.n_counts, 1);
+	assert_string_equal(f.alerts.counts[0].rule, "volume");
+	assert_int_equal(f.alerts.counts[0].fired, 0);
 	run_bins(&f, 100, 110, 106, 108); /* burst in bins 106 and 107 */
+	assert_int_equal(f.alerts.counts[0].fired, 1);
 	assert_int_equal(fx_count(&f, "volume", "firing"), 1);
 	assert_int_equal(fx_count(&f, "volume", "resolved"), 1);
 	assert_int_equal(json_array_size(f.emitted), 2);
