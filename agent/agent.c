@@ -1,14 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /* Runtime glue: builds every part from the configuration in dependency
  * order, runs the live loop (drain the ring buffer on a timer, tick the
- * detectors, publish the exposition every second) or the offline read,
- * and takes it all down again. */
+ * detectors, publish the exposition every second, reconcile the open
+ * connections with the kernel's sockets, act on SIGHUP) or the offline
+ * read, and takes it all down again. */
 #include <errno.h>
+#include <pthread.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 #include "agent.h"
+#include "source/sockdiag.h"
 #include "exporter/alertmanager.h"
 #include "source/capture.h"
 #include "source/flow.h"
@@ -20,6 +24,29 @@
 #define HW_PUBLISH_NS 1000000000ULL /* /metrics refresh */
 
 volatile sig_atomic_t hw_stop_requested;
+volatile sig_atomic_t hw_reload_requested;
+
+#define NS_PER_S 1000000000ULL
+/* a scan that missed connections is settled by another this much later */
+#define HW_RECONCILE_CONFIRM_NS NS_PER_S
+/* scans for ring buffer losses: at most this often (a scan reads every
+ * socket of the host, and losses come in bursts) */
+#define HW_RECONCILE_LOSS_GAP_NS (5 * NS_PER_S)
+
+/* The threads the agent starts (HTTP, Alertmanager) inherit a mask that
+ * blocks the signals it acts on, so that only the event loop's thread
+ * takes them: their handlers set flags that only it reads, and a system
+ * call cut short in another thread's loop is no one's to retry. */
+static void block_signals(bool block, sigset_t *old)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(block ? SIG_BLOCK : SIG_SETMASK, block ? &set : old, block ? old : NULL);
+}
 
 static uint64_t clock_ns(clockid_t clk)
 {
@@ -61,6 +88,7 @@ static int setup_identity(struct hw_agent *a)
 	char err[512];
 
 	if (hw_identity_parse(a->cfg.identity, &a->pipe.identity, err, sizeof(err)) ||
+	    hw_identity_set_trusted(&a->pipe.identity, a->cfg.trusted_proxies, err, sizeof(err)) ||
 	    hw_identity_load_key(&a->pipe.identity,
 				 a->cfg.identity_key[0] ? a->cfg.identity_key : NULL, err,
 				 sizeof(err))) {
@@ -71,6 +99,60 @@ static int setup_identity(struct hw_agent *a)
 		pr_warn("no --identity-key: using a random key, so account ids will differ "
 			"after a restart\n");
 	return 0;
+}
+
+/* The alert sinks go through the agent, so that a reload can change what is
+ * behind them (another file, another Alertmanager, none). */
+static void ndjson_emit(void *ctx, const json_t *alert)
+{
+	struct hw_agent *a = ctx;
+	struct hw_alert_sink s;
+
+	if (!a->ndjson.f)
+		return;
+	s = hw_ndjson_sink(&a->ndjson);
+	s.emit(s.ctx, alert);
+}
+
+static void am_emit(void *ctx, const json_t *alert)
+{
+	struct hw_agent *a = ctx;
+	struct hw_alert_sink s;
+
+	if (!a->am)
+		return;
+	s = hw_am_sink(a->am);
+	s.emit(s.ctx, alert);
+}
+
+static void am_refresh(void *ctx, const json_t *alert)
+{
+	struct hw_agent *a = ctx;
+	struct hw_alert_sink s;
+
+	if (!a->am)
+		return;
+	s = hw_am_sink(a->am);
+	if (s.refresh)
+		s.refresh(s.ctx, alert);
+}
+
+/* the Alertmanager sender for url ("" for none), its thread with the
+ * signals blocked; false after logging why not */
+static bool am_start(struct hw_agent *a, const char *url)
+{
+	char host[256] = "unknown";
+	sigset_t old;
+
+	if (!url[0])
+		return true;
+	gethostname(host, sizeof(host) - 1);
+	block_signals(true, &old);
+	a->am = hw_am_start(url, host);
+	block_signals(false, &old);
+	if (!a->am)
+		pr_warn("starting the Alertmanager sender: %s\n", strerror(errno));
+	return a->am != NULL;
 }
 
 /* the detectors --detectors names, the farm engine after the signals it reads */
@@ -106,7 +188,7 @@ static int setup_detectors(struct hw_agent *a)
 	return 0;
 }
 
-int hw_agent_setup(struct hw_agent *a)
+static int setup(struct hw_agent *a)
 {
 	struct hw_agg_cfg ac = {
 	    .max_accounts = a->cfg.max_accounts,
@@ -147,28 +229,17 @@ int hw_agent_setup(struct hw_agent *a)
 
 	if (a->cfg.trace_path[0] && !(a->pipe.trace = open_out(a->cfg.trace_path, "trace file")))
 		return 1;
-	if (a->cfg.alerts_path[0]) {
-		struct hw_alert_sink sink = hw_ndjson_sink(&a->ndjson);
+	if (a->cfg.alerts_path[0] && !(a->ndjson.f = open_out(a->cfg.alerts_path, "alert stream")))
+		return 1;
+	{
+		struct hw_alert_sink nd = {.emit = ndjson_emit, .ctx = a};
+		struct hw_alert_sink am = {.emit = am_emit, .refresh = am_refresh, .ctx = a};
 
-		a->ndjson.f = open_out(a->cfg.alerts_path, "alert stream");
-		if (!a->ndjson.f || hw_alerts_add_sink(&a->alerts, &sink))
+		if (hw_alerts_add_sink(&a->alerts, &nd) || hw_alerts_add_sink(&a->alerts, &am))
 			return 1;
 	}
-	if (a->cfg.alertmanager[0]) {
-		char host[256] = "unknown";
-
-		gethostname(host, sizeof(host) - 1);
-		struct hw_alert_sink sink;
-
-		a->am = hw_am_start(a->cfg.alertmanager, host);
-		if (!a->am) {
-			pr_warn("starting the Alertmanager sender: %s\n", strerror(errno));
-			return 1;
-		}
-		sink = hw_am_sink(a->am);
-		if (hw_alerts_add_sink(&a->alerts, &sink))
-			return 1;
-	}
+	if (!am_start(a, a->cfg.alertmanager))
+		return 1;
 	if (a->live && strcmp(a->cfg.listen, "off")) {
 		a->http = hw_server_start(a->cfg.listen, err, sizeof(err));
 		if (!a->http) {
@@ -178,6 +249,17 @@ int hw_agent_setup(struct hw_agent *a)
 		pr_info("serving /metrics, /alerts and /healthz on http://%s\n", a->cfg.listen);
 	}
 	return 0;
+}
+
+int hw_agent_setup(struct hw_agent *a)
+{
+	sigset_t old;
+	int rc;
+
+	block_signals(true, &old);
+	rc = setup(a);
+	block_signals(false, &old);
+	return rc;
 }
 
 void hw_agent_publish(struct hw_agent *a)
@@ -198,6 +280,8 @@ void hw_agent_publish(struct hw_agent *a)
 	    .ndjson = a->ndjson.f ? &a->ndjson : NULL,
 	    .progs = progs,
 	    .conns_tracked = a->pipe.conns.count,
+	    .reloads = a->reloads,
+	    .reloads_refused = a->reloads_refused,
 	    .now_ns = a->live ? clock_ns(CLOCK_MONOTONIC) : a->agg.now_ns,
 	    .mode = a->live ? "live" : "offline",
 	};
@@ -209,8 +293,6 @@ void hw_agent_publish(struct hw_agent *a)
 	if (a->live) {
 		src.n_progs = hw_bpf_prog_stats(&a->bpf, names, run_ns, runs);
 		src.bpf_stats_enabled = hw_bpf_stats_enabled(&a->bpf);
-		if (hw_bpf_read_counters(&a->bpf, a->pipe.stats.kernel))
-			pr_debug("reading kernel counters failed\n");
 	}
 	for (unsigned i = 0; i < src.n_progs; i++)
 		progs[i] = (struct hw_prog_stat){names[i], run_ns[i], runs[i]};
@@ -289,6 +371,195 @@ static void follow_wall_clock(struct hw_pipeline *p)
 		p->clock_to_unix_ns = now;
 }
 
+static bool reconcile_on(const struct hw_agent *a)
+{
+	return a->cfg.reconcile_s && !a->cfg.kernel_only;
+}
+
+/* One reconciliation pass: the kernel's open sockets, then the ring drained
+ * (a socket leaves the kernel's tables after its close event was queued,
+ * so the closes of those the scan missed are in by then, or lost), then
+ * the connections missed twice are closed in the agent. */
+static void reconcile(struct hw_agent *a, uint64_t mono)
+{
+	struct hw_sockdiag_cb cb;
+	unsigned missed;
+	char msg[512];
+	int n;
+
+	a->last_reconcile_mono = mono;
+	a->next_reconcile_mono = mono + a->cfg.reconcile_s * NS_PER_S;
+	if (hw_reconcile_begin(&a->rec, &a->pipe)) {
+		a->pipe.stats.reconcile_failures++;
+		return;
+	}
+	cb = hw_reconcile_scan_cb(&a->rec);
+	n = hw_sockdiag_scan(a->cfg.watch_all_ports ? NULL : &a->cfg.ports, &cb, msg, sizeof(msg));
+	if (n < 0) {
+		hw_reconcile_abort(&a->rec);
+		a->pipe.stats.reconcile_failures++;
+		if (!a->reconcile_warned)
+			pr_warn("comparing open connections with the kernel's sockets: %s; "
+				"a connection whose close event is lost stays open in the agent "
+				"until a scan succeeds (--reconcile-interval 0 turns scans off)\n",
+				msg);
+		a->reconcile_warned = true;
+		return;
+	}
+	a->reconcile_warned = false;
+	ring_buffer__consume(a->bpf.rb);
+	missed = hw_reconcile_finish(&a->rec, clock_ns(CLOCK_MONOTONIC));
+	if (missed)
+		a->next_reconcile_mono = mono + HW_RECONCILE_CONFIRM_NS;
+	pr_debug("reconciled with the sockets of %d network namespace(s): %u connection(s) missed "
+		 "once\n",
+		 n, missed);
+}
+
+/* The kernel's counters, once a second: a rise in ring buffer losses means
+ * closes may have been lost, and brings the next reconciliation forward. */
+static void read_kernel_counters(struct hw_agent *a, uint64_t mono)
+{
+	__u64 lost = a->pipe.stats.kernel[HW_CNT_RINGBUF_FULL];
+	uint64_t t;
+
+	if (hw_bpf_read_counters(&a->bpf, a->pipe.stats.kernel)) {
+		pr_debug("reading kernel counters failed\n");
+		return;
+	}
+	if (a->pipe.stats.kernel[HW_CNT_RINGBUF_FULL] == lost)
+		return;
+	a->rec.loss_ns = mono;
+	t = a->last_reconcile_mono + HW_RECONCILE_LOSS_GAP_NS;
+	if (t < mono)
+		t = mono;
+	if (t < a->next_reconcile_mono)
+		a->next_reconcile_mono = t;
+}
+
+/* SIGHUP's first part: the files at their paths again */
+static void reopen(FILE **f, const char *path, const char *what)
+{
+	FILE *nf;
+
+	if (!*f || *f == stdout)
+		return;
+	nf = open_out(path, what);
+	if (!nf) {
+		pr_warn("SIGHUP: still writing the %s to the file opened before\n", what);
+		return;
+	}
+	fclose(*f);
+	*f = nf;
+}
+
+static void reopen_files(struct hw_agent *a)
+{
+	reopen(&a->pipe.trace, a->cfg.trace_path, "trace file");
+	a->pipe.trace_failed = false;
+	reopen(&a->ndjson.f, a->cfg.alerts_path, "alert stream");
+	a->ndjson.failed = false;
+	if ((a->pipe.trace && a->pipe.trace != stdout) || (a->ndjson.f && a->ndjson.f != stdout))
+		pr_info("SIGHUP: reopened%s%s%s%s\n",
+			a->pipe.trace && a->pipe.trace != stdout ? " " : "",
+			a->pipe.trace && a->pipe.trace != stdout ? a->cfg.trace_path : "",
+			a->ndjson.f && a->ndjson.f != stdout ? " " : "",
+			a->ndjson.f && a->ndjson.f != stdout ? a->cfg.alerts_path : "");
+}
+
+/* a file option's new path ("" for none) in place of the old one; false
+ * when it cannot be opened: the old file and path stay */
+static bool switch_file(FILE **f, char *path, const char *to, const char *what)
+{
+	FILE *nf = NULL;
+
+	if (!strcmp(path, to))
+		return true;
+	if (to[0] && !(nf = open_out(to, what))) {
+		pr_warn("reload: keeping the %s %s\n", what, path[0] ? path : "off");
+		return false;
+	}
+	if (*f && *f != stdout)
+		fclose(*f);
+	else if (*f)
+		fflush(*f);
+	*f = nf;
+	strcpy(path, to);
+	return true;
+}
+
+/* a change a reload could not make: the option counts as given as before */
+static void unchanged(struct hw_config *next, const struct hw_config *cur, const char *name)
+{
+	for (const struct hw_option *o = hw_options; o->name; o++)
+		if (!strcmp(o->name, name))
+			next->given[o - hw_options] = cur->given[o - hw_options];
+}
+
+static void append_name(char *list, size_t len, const char *name)
+{
+	size_t n = strlen(list);
+
+	snprintf(list + n, len - n, "%s--%s", n ? ", " : "", name);
+}
+
+void hw_agent_reload(struct hw_agent *a)
+{
+	struct hw_config *next;
+	char err[600], taken[512] = "", kept[1024] = "";
+	unsigned reconcile_s = a->cfg.reconcile_s;
+
+	reopen_files(a);
+	if (!a->live)
+		return;
+	next = malloc(sizeof(*next));
+	if (!next) {
+		pr_warn("reload: %s\n", strerror(ENOMEM));
+		return;
+	}
+	hw_config_defaults(next);
+	if (hw_config_parse_args(next, a->argc, a->argv, err, sizeof(err))) {
+		pr_warn("reload refused: %s; the running configuration stays in force\n", err);
+		a->reloads_refused++;
+		free(next);
+		return;
+	}
+	/* the files, the sender: opened before their paths are taken */
+	if (!switch_file(&a->pipe.trace, a->cfg.trace_path, next->trace_path, "trace file"))
+		unchanged(next, &a->cfg, "trace");
+	if (!switch_file(&a->ndjson.f, a->cfg.alerts_path, next->alerts_path, "alert stream"))
+		unchanged(next, &a->cfg, "alerts");
+	if (strcmp(a->cfg.alertmanager, next->alertmanager)) {
+		hw_am_stop(a->am); /* one last try for what is queued */
+		a->am = NULL;
+		strcpy(a->cfg.alertmanager, next->alertmanager);
+		am_start(a, a->cfg.alertmanager);
+	}
+	for (const struct hw_option *o = hw_options; o->name; o++) {
+		if (!hw_option_changed(o, &a->cfg, next))
+			continue;
+		if (o->reload) {
+			hw_option_take(o, &a->cfg, next);
+			append_name(taken, sizeof(taken), o->name);
+		} else {
+			append_name(kept, sizeof(kept), o->name);
+		}
+	}
+	free(next);
+	/* the detectors' thresholds, changed in place in a->cfg */
+	if (taken[0] && hw_detect_reconfigure(&a->detect))
+		pr_warn("reload: a detector refused its new thresholds; it keeps the old ones\n");
+	hw_log_set_level(a->cfg.verbose >= 2 ? HW_LOG_DEBUG : HW_LOG_INFO);
+	if (a->cfg.reconcile_s != reconcile_s)
+		a->next_reconcile_mono = a->last_reconcile_mono + a->cfg.reconcile_s * NS_PER_S;
+	a->reloads++;
+	pr_info("SIGHUP: configuration reloaded: %s\n", taken[0] ? taken : "no change it can take");
+	if (kept[0])
+		pr_warn("reload: %s changed, but a running agent cannot take it: it needs a "
+			"restart; the running value stays in force\n",
+			kept);
+}
+
 int hw_agent_run_live(struct hw_agent *a)
 {
 	uint64_t interval, last;
@@ -309,6 +580,8 @@ int hw_agent_run_live(struct hw_agent *a)
 
 	interval = a->cfg.poll_ms * 1000000ULL;
 	last = clock_ns(CLOCK_MONOTONIC);
+	a->last_reconcile_mono = last;
+	a->next_reconcile_mono = last + a->cfg.reconcile_s * NS_PER_S;
 	while (!hw_stop_requested) {
 		struct timespec ts = {(time_t)(interval / 1000000000ULL),
 				      (long)(interval % 1000000000ULL)};
@@ -332,8 +605,15 @@ int hw_agent_run_live(struct hw_agent *a)
 		if (a->pipe.trace)
 			fflush(a->pipe.trace);
 		hw_pipeline_tick(&a->pipe, mono);
+		if (hw_reload_requested) {
+			hw_reload_requested = 0;
+			hw_agent_reload(a);
+		}
 		if (mono >= a->next_publish_mono) {
 			a->next_publish_mono = mono + HW_PUBLISH_NS;
+			read_kernel_counters(a, mono);
+			if (reconcile_on(a) && mono >= a->next_reconcile_mono)
+				reconcile(a, mono);
 			follow_wall_clock(&a->pipe);
 			hw_agent_publish(a);
 			if (a->http)
@@ -351,10 +631,52 @@ int hw_agent_run_live(struct hw_agent *a)
 	return rc;
 }
 
+/* what the flow tracker counted, into the stats line */
+static void take_flow_stats(struct hw_agent *a, const struct hw_flow_tracker *ft)
+{
+	char tunnels[256];
+
+	a->pipe.stats.parse_errors[HW_PARSER_PACKET] += ft->stats.bad_packets;
+	a->pipe.stats.conn_evictions += ft->stats.evictions;
+	/* what the kernel counts live, the tracker counts offline */
+	for (int i = 0; i < HW_CNT_MAX; i++)
+		a->pipe.stats.kernel[i] += ft->stats.kernel[i];
+	pr_debug("%llu packets, %llu not TCP\n", (unsigned long long)ft->stats.packets,
+		 (unsigned long long)ft->stats.not_tcp);
+	/* what came out of tunnels, and what of them was skipped and why */
+	if (hw_capture_tunnel_summary(&ft->stats, tunnels, sizeof(tunnels)))
+		pr_info("%s\n", tunnels);
+}
+
+/* SIGINT or SIGTERM during --read. The capture reader (capture.c) has no
+ * way to be stopped between packets, so the run ends here, at an event
+ * boundary where the pipeline is whole: what was read is reported (the
+ * stats line says interrupted), everything is taken down, and the process
+ * exits 128 + the signal's number. The reader's own state is left to the
+ * exit. Connections still open have no close line. */
+static void __attribute__((noreturn)) stop_offline(struct hw_agent *a)
+{
+	int sig = hw_stop_requested;
+
+	take_flow_stats(a, a->offline_flows);
+	a->pipe.stats.interrupted = true;
+	pr_info("%s: stopped reading %s\n", sig == SIGINT ? "SIGINT" : "SIGTERM", a->cfg.read_path);
+	report(a);
+	hw_agent_teardown(a);
+	exit(128 + sig);
+}
+
 static void on_flow_record(void *ctx, const void *data, size_t len)
 {
 	struct hw_pipeline *p = ctx;
+	struct hw_agent *a = (struct hw_agent *)((char *)p - offsetof(struct hw_agent, pipe));
 
+	if (hw_stop_requested)
+		stop_offline(a);
+	if (hw_reload_requested) {
+		hw_reload_requested = 0;
+		hw_agent_reload(a);
+	}
 	hw_pipeline_record(p, data, len);
 	/* offline, time is the capture's */
 	if (p->agg)
@@ -369,32 +691,30 @@ int hw_agent_run_offline(struct hw_agent *a)
 	    .max_flows = a->cfg.max_conns,
 	};
 	struct hw_flow_tracker ft;
-	char err[512], tunnels[256];
+	char err[512];
 	int rc = 0;
 
 	if (hw_flow_init(&ft, &fc, on_flow_record, &a->pipe)) {
 		pr_warn("allocating the flow table: %s\n", strerror(ENOMEM));
 		return 1;
 	}
+	a->offline_flows = &ft;
+	/* a signal cuts a blocked read of a pipe short (EINTR): no error */
 	if (hw_capture_read(a->cfg.read_path, &ft, err, sizeof(err))) {
+		if (hw_stop_requested)
+			stop_offline(a);
 		pr_warn("%s\n", err);
 		rc = 1;
 	}
+	if (hw_stop_requested)
+		stop_offline(a);
 	/* the capture's last bins end with it */
 	hw_pipeline_tick(&a->pipe, a->agg.now_ns +
 				       (uint64_t)a->cfg.volume.interval_s * 1000000000ULL +
 				       HW_TICK_NS);
-	a->pipe.stats.parse_errors[HW_PARSER_PACKET] += ft.stats.bad_packets;
-	a->pipe.stats.conn_evictions += ft.stats.evictions;
-	/* what the kernel counts live, the tracker counts offline */
-	for (int i = 0; i < HW_CNT_MAX; i++)
-		a->pipe.stats.kernel[i] += ft.stats.kernel[i];
-	pr_debug("%llu packets, %llu not TCP\n", (unsigned long long)ft.stats.packets,
-		 (unsigned long long)ft.stats.not_tcp);
+	take_flow_stats(a, &ft);
 	report(a);
-	/* what came out of tunnels, and what of them was skipped and why */
-	if (hw_capture_tunnel_summary(&ft.stats, tunnels, sizeof(tunnels)))
-		pr_info("%s\n", tunnels);
+	a->offline_flows = NULL;
 	hw_flow_free(&ft);
 	return rc;
 }
@@ -408,6 +728,7 @@ void hw_agent_teardown(struct hw_agent *a)
 	hw_detect_free(&a->detect);
 	hw_alerts_free(&a->alerts);
 	hw_agg_free(&a->agg);
+	hw_reconcile_free(&a->rec);
 	hw_pipeline_free(&a->pipe);
 	explicit_bzero(&a->pipe.identity, sizeof(a->pipe.identity));
 	if (a->pipe.trace && a->pipe.trace != stdout)

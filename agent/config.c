@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "config.h"
+#include "lib/hash.h"
 #include "pipeline/identity.h"
 #include "bpf/hydrawatch.h"
 
@@ -68,6 +69,10 @@ static int opt_capture_bytes(struct hw_config *cfg, const char *val, char *err, 
 
 static int opt_trace(struct hw_config *cfg, const char *val, char *err, size_t errlen)
 {
+	if (!strcmp(val, "off")) {
+		cfg->trace_path[0] = '\0'; /* the default, said aloud (a config may set it) */
+		return 0;
+	}
 	return set_path(cfg->trace_path, val, "--trace", err, errlen);
 }
 
@@ -91,6 +96,15 @@ static int opt_identity(struct hw_config *cfg, const char *val, char *err, size_
 	if (hw_identity_parse(val, &id, err, errlen))
 		return -1;
 	return set_path(cfg->identity, val, "--identity", err, errlen);
+}
+
+static int opt_trusted_proxies(struct hw_config *cfg, const char *val, char *err, size_t errlen)
+{
+	struct hw_identity id;
+
+	if (hw_identity_set_trusted(&id, val, err, errlen))
+		return -1;
+	return set_path(cfg->trusted_proxies, val, "--trusted-proxies", err, errlen);
 }
 
 static int opt_identity_key(struct hw_config *cfg, const char *val, char *err, size_t errlen)
@@ -162,6 +176,10 @@ static int opt_listen(struct hw_config *cfg, const char *val, char *err, size_t 
 
 static int opt_alerts(struct hw_config *cfg, const char *val, char *err, size_t errlen)
 {
+	if (!strcmp(val, "off")) {
+		cfg->alerts_path[0] = '\0';
+		return 0;
+	}
 	return set_path(cfg->alerts_path, val, "--alerts", err, errlen);
 }
 
@@ -221,6 +239,9 @@ static int opt_help(struct hw_config *cfg, const char *val, char *err, size_t er
 #define HW_OPT_DOUBLE(field, min, max)                                                             \
 	.type = HW_OPT_TYPE_DOUBLE, .offset = offsetof(struct hw_config, field), .lo = (min),      \
 	.hi = (double)(max)
+/* where an option with a setter keeps its value, for a reload to take it */
+#define HW_OPT_FIELD(field)                                                                        \
+	.offset = offsetof(struct hw_config, field), .size = sizeof(((struct hw_config *)0)->field)
 
 const struct hw_option hw_options[] = {
     {.name = "cgroup",
@@ -246,7 +267,9 @@ const struct hw_option hw_options[] = {
      .arg = "FILE|-",
      .def = "off",
      .help = "append one JSON line per connection and exchange to FILE (- for stdout)",
-     .apply = opt_trace},
+     .apply = opt_trace,
+     .reload = true,
+     HW_OPT_FIELD(trace_path)},
     {.name = "ring-bytes",
      .arg = "N",
      .def = "8388608",
@@ -257,8 +280,17 @@ const struct hw_option hw_options[] = {
      .short_name = 'i',
      .arg = "MODE",
      .def = "client-ip",
-     .help = "what an account is: header:NAME, client-ip, client-prefix[:/24,/48] or xff",
+     .help = "what an account is: header:NAME, client-ip, client-prefix[:/24,/48] or xff (the "
+	     "client address by X-Forwarded-For from --trusted-proxies)",
      .apply = opt_identity,
+     .def_is_value = true},
+    {.name = "trusted-proxies",
+     .arg = "LIST",
+     .def = HW_TRUSTED_PROXIES_DEFAULT,
+     .help = "--identity xff: proxies (CIDR,CIDR... or none) whose X-Forwarded-For is believed: "
+	     "from a trusted peer, the right-most entry that is not a trusted proxy is the client; "
+	     "any other peer is the client itself",
+     .apply = opt_trusted_proxies,
      .def_is_value = true},
     {.name = "identity-key",
      .short_name = 'k',
@@ -291,12 +323,16 @@ const struct hw_option hw_options[] = {
      .arg = "FILE|-",
      .def = "off",
      .help = "append one JSON line per alert firing and resolving to FILE (- for stdout)",
-     .apply = opt_alerts},
+     .apply = opt_alerts,
+     .reload = true,
+     HW_OPT_FIELD(alerts_path)},
     {.name = "alertmanager",
      .arg = "URL",
      .def = "off",
      .help = "also push alerts to this Alertmanager (v2 API), e.g. http://127.0.0.1:9093",
-     .apply = opt_alertmanager},
+     .apply = opt_alertmanager,
+     .reload = true,
+     HW_OPT_FIELD(alertmanager)},
     {.name = "max-accounts",
      .arg = "N",
      .def = "100000",
@@ -337,42 +373,49 @@ const struct hw_option hw_options[] = {
      .def_is_value = true,
      HW_OPT_UINT(volume.interval_s, 1, 86400)},
     {.name = "volume-min",
+     .reload = true,
      .arg = "N",
      .def = "30",
      .help = "volume detector: exchanges in a bin before an account can fire",
      .def_is_value = true,
      HW_OPT_UINT(volume.min_count, 1, 1u << 30)},
     {.name = "volume-factor",
+     .reload = true,
      .arg = "X",
      .def = "5",
      .help = "volume detector: times the account's own baseline",
      .def_is_value = true,
      HW_OPT_DOUBLE(volume.own_factor, 1, 1e6)},
     {.name = "volume-mad-k",
+     .reload = true,
      .arg = "K",
      .def = "6",
      .help = "volume detector: population median + K robust standard deviations",
      .def_is_value = true,
      HW_OPT_DOUBLE(volume.mad_k, 0, 1e6)},
     {.name = "volume-min-population",
+     .reload = true,
      .arg = "N",
      .def = "5",
      .help = "volume detector: active accounts needed to compare against",
      .def_is_value = true,
      HW_OPT_UINT(volume.min_population, 1, 1u << 20)},
     {.name = "volume-resolve",
+     .reload = true,
      .arg = "N",
      .def = "2",
      .help = "volume detector: quiet bins before an alert resolves",
      .def_is_value = true,
      HW_OPT_UINT(volume.resolve_intervals, 1, 1000)},
     {.name = "volume-warmup",
+     .reload = true,
      .arg = "N",
      .def = "3",
      .help = "volume detector: bins an account must have been seen before it can fire",
      .def_is_value = true,
      HW_OPT_UINT(volume.warmup, 0, 10000)},
     {.name = "farm-interval",
+     .reload = true,
      .arg = "SECONDS",
      .def = "30",
      .help = "farm: evaluate the active accounts this often",
@@ -380,18 +423,21 @@ const struct hw_option hw_options[] = {
      .group = "Farm detection (groups of accounts that behave as one operator)",
      HW_OPT_UINT(farm_cfg.interval_s, 1, 86400)},
     {.name = "farm-window",
+     .reload = true,
      .arg = "SECONDS",
      .def = "600",
      .help = "farm: accounts active this recently are evaluated",
      .def_is_value = true,
      HW_OPT_UINT(farm_cfg.window_s, 1, 86400)},
     {.name = "farm-min-members",
+     .reload = true,
      .arg = "N",
      .def = "10",
      .help = "farm: admitted members before a group fires",
      .def_is_value = true,
      HW_OPT_UINT(farm_cfg.min_members, 2, 1u << 20)},
     {.name = "farm-min-signals",
+     .reload = true,
      .arg = "N",
      .def = "2",
      .help = "farm: behaviours (lockstep, cadence, template, pivot) a member must show, "
@@ -399,6 +445,7 @@ const struct hw_option hw_options[] = {
      .def_is_value = true,
      HW_OPT_UINT(farm_cfg.min_signals, 1, 4)},
     {.name = "farm-resolve",
+     .reload = true,
      .arg = "SECONDS",
      .def = "900",
      .help = "farm: a group none of whose members was seen this long resolves",
@@ -417,12 +464,14 @@ const struct hw_option hw_options[] = {
      .def_is_value = true,
      HW_OPT_UINT(farm_cfg.max_members, 1, 16u << 20)},
     {.name = "fanout-min-accounts",
+     .reload = true,
      .arg = "N",
      .def = "10",
      .help = "fanout: accounts sharing a tooling key or prefix before it is a candidate group",
      .def_is_value = true,
      HW_OPT_UINT(fanout.min_accounts, 2, 1u << 20)},
     {.name = "fanout-min-rate",
+     .reload = true,
      .arg = "X",
      .def = "0.01",
      .help = "fanout: their combined exchanges per second over --farm-window",
@@ -441,6 +490,7 @@ const struct hw_option hw_options[] = {
      .def_is_value = true,
      HW_OPT_UINT(lockstep.window_s, 10, 86400)},
     {.name = "lockstep-hot-k",
+     .reload = true,
      .arg = "K",
      .def = "3",
      .help = "lockstep: a bin (or a pair of adjacent bins) is hot with at least its "
@@ -448,12 +498,14 @@ const struct hw_option hw_options[] = {
      .def_is_value = true,
      HW_OPT_DOUBLE(lockstep.hot_k, 0, 1000)},
     {.name = "lockstep-hot-min",
+     .reload = true,
      .arg = "N",
      .def = "3",
      .help = "lockstep: and at least N more than the median",
      .def_is_value = true,
      HW_OPT_UINT(lockstep.hot_min, 1, 1u << 20)},
     {.name = "lockstep-p",
+     .reload = true,
      .arg = "P",
      .def = "0.001",
      .help = "lockstep: an account whose exchanges hit hot bins this improbably by chance "
@@ -461,6 +513,7 @@ const struct hw_option hw_options[] = {
      .def_is_value = true,
      HW_OPT_DOUBLE(lockstep.p_max, 0, 1)},
     {.name = "lockstep-p-member",
+     .reload = true,
      .arg = "P",
      .def = "0.05",
      .help = "lockstep: in a group where enough members are in lockstep, a member whose every "
@@ -468,18 +521,21 @@ const struct hw_option hw_options[] = {
      .def_is_value = true,
      HW_OPT_DOUBLE(lockstep.p_member, 0, 1)},
     {.name = "lockstep-min-exchanges",
+     .reload = true,
      .arg = "N",
      .def = "3",
      .help = "lockstep: distinct bins an account needs in the window",
      .def_is_value = true,
      HW_OPT_UINT(lockstep.min_exchanges, 1, 8)},
     {.name = "lockstep-hot-fraction",
+     .reload = true,
      .arg = "X",
      .def = "0.5",
      .help = "lockstep: with more hot bins than this fraction nothing stands out",
      .def_is_value = true,
      HW_OPT_DOUBLE(lockstep.hot_fraction_max, 0, 1)},
     {.name = "cadence-cv",
+     .reload = true,
      .arg = "X",
      .def = "0.2",
      .help = "cadence: inter-request times with a coefficient of variation at or below X are "
@@ -487,18 +543,21 @@ const struct hw_option hw_options[] = {
      .def_is_value = true,
      HW_OPT_DOUBLE(cadence.cv_max, 0, 100)},
     {.name = "cadence-min-intervals",
+     .reload = true,
      .arg = "N",
      .def = "6",
      .help = "cadence: intervals needed (of the last 7)",
      .def_is_value = true,
      HW_OPT_UINT(cadence.min_intervals, 2, 7)},
     {.name = "template-min-exchanges",
+     .reload = true,
      .arg = "N",
      .def = "4",
      .help = "template: exchanges needed (of the last 8)",
      .def_is_value = true,
      HW_OPT_UINT(tmpl.min_exchanges, 2, 8)},
     {.name = "template-tolerance",
+     .reload = true,
      .arg = "X",
      .def = "0.03",
      .help = "template: request sizes within this fraction of one another are one template "
@@ -506,24 +565,28 @@ const struct hw_option hw_options[] = {
      .def_is_value = true,
      HW_OPT_DOUBLE(tmpl.tolerance, 0, 10)},
     {.name = "template-resp-tolerance",
+     .reload = true,
      .arg = "X",
      .def = "0.5",
      .help = "template: and mean response sizes within this fraction of the group's median",
      .def_is_value = true,
      HW_OPT_DOUBLE(tmpl.resp_tolerance, 0, 100)},
     {.name = "pivot-new",
+     .reload = true,
      .arg = "SECONDS",
      .def = "86400",
      .help = "pivot: a model first seen this recently is new",
      .def_is_value = true,
      HW_OPT_UINT(pivot.new_s, 1, 365u * 86400)},
     {.name = "pivot-spread",
+     .reload = true,
      .arg = "SECONDS",
      .def = "3600",
      .help = "pivot: a group's switches to the new model must fall within this span",
      .def_is_value = true,
      HW_OPT_UINT(pivot.spread_s, 1, 365u * 86400)},
     {.name = "pivot-fraction",
+     .reload = true,
      .arg = "X",
      .def = "0.5",
      .help = "pivot: of the group's accounts that switched to the new model (at least 2), the "
@@ -531,6 +594,7 @@ const struct hw_option hw_options[] = {
      .def_is_value = true,
      HW_OPT_DOUBLE(pivot.min_fraction, 0, 1)},
     {.name = "churn-new",
+     .reload = true,
      .arg = "SECONDS",
      .def = "3600",
      .help = "churn: an account first seen this recently is new: it joins a firing group of its "
@@ -538,6 +602,7 @@ const struct hw_option hw_options[] = {
      .def_is_value = true,
      HW_OPT_UINT(churn.new_s, 1, 365u * 86400)},
     {.name = "churn-quiet",
+     .reload = true,
      .arg = "SECONDS",
      .def = "600",
      .help = "churn: a member not seen this long has gone quiet",
@@ -549,6 +614,7 @@ const struct hw_option hw_options[] = {
      .def = "10",
      .help = "drain the ring buffer at least this often",
      .def_is_value = true,
+     .reload = true,
      HW_OPT_UINT(poll_ms, 1, 1000)},
     {.name = "drain-us",
      .arg = "US",
@@ -556,7 +622,17 @@ const struct hw_option hw_options[] = {
      .help = "aim for drains this long: under load the ring is drained more often than --poll-ms, "
 	     "down to every 1 ms (0: always every --poll-ms)",
      .def_is_value = true,
+     .reload = true,
      HW_OPT_UINT(drain_us, 0, 1000000)},
+    {.name = "reconcile-interval",
+     .arg = "SECONDS",
+     .def = "60",
+     .help = "compare the connections the agent holds open with the kernel's sockets this often, "
+	     "and within seconds of the ring buffer losing events; close in the agent those the "
+	     "kernel no longer has (0 disables)",
+     .def_is_value = true,
+     .reload = true,
+     HW_OPT_UINT(reconcile_s, 0, 86400)},
     {.name = "bpf-stats",
      .help = "enable kernel BPF run-time statistics for the bpf_run metrics (two clock reads per "
 	     "program run)",
@@ -573,7 +649,9 @@ const struct hw_option hw_options[] = {
     {.name = "verbose",
      .short_name = 'v',
      .help = "more logging; twice shows libbpf debug output",
-     .apply = opt_verbose},
+     .apply = opt_verbose,
+     .reload = true,
+     HW_OPT_FIELD(verbose)},
     {.name = "version",
      .short_name = 'V',
      .help = "print the version and exit",
@@ -582,10 +660,40 @@ const struct hw_option hw_options[] = {
     {0},
 };
 
+/* what was given for o, last value (or, for a flag, how often), so that a
+ * reload can tell what changed whatever the option's type */
+static void note_given(const struct hw_option *o, struct hw_config *cfg, const char *val)
+{
+	size_t i = (size_t)(o - hw_options);
+
+	if (i < HW_OPTIONS_MAX)
+		cfg->given[i] = val ? hw_hash64(val, strlen(val)) | 1 : cfg->given[i] + 2;
+}
+
+bool hw_option_changed(const struct hw_option *o, const struct hw_config *a,
+		       const struct hw_config *b)
+{
+	size_t i = (size_t)(o - hw_options);
+
+	return i < HW_OPTIONS_MAX && a->given[i] != b->given[i];
+}
+
+void hw_option_take(const struct hw_option *o, struct hw_config *dst, const struct hw_config *src)
+{
+	size_t n = o->type == HW_OPT_TYPE_UINT	   ? sizeof(unsigned)
+		   : o->type == HW_OPT_TYPE_DOUBLE ? sizeof(double)
+						   : o->size;
+
+	memcpy((char *)dst + o->offset, (const char *)src + o->offset, n);
+	dst->given[o - hw_options] = src->given[o - hw_options];
+}
+
 int hw_option_apply(const struct hw_option *o, struct hw_config *cfg, const char *val, char *err,
 		    size_t errlen)
 {
 	char *field = (char *)cfg + o->offset;
+
+	note_given(o, cfg, val);
 
 	switch (o->type) {
 	case HW_OPT_TYPE_UINT:
@@ -616,9 +724,14 @@ void hw_config_defaults(struct hw_config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->watch_all_ports = true;
 	/* the table's defaults are the defaults: --help cannot disagree */
-	for (const struct hw_option *o = hw_options; o->name; o++)
+	for (const struct hw_option *o = hw_options; o->name; o++) {
 		if (o->def_is_value && hw_option_apply(o, cfg, o->def, err, sizeof(err)))
 			abort(); /* a default that fails its own validation is a bug */
+		/* so is a reloadable option a reload could not take */
+		if (o - hw_options >= HW_OPTIONS_MAX ||
+		    (o->reload && o->type == HW_OPT_TYPE_FUNC && !o->size))
+			abort();
+	}
 }
 
 int hw_config_parse_args(struct hw_config *cfg, int argc, char **argv, char *err, size_t errlen)

@@ -5,6 +5,7 @@
 #define HW_CONFIG_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include "detect/cadence.h"
 #include "detect/churn.h"
@@ -16,7 +17,8 @@
 #include "detect/volume.h"
 #include "source/ports.h"
 
-#define HW_PATH_MAX 4096
+#define HW_PATH_MAX    4096
+#define HW_OPTIONS_MAX 128 /* entries of the option table */
 
 struct hw_config {
 	char cgroup[HW_PATH_MAX]; /* "" until resolved: the cgroup2 root */
@@ -25,9 +27,10 @@ struct hw_config {
 	unsigned capture_bytes;
 	char trace_path[HW_PATH_MAX]; /* "" = no trace, "-" = stdout */
 	unsigned ring_bytes;
-	char identity[HW_PATH_MAX];	/* --identity spec */
-	char identity_key[HW_PATH_MAX]; /* "" = random per start */
-	char read_path[HW_PATH_MAX];	/* --read: offline mode */
+	char identity[HW_PATH_MAX];	   /* --identity spec */
+	char identity_key[HW_PATH_MAX];	   /* "" = random per start */
+	char trusted_proxies[HW_PATH_MAX]; /* --trusted-proxies, for --identity xff */
+	char read_path[HW_PATH_MAX];	   /* --read: offline mode */
 	unsigned max_conns;
 	char listen[HW_PATH_MAX];	/* --listen, "off" disables */
 	char alerts_path[HW_PATH_MAX];	/* "" = none, "-" = stdout */
@@ -48,9 +51,13 @@ struct hw_config {
 	bool kernel_only; /* drain and count events, nothing more (benchmarks) */
 	unsigned poll_ms;
 	unsigned drain_us;
+	unsigned reconcile_s; /* reconciliation with the kernel's sockets; 0: off */
 	int verbose;
 	bool show_help;
 	bool show_version;
+	/* per option of the table, a digest of what was given for it (last
+	 * value, or for a flag how often): what a reload compares */
+	uint64_t given[HW_OPTIONS_MAX];
 };
 
 enum hw_option_type {
@@ -71,6 +78,11 @@ struct hw_option {
 	enum hw_option_type type;
 	size_t offset;
 	double lo, hi;
+	/* a running agent takes a new value on SIGHUP (config reload); the
+	 * others need a restart. A setter option that reloads names its field
+	 * (offset, size). */
+	bool reload;
+	size_t size;
 };
 
 extern const struct hw_option hw_options[];
@@ -85,5 +97,10 @@ int hw_config_parse_args(struct hw_config *cfg, int argc, char **argv, char *err
  * line options given after --config override it. */
 int hw_config_load_file(struct hw_config *cfg, const char *path, char *err, size_t errlen);
 void hw_config_usage(FILE *f, const char *prog);
+/* whether o was given differently in a and b (a reload's question) */
+bool hw_option_changed(const struct hw_option *o, const struct hw_config *a,
+		       const struct hw_config *b);
+/* o's value from src into dst (o->reload options) */
+void hw_option_take(const struct hw_option *o, struct hw_config *dst, const struct hw_config *src);
 
 #endif

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /* hydrawatch: parse options, set the agent up, run it live or over a
- * capture file, and take it down on SIGINT/SIGTERM; or, as `hydrawatch
- * verify`, recompute farm alerts from a trace. */
+ * capture file, reopen its files and reload its configuration on SIGHUP,
+ * and take it down on SIGINT/SIGTERM; or, as `hydrawatch verify`,
+ * recompute farm alerts from a trace. */
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -12,8 +13,10 @@
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	hw_stop_requested = 1;
+	if (sig == SIGHUP)
+		hw_reload_requested = 1;
+	else
+		hw_stop_requested = sig;
 }
 
 int main(int argc, char **argv)
@@ -47,9 +50,13 @@ int main(int argc, char **argv)
 		    "pass --cgroup DIR\n");
 		return 1;
 	}
+	/* no SA_RESTART: a signal cuts a sleep or a blocked read short */
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	a.argc = argc;
+	a.argv = argv;
 
 	rc = hw_agent_setup(&a);
 	if (!rc)

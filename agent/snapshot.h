@@ -35,7 +35,8 @@ struct hw_snapshot {
 	const struct hw_prog_stat *progs;
 	unsigned n_progs;
 	bool bpf_stats_enabled;
-	uint32_t conns_tracked;
+	uint32_t conns_tracked;		   /* connections open in the agent */
+	uint64_t reloads, reloads_refused; /* SIGHUP configuration reloads */
 	uint64_t now_ns;  /* the event clock: the aggregation's windows are on it */
 	const char *mode; /* "live" or "offline" */
 };

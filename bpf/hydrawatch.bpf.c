@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /* Kernel data path: sockops tracks passive TCP connections on watched ports,
  * cgroup_skb ingress/egress segments them into request/response exchanges by
- * what each side has received (ACK numbers), and one ring buffer carries
- * conn_open, exchange_start,
+ * what each side has received (ACK numbers), counting client bytes by what
+ * TCP took, and one ring buffer carries conn_open, exchange_start,
  * exchange_end and conn_close events to the agent. Nothing per packet leaves
- * the kernel. See docs/ARCHITECTURE.md for the event flow and the maps.
+ * the kernel, and nothing is left on any socket when the agent goes. See
+ * docs/ARCHITECTURE.md for the event flow and the maps.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -20,11 +21,13 @@ const volatile __u32 capture_bytes = 1024;	 /* 0 disables exchange head capture 
 const volatile __u8 watch_all_ports = 1;	 /* 1: every passive TCP connection */
 const volatile __u64 port_bits[65536 / 64] = {}; /* watched local ports, bitmap */
 
+/* the kernel's offset of the TCP header, where this kernel can say
+ * (kfunc, 6.2+): IPv6 extension header chains of any length, unwalked */
+extern void *bpf_cast_to_kern_ctx(void *obj) __ksym __weak;
+
 /* struct conn flags */
-#define CF_IN_SEEN   0x01 /* in_end holds a real client sequence number */
-#define CF_ACK_BASE  0x02 /* exch_ack0 holds a real server sequence number */
 #define CF_ADOPTED   0x04 /* adopted from cgroup_skb: no sockops state callback */
-#define CF_FIN_IN    0x08 /* adopted conns: client sent FIN */
+#define CF_FIN_IN    0x08 /* client sent FIN, at in_fin */
 #define CF_FIN_OUT   0x10 /* adopted conns: server sent FIN */
 #define CF_CLOSED    0x20 /* conn_close emitted; ignore what follows */
 #define CF_TLS	     0x40 /* the client's bytes turned TLS: not worth capturing */
@@ -57,12 +60,12 @@ struct conn {
 	/* hot: read and written per client segment */
 	__u8 flags;
 	__u8 _pad0;
-	__u16 cap_left;	 /* capture budget left in this exchange, bytes */
-	__u32 in_end;	 /* highest client sequence end seen */
-	__u32 exchanges; /* exchanges opened so far */
-	__u32 exch_seq0; /* sequence number of the exchange's first segment: capture offsets */
-	__u32 exch_in0;	 /* client sequence the exchange's request bytes count from */
-	__u32 exch_ack0; /* server sequence its response bytes count from (acknowledged) */
+	__u16 cap_budget; /* this exchange's capture: its bytes at offsets below it, bytes */
+	__u32 in_end;	  /* client bytes TCP has taken end here (hw_tcp_taken) */
+	__u32 exchanges;  /* exchanges opened so far */
+	__u32 exch_seq0;  /* the exchange's first client sequence number: capture offsets */
+	__u32 exch_in0;	  /* client sequence the exchange's request bytes count from */
+	__u32 exch_ack0;  /* server sequence its response bytes count from (acknowledged) */
 	__u64 exch_start_ns;
 	__u64 exch_last_ns; /* the request's last byte */
 	/* cold */
@@ -73,6 +76,7 @@ struct conn {
 	__u64 exch_req_hi;  /* request bytes folded out of in_end - exch_in0 */
 	__u64 exch_resp_hi; /* response bytes folded out of the ACK - exch_ack0 */
 	struct hw_tuple tuple;
+	__u32 in_fin; /* sequence number of the client's FIN (CF_FIN_IN) */
 };
 
 _Static_assert(__builtin_offsetof(struct conn, cookie) <= 56,
@@ -86,10 +90,11 @@ struct conn_out {
 	__u32 out_end; /* highest server sequence end seen */
 };
 
-/* SYN of a listener that predates the agent, parked until the handshake ends */
+/* a SYN's IP + TCP header, parked until its handshake ends */
 struct syn_parked {
 	__u16 len;
 	__u8 hdr[HW_SYN_MAX];
+	__u32 isn; /* its sequence number: a park left by another handshake is not it */
 };
 
 /* events to the agent; size set by the agent (--ring-bytes) */
@@ -115,17 +120,10 @@ struct {
 	__type(value, struct conn_out);
 } conns_out SEC(".maps");
 
-/* listening socket -> 1 when TCP_SAVE_SYN was set on it by sockops, so its
- * SYNs need not be parked */
-struct {
-	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, __u32);
-} listeners SEC(".maps");
-
-/* 4-tuple -> SYN header, for listeners without TCP_SAVE_SYN; LRU so that
- * handshakes that never complete (SYN floods) age out */
+/* 4-tuple -> SYN header, parked by ingress from the listener's SYN and
+ * taken by PASSIVE_ESTABLISHED (no TCP_SAVE_SYN: nothing set on a socket
+ * outlives the agent); LRU so that handshakes that never complete (SYN
+ * floods) age out */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, HW_SYN_PARK_ENTRIES);
@@ -133,8 +131,10 @@ struct {
 	__type(value, struct syn_parked);
 } syn_park SEC(".maps");
 
-/* port / 64 -> bitmap of watched ports that have a listener (seeded by the
- * agent from /proc/net/tcp*, kept current by the TCP_LISTEN callback): the
+/* port / 64 -> bitmap of watched ports that have, or had, a listener in
+ * some network namespace (seeded by the agent from /proc/PID/net/tcp*,
+ * grown by the TCP_LISTEN callback, never cleared): only a filter in front
+ * of the lookup of a listener in the socket's own namespace, which is the
  * evidence that an established socket found without storage is passive */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -257,10 +257,14 @@ static __always_inline void emit_conn_close(struct conn *c, const struct conn_ou
 {
 	struct hw_conn_close *e;
 
-	if (c->exchanges)
+	if (c->exchanges) {
 		emit_exchange_end(c, o, now);
-	else if (c->flags & CF_ACK_BASE) /* the server spoke, the client never did */
+	} else {
+		/* the server spoke, the client never did (or in packets that
+		 * could not be read: TCP's count has their bytes) */
 		c->bytes_out += (__u32)(sent_end(c, o) - c->exch_ack0);
+		c->bytes_in += (__u32)(c->in_end - c->exch_in0);
+	}
 	c->flags |= CF_CLOSED;
 
 	e = rb_reserve(sizeof(*e));
@@ -278,11 +282,13 @@ static __always_inline void emit_conn_close(struct conn *c, const struct conn_ou
 
 /* One emitter per size class: ring buffer reservations must have a
  * constant size, and most heads are far below HW_CAPTURE_MAX. The caller
- * guarantees 0 < n; the emitter clamps n to the class. */
+ * guarantees 0 < n; the emitter clamps n to the class. The bytes are the
+ * skb's from skb_off (in the segment's payload). */
 #define DEFINE_EMIT_BYTES(name, cap)                                                               \
 	static __always_inline void name(struct __sk_buff *skb, const struct conn *c,              \
 					 const struct pkt *p, __u8 type, __u32 offset, __u64 n,    \
-					 __u64 now, const struct hw_exchange_totals *prev)         \
+					 __u32 skb_off, __u64 now,                                 \
+					 const struct hw_exchange_totals *prev)                    \
 	{                                                                                          \
 		struct {                                                                           \
 			struct hw_exchange_start s;                                                \
@@ -300,7 +306,7 @@ static __always_inline void emit_conn_close(struct conn *c, const struct conn_ou
 		if (n > (cap))                                                                     \
 			n = (cap);                                                                 \
 		barrier_var(n);                                                                    \
-		if (n < 1 || bpf_skb_load_bytes(skb, p->hdr_len, e->data, n)) {                    \
+		if (n < 1 || bpf_skb_load_bytes(skb, skb_off, e->data, n)) {                       \
 			count(HW_CNT_CAPTURE_FAIL);                                                \
 			n = 0;                                                                     \
 		}                                                                                  \
@@ -313,21 +319,22 @@ DEFINE_EMIT_BYTES(emit_bytes_medium, HW_CAPTURE_MEDIUM)
 DEFINE_EMIT_BYTES(emit_bytes_large, HW_CAPTURE_LARGE)
 DEFINE_EMIT_BYTES(emit_bytes_max, HW_CAPTURE_MAX)
 
-/* capture bytes: n of them from the segment's payload, 0 for none */
+/* capture bytes: n of them from the skb at skb_off, 0 for none */
 static __always_inline void emit_bytes(struct __sk_buff *skb, const struct conn *c,
 				       const struct pkt *p, __u8 type, __u32 offset, __u64 n,
-				       __u64 now, const struct hw_exchange_totals *prev)
+				       __u32 skb_off, __u64 now,
+				       const struct hw_exchange_totals *prev)
 {
 	struct hw_exchange_start *e;
 
 	if (n > HW_CAPTURE_LARGE) {
-		emit_bytes_max(skb, c, p, type, offset, n, now, prev);
+		emit_bytes_max(skb, c, p, type, offset, n, skb_off, now, prev);
 	} else if (n > HW_CAPTURE_MEDIUM) {
-		emit_bytes_large(skb, c, p, type, offset, n, now, prev);
+		emit_bytes_large(skb, c, p, type, offset, n, skb_off, now, prev);
 	} else if (n > HW_CAPTURE_SMALL) {
-		emit_bytes_medium(skb, c, p, type, offset, n, now, prev);
+		emit_bytes_medium(skb, c, p, type, offset, n, skb_off, now, prev);
 	} else if (n > 0) {
-		emit_bytes_small(skb, c, p, type, offset, n, now, prev);
+		emit_bytes_small(skb, c, p, type, offset, n, skb_off, now, prev);
 	} else {
 		e = rb_reserve(sizeof(*e));
 		if (!e)
@@ -343,16 +350,15 @@ static __always_inline void emit_bytes(struct __sk_buff *skb, const struct conn 
 	}
 }
 
-/* The first byte of the payload, or -1: read once per exchange while the
+/* The byte at skb offset off, or -1: read once per exchange while the
  * connection is plaintext, to see a TLS handshake start. */
-static __always_inline int first_payload_byte(struct __sk_buff *skb, const struct pkt *p)
+static __always_inline int skb_byte(struct __sk_buff *skb, __u32 off)
 {
 	void *data = (void *)(long)skb->data;
 	void *end = (void *)(long)skb->data_end;
-	__u32 off = p->hdr_len;
 	__u8 b;
 
-	/* directly when the payload starts in the linear part (small requests) */
+	/* directly when it lies in the linear part (small requests) */
 	if (off < 512 && data + off + 1 <= end)
 		return *(__u8 *)(data + off);
 	if (bpf_skb_load_bytes(skb, off, &b, 1))
@@ -360,51 +366,78 @@ static __always_inline int first_payload_byte(struct __sk_buff *skb, const struc
 	return b;
 }
 
+/* The capture bytes this segment holds of the open exchange: n of them, at
+ * *offset from the exchange's first byte and *skb_off in the skb. */
+static __always_inline __u32 capture_of(const struct conn *c, const struct pkt *p, __u32 *offset,
+					__u32 *skb_off)
+{
+	__u32 n;
+
+	n = hw_tcp_capture_range(p->seq, p->plen, c->exch_seq0, c->in_end, c->cap_budget, offset);
+	/* bytes before *offset are not new: the copy lies that far in */
+	*skb_off = p->hdr_len + (*offset - (p->seq - c->exch_seq0));
+	return n;
+}
+
 /* Opens the capture of a new exchange: decides its budget and emits
- * exchange_start with the segment's first bytes. */
+ * exchange_start with this segment's bytes of it (offset 0 and none when
+ * nothing is captured; a later offset and none when the segment lies past
+ * the budget: its first bytes may still come). The exchange's first byte,
+ * when this segment holds it, tells whether the connection turned TLS: a
+ * ClientHello's exchange may capture HW_CAPTURE_MAX (the whole hello, for
+ * JA4), the encrypted ones after it none. */
 static __always_inline void emit_exchange_start(struct __sk_buff *skb, struct conn *c,
 						const struct pkt *p, __u64 now,
 						const struct hw_exchange_totals *prev)
 {
-	/* 64-bit so the bounds the verifier checks are on the register passed */
-	__u64 budget = capture_bytes, n;
+	__u32 offset = 0, skb_off = 0, n = 0;
 
 	/* TLS may start at any exchange (after CONNECT, SOCKS, STARTTLS):
 	 * from the handshake on, exchanges are encrypted, not worth bytes */
-	if (c->flags & CF_TLS) {
-		budget = 0;
-	} else if (budget && first_payload_byte(skb, p) == TLS_HANDSHAKE_RECORD) {
-		c->flags |= CF_TLS;
-		budget = HW_CAPTURE_MAX; /* the whole ClientHello, for JA4 */
+	c->cap_budget = (c->flags & CF_TLS) ? 0 : capture_bytes;
+	if (c->cap_budget) {
+		n = capture_of(c, p, &offset, &skb_off);
+		if (n && !offset && skb_byte(skb, skb_off) == TLS_HANDSHAKE_RECORD) {
+			c->flags |= CF_TLS;
+			c->cap_budget = HW_CAPTURE_MAX;
+			n = capture_of(c, p, &offset, &skb_off);
+		}
 	}
-	n = p->plen < budget ? p->plen : budget;
-	c->exch_seq0 = p->seq;
-	c->cap_left = budget - n;
-	emit_bytes(skb, c, p, HW_EV_EXCHANGE_START, 0, n, now, prev);
+	emit_bytes(skb, c, p, HW_EV_EXCHANGE_START, c->cap_budget ? offset : 0, n, skb_off, now,
+		   prev);
 }
 
-/* More client bytes of an open exchange while capture budget is left. */
+/* More client bytes of an open exchange within its capture budget. */
 static __always_inline void emit_exchange_data(struct __sk_buff *skb, struct conn *c,
 					       const struct pkt *p, __u64 now)
 {
-	__u32 offset = p->seq - c->exch_seq0;
-	__u64 n = p->plen < c->cap_left ? p->plen : c->cap_left;
+	__u32 offset, skb_off, n = capture_of(c, p, &offset, &skb_off);
 
-	if (offset >= HW_CAPTURE_MAX) {
-		c->cap_left = 0;
-		return;
-	}
-	c->cap_left -= n;
-	emit_bytes(skb, c, p, HW_EV_EXCHANGE_DATA, offset, n, now, &no_totals);
+	if (n)
+		emit_bytes(skb, c, p, HW_EV_EXCHANGE_DATA, offset, n, skb_off, now, &no_totals);
 }
 
-/* Walks IPv6 extension headers up to TCP. IPv6 BIG TCP puts a hop-by-hop
- * jumbo header on every GSO packet over 64 KiB, so this is a common path
- * on loopback and fast NICs, not an oddity. */
-static __always_inline int ipv6_skip_exthdrs(struct __sk_buff *skb, __u8 nexthdr, __u32 *off)
+/* Where TCP starts in an IPv6 packet with extension headers: where the
+ * kernel put it, which takes a chain of any length (IPv6 BIG TCP puts a
+ * hop-by-hop jumbo header on every GSO packet over 64 KiB; a client can
+ * send dozens of destination options headers, which Linux takes); only on
+ * kernels without bpf_cast_to_kern_ctx, by walking up to
+ * HW_IPV6_EXTHDR_MAX of them (the bytes of a longer chain still count,
+ * from TCP's state, but open no exchange). */
+static __always_inline int ipv6_tcp_offset(struct __sk_buff *skb, __u8 nexthdr, __u32 *off)
 {
 	__u8 eh[2];
 
+	if (bpf_cast_to_kern_ctx) {
+		struct sk_buff *k = bpf_cast_to_kern_ctx(skb);
+		__u32 th = k->transport_header, nh = k->network_header;
+
+		/* set (it always is, for TCP), past the fixed header */
+		if (th == 0xffff || th <= nh + 40)
+			return -1;
+		*off = th - nh;
+		return 0;
+	}
 	for (int i = 0; i < HW_IPV6_EXTHDR_MAX; i++) {
 		if (nexthdr == IPPROTO_TCP)
 			return 0;
@@ -425,7 +458,7 @@ static __always_inline int parse_pkt(struct __sk_buff *skb, struct pkt *p)
 {
 	void *data = (void *)(long)skb->data;
 	void *end = (void *)(long)skb->data_end;
-	__u8 buf[20];
+	__u8 buf[20] __attribute__((aligned(4))); /* seq and ack are read as words */
 	__u8 *ip = data, *tcp;
 	__u32 iphl, doff;
 
@@ -442,13 +475,13 @@ static __always_inline int parse_pkt(struct __sk_buff *skb, struct pkt *p)
 			return -1;
 	} else if ((ip[0] >> 4) == 6) {
 		iphl = 40;
-		if (ip[6] != IPPROTO_TCP && ipv6_skip_exthdrs(skb, ip[6], &iphl))
+		if (ip[6] != IPPROTO_TCP && ipv6_tcp_offset(skb, ip[6], &iphl))
 			return -1;
 	} else {
 		return -1;
 	}
 
-	if (iphl > 255) /* bounds the offset for the verifier; no real chain is longer */
+	if (iphl > HW_NET_HDR_MAX) /* bounds the offset for the verifier */
 		return -1;
 	tcp = data + iphl;
 	if ((void *)(tcp + 20) > end) {
@@ -468,6 +501,40 @@ static __always_inline int parse_pkt(struct __sk_buff *skb, struct pkt *p)
 		return -1;
 	p->plen = skb->len - p->hdr_len;
 	return 0;
+}
+
+/* What the socket knows before TCP processes the segment at hand (cgroup_skb
+ * ingress runs before TCP's checks): what it has taken and acknowledged,
+ * the window it advertised, what it sent. */
+static __always_inline int rcv_state(struct bpf_sock *sk, struct hw_tcp_rcv *s)
+{
+	struct tcp_sock *tp = bpf_skc_to_tcp_sock(sk);
+
+	if (!tp)
+		return -1;
+	s->rcv_nxt = tp->rcv_nxt;
+	s->rcv_wend = tp->rcv_wup + tp->rcv_wnd;
+	s->snd_una = tp->snd_una;
+	s->snd_nxt = tp->snd_nxt;
+	s->max_window = tp->max_window;
+	return 0;
+}
+
+/* Client bytes TCP has taken since the last look (rcv_nxt: its own count)
+ * belong to the open exchange; its request bytes fold every 2 GiB. Once
+ * TCP has taken every byte the capture could hold, nothing is left to
+ * capture. */
+static __always_inline void take(struct conn *c, __u32 rcv_nxt)
+{
+	__u32 t = hw_tcp_taken(rcv_nxt, c->flags & CF_FIN_IN, c->in_fin);
+
+	if (hw_tcp_after(t, c->in_end))
+		c->in_end = t;
+	if (!c->exchanges)
+		return;
+	hw_tcp_fold(c->in_end, &c->exch_in0, &c->exch_req_hi);
+	if (c->cap_budget && c->in_end - c->exch_seq0 >= c->cap_budget)
+		c->cap_budget = 0;
 }
 
 /* Bytes this segment adds beyond everything seen so far in its direction
@@ -492,40 +559,39 @@ static __always_inline void client_ack(struct conn *c, __u32 ack)
 		c->flags |= CF_RESPONDED;
 }
 
+/* A client segment TCP takes with bytes it has not taken yet. */
 static __always_inline void client_data(struct __sk_buff *skb, struct bpf_sock *sk, struct conn *c,
 					const struct pkt *p)
 {
-	__u32 d = seq_advance(&c->flags, &c->in_end, CF_IN_SEEN, p);
-	__u64 now;
+	__u64 now = bpf_ktime_get_ns();
 
-	if (!d)
-		return;
-	now = bpf_ktime_get_ns();
 	if (hw_tcp_exchange_opens(c->exchanges, c->flags & CF_RESPONDED, p->ack, c->exch_ack0)) {
 		/* the client has received server bytes since the exchange opened:
 		 * it ends (its totals ride in the new one's start event), a new
-		 * one opens. The response's times are egress's, read here once;
-		 * its bytes end at this ACK, or where a fold already took them. */
+		 * one opens. Its request starts where TCP's taking stands (before
+		 * the first exchange: where the connection's began); the
+		 * response's times are egress's, read here once; its bytes end
+		 * at this ACK, or where a fold already took them. */
 		struct hw_exchange_totals prev = {};
-		__u32 in0 = c->in_end - d, ack = hw_tcp_ack_max(p->ack, c->exch_ack0);
+		__u32 in0 = c->exchanges ? c->in_end : c->exch_in0;
+		__u32 ack = hw_tcp_ack_max(p->ack, c->exch_ack0);
 
 		if (c->exchanges)
 			exchange_close(&prev, c, bpf_sk_storage_get(&conns_out, sk, 0, 0), in0,
 				       ack);
-		else if (c->flags & CF_ACK_BASE) /* the server spoke first */
+		else /* the server spoke first */
 			c->bytes_out += hw_tcp_acked_since(ack, c->exch_ack0);
 		c->exchanges++;
-		c->flags = (c->flags | CF_ACK_BASE) & ~CF_RESPONDED;
+		c->flags &= ~CF_RESPONDED;
 		c->exch_start_ns = now;
 		c->exch_in0 = in0;
+		c->exch_seq0 = in0;
 		c->exch_ack0 = ack;
 		c->exch_req_hi = 0;
 		c->exch_resp_hi = 0;
 		emit_exchange_start(skb, c, p, now, &prev);
-	} else {
-		if (c->cap_left)
-			emit_exchange_data(skb, c, p, now);
-		hw_tcp_fold(c->in_end, &c->exch_in0, &c->exch_req_hi);
+	} else if (c->cap_budget) {
+		emit_exchange_data(skb, c, p, now);
 	}
 	c->exch_last_ns = now;
 }
@@ -581,16 +647,61 @@ static __always_inline void tuple_from_sock(struct hw_tuple *t, const struct bpf
 	t->server_port = sk->src_port;
 }
 
+/* Whether a socket listens on sk's local address and port in sk's own
+ * network namespace, now: the lookup TCP does for a SYN (no established
+ * socket has source port 0, so it finds the listener or nothing). A port
+ * that listens in another namespace, or listened once, says nothing. */
+static __always_inline bool listener_here(struct __sk_buff *skb, struct bpf_sock *sk)
+{
+	struct bpf_sock_tuple t = {};
+	struct bpf_sock *l;
+	__u32 size;
+	bool yes;
+
+	/* v4 clients of a dual-stack listener have v4-mapped v6 sockets and
+	 * arrive as IPv4 packets: looked up as IPv4, as TCP does */
+	if (sk->family == AF_INET6 &&
+	    !(sk->src_ip6[0] == 0 && sk->src_ip6[1] == 0 && sk->src_ip6[2] == bpf_htonl(0xffff))) {
+		t.ipv6.saddr[0] = sk->dst_ip6[0];
+		t.ipv6.saddr[1] = sk->dst_ip6[1];
+		t.ipv6.saddr[2] = sk->dst_ip6[2];
+		t.ipv6.saddr[3] = sk->dst_ip6[3];
+		t.ipv6.daddr[0] = sk->src_ip6[0];
+		t.ipv6.daddr[1] = sk->src_ip6[1];
+		t.ipv6.daddr[2] = sk->src_ip6[2];
+		t.ipv6.daddr[3] = sk->src_ip6[3];
+		t.ipv6.dport = bpf_htons(sk->src_port);
+		size = sizeof(t.ipv6);
+	} else {
+		t.ipv4.saddr = sk->dst_ip4;
+		t.ipv4.daddr = sk->src_ip4;
+		t.ipv4.dport = bpf_htons(sk->src_port);
+		size = sizeof(t.ipv4);
+	}
+	l = bpf_sk_lookup_tcp(skb, &t, size, BPF_F_CURRENT_NETNS, 0);
+	if (!l)
+		return false;
+	yes = l->state == BPF_TCP_LISTEN;
+	bpf_sk_release(l);
+	return yes;
+}
+
 /* An established socket without storage: a passive connection that predates
  * the agent (adopt it), or anything else (ignore it). */
 static __always_inline struct conn *adopt(struct __sk_buff *skb, struct bpf_sock *sk)
 {
 	struct hw_conn_open *e;
+	struct tcp_sock *tp;
 	struct conn *c;
 	__u64 now;
 
 	if (watch_all_ports && !port_listening(sk->src_port))
-		return NULL; /* no listener on the port: an active (client) socket */
+		return NULL; /* no listener on the port anywhere: an active (client) socket */
+	if (!listener_here(skb, sk))
+		return NULL; /* none in its namespace (any more): an active socket too */
+	tp = bpf_skc_to_tcp_sock(sk);
+	if (!tp)
+		return NULL;
 	c = bpf_sk_storage_get(&conns, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
 	if (!c) {
 		count(HW_CNT_STORAGE_FAIL);
@@ -601,6 +712,10 @@ static __always_inline struct conn *adopt(struct __sk_buff *skb, struct bpf_sock
 	c->cookie = bpf_get_socket_cookie(skb);
 	c->open_ns = now;
 	c->flags = CF_ADOPTED;
+	/* counts start here: what TCP has taken, what the client acknowledged */
+	c->in_end = tp->rcv_nxt;
+	c->exch_in0 = c->in_end;
+	c->exch_ack0 = tp->snd_una;
 	count(HW_CNT_ADOPTED);
 
 	e = rb_reserve(sizeof(*e));
@@ -614,21 +729,20 @@ static __always_inline struct conn *adopt(struct __sk_buff *skb, struct bpf_sock
 	return c;
 }
 
-/* A SYN to a listener that has no saved SYN: keep its header by 4-tuple so
- * the PASSIVE_ESTABLISHED callback can attach it to the connection. */
-static __always_inline void park_syn(struct __sk_buff *skb, struct bpf_sock *sk)
+/* A SYN to a listener: keep its header by 4-tuple so the
+ * PASSIVE_ESTABLISHED callback can attach it to the connection. A
+ * retransmitted SYN (the same ISN) keeps the first one, as TCP_SAVE_SYN
+ * would: the one that made the handshake. */
+static __always_inline void park_syn(struct __sk_buff *skb)
 {
-	struct syn_parked v = {};
+	struct syn_parked v = {}, *old;
 	struct hw_tuple key = {};
 	struct pkt p;
-	__u32 *saved;
 	__u64 n, t;
 
 	if (parse_pkt(skb, &p) || (p.tcp_flags & (TCP_FL_SYN | TCP_FL_ACK)) != TCP_FL_SYN)
 		return;
-	saved = bpf_sk_storage_get(&listeners, sk, 0, 0);
-	if (saved && *saved)
-		return;
+	v.isn = p.seq;
 	n = p.hdr_len;
 	barrier_var(n);
 	if (n < 40 || n > HW_SYN_MAX)
@@ -651,6 +765,9 @@ static __always_inline void park_syn(struct __sk_buff *skb, struct bpf_sock *sk)
 	}
 	key.client_port = (v.hdr[t] << 8) | v.hdr[t + 1];
 	key.server_port = (v.hdr[t + 2] << 8) | v.hdr[t + 3];
+	old = bpf_map_lookup_elem(&syn_park, &key);
+	if (old && old->isn == v.isn)
+		return;
 	bpf_map_update_elem(&syn_park, &key, &v, BPF_ANY);
 }
 
@@ -659,7 +776,7 @@ static __always_inline void park_syn(struct __sk_buff *skb, struct bpf_sock *sk)
 static __always_inline void adopted_flags(struct bpf_sock *sk, struct conn *c, const struct pkt *p,
 					  bool ingress)
 {
-	struct bpf_tcp_sock *tp;
+	struct tcp_sock *tp;
 	__u32 srtt = 0;
 
 	if (p->tcp_flags & TCP_FL_FIN)
@@ -667,9 +784,11 @@ static __always_inline void adopted_flags(struct bpf_sock *sk, struct conn *c, c
 	if (!(p->tcp_flags & TCP_FL_RST) &&
 	    (c->flags & (CF_FIN_IN | CF_FIN_OUT)) != (CF_FIN_IN | CF_FIN_OUT))
 		return;
-	tp = bpf_tcp_sock(sk);
-	if (tp)
+	tp = bpf_skc_to_tcp_sock(sk);
+	if (tp) {
 		srtt = tp->srtt_us >> 3;
+		take(c, tp->rcv_nxt);
+	}
 	emit_conn_close(c, bpf_sk_storage_get(&conns_out, sk, 0, 0), bpf_ktime_get_ns(), srtt,
 			(p->tcp_flags & TCP_FL_RST) ? HW_F_RESET : 0);
 }
@@ -685,7 +804,7 @@ static __always_inline struct conn *conn_of(struct __sk_buff *skb, struct bpf_so
 		return c;
 	if (sk->state == BPF_TCP_LISTEN) {
 		if (ingress)
-			park_syn(skb, sk);
+			park_syn(skb);
 		return NULL;
 	}
 	if (sk->state != BPF_TCP_ESTABLISHED)
@@ -693,31 +812,62 @@ static __always_inline struct conn *conn_of(struct __sk_buff *skb, struct bpf_so
 	return adopt(skb, sk);
 }
 
-/* A segment without ACK on an established connection is dropped by TCP
- * (RFC 9293 3.10.7.4): its bytes are not counted here either. */
+/* Client segments: counted by what TCP takes, never by their length.
+ * Before TCP sees the segment, the socket's state says whether TCP will
+ * take it (hw_tcp_verdict): one TCP drops (outside the window, an ACK of
+ * bytes never sent, no ACK at all, a reset not at rcv_nxt) is counted by
+ * reason and otherwise ignored: not captured, no exchange opened. */
 static __always_inline int on_ingress(struct __sk_buff *skb, struct bpf_sock *sk)
 {
 	struct conn *c = conn_of(skb, sk, true);
+	enum hw_tcp_verdict v;
+	struct hw_tcp_rcv s;
 	struct pkt p;
 
 	if (!c || (c->flags & CF_CLOSED))
 		return 1;
 	if (parse_pkt(skb, &p)) {
 		count(HW_CNT_HDR_UNPARSED);
+		/* TCP's state counts its bytes all the same */
+		if (!rcv_state(sk, &s))
+			take(c, s.rcv_nxt);
 		return 1;
 	}
-	if (p.tcp_flags & TCP_FL_ACK) {
-		if (!(c->flags & CF_ACK_BASE)) { /* adopted: server bytes count from here */
-			c->exch_ack0 = p.ack;
-			c->flags |= CF_ACK_BASE;
-		}
-		if (p.plen)
-			client_data(skb, sk, c, &p);
-		else if (c->exchanges)
-			client_ack(c, p.ack);
+	/* A pure ACK brings no byte and matters only when it folds a response
+	 * (hw_tcp_ack_fold): the socket's state, a cache line the server's
+	 * CPU writes, is read for the segments that count. */
+	if (!p.plen && !(p.tcp_flags & (TCP_FL_FIN | TCP_FL_RST)) &&
+	    (!c->exchanges || hw_tcp_acked_since(p.ack, c->exch_ack0) < HW_BYTES_FOLD))
+		return 1;
+	if (rcv_state(sk, &s))
+		return 1;
+	take(c, s.rcv_nxt);
+	if (p.tcp_flags & TCP_FL_RST) {
+		/* RFC 5961 3.2: only a reset at exactly rcv_nxt resets */
+		if (p.seq != s.rcv_nxt)
+			count(HW_CNT_OUT_OF_WINDOW);
+		else if (c->flags & CF_ADOPTED)
+			adopted_flags(sk, c, &p, true);
+		return 1;
 	}
-	if ((c->flags & CF_ADOPTED) && (p.tcp_flags & (TCP_FL_FIN | TCP_FL_RST)))
-		adopted_flags(sk, c, &p, true);
+	if (!(p.tcp_flags & TCP_FL_ACK))
+		return 1; /* RFC 9293 3.10.7.4: dropped */
+	v = hw_tcp_verdict(&s, p.seq, p.plen, p.ack);
+	if (v == HW_TCP_OUT_OF_WINDOW || v == HW_TCP_BAD_ACK) {
+		count(v == HW_TCP_BAD_ACK ? HW_CNT_BAD_ACK : HW_CNT_OUT_OF_WINDOW);
+		return 1;
+	}
+	if (v == HW_TCP_NEW)
+		client_data(skb, sk, c, &p);
+	else if (!p.plen && c->exchanges)
+		client_ack(c, p.ack);
+	if (p.tcp_flags & TCP_FL_FIN) {
+		/* a sequence number, no byte: the counts leave it out */
+		c->in_fin = p.seq + p.plen;
+		c->flags |= CF_FIN_IN;
+		if (c->flags & CF_ADOPTED)
+			adopted_flags(sk, c, &p, true);
+	}
 	return 1;
 }
 
@@ -746,10 +896,6 @@ static __always_inline int on_egress(struct __sk_buff *skb, struct bpf_sock *sk)
 		}
 		o->flags = (c->flags & CF_ADOPTED) ? CF_OUT_ADOPTED : 0;
 		o->resp.ack = p.ack;
-		if (!(c->flags & CF_ACK_BASE)) { /* adopted: server bytes count from here */
-			c->exch_ack0 = p.seq;
-			c->flags |= CF_ACK_BASE;
-		}
 		o->resp.last_ns = bpf_ktime_get_ns();
 	}
 	if (p.plen && (p.tcp_flags & TCP_FL_ACK))
@@ -810,23 +956,18 @@ static __always_inline void tuple_from_skops(struct hw_tuple *t, const struct bp
 	t->server_port = skops->local_port;
 }
 
+/* A new listener: its port joins the filter in front of adoption. Nothing
+ * is set on the socket (no TCP_SAVE_SYN: it would stay after the agent). */
 static __always_inline void on_listen(struct bpf_sock_ops *skops)
 {
-	__u32 port = skops->local_port, key = port >> 6, one = 1;
-	struct bpf_sock *sk = skops->sk;
+	__u32 port = skops->local_port, key = port >> 6;
 	__u64 *bits;
-	__u32 *saved;
 
 	if (!port_watched(port))
 		return;
 	bits = bpf_map_lookup_elem(&listen_ports, &key);
 	if (bits)
 		__sync_fetch_and_or(bits, 1ULL << (port & 63));
-	if (!sk || bpf_setsockopt(skops, SOL_TCP, TCP_SAVE_SYN, &one, sizeof(one)))
-		return;
-	saved = bpf_sk_storage_get(&listeners, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-	if (saved)
-		*saved = 1;
 }
 
 static __always_inline void on_passive_established(struct bpf_sock_ops *skops)
@@ -836,7 +977,6 @@ static __always_inline void on_passive_established(struct bpf_sock_ops *skops)
 	struct hw_conn_open *e;
 	struct conn_out *o;
 	struct conn *c;
-	long n;
 
 	if (!sk || !port_watched(skops->local_port))
 		return;
@@ -850,8 +990,9 @@ static __always_inline void on_passive_established(struct bpf_sock_ops *skops)
 	c->open_ns = bpf_ktime_get_ns();
 	/* the first payload byte in each direction follows the SYN's sequence */
 	c->in_end = skops->rcv_nxt;
+	c->exch_in0 = c->in_end;
 	c->exch_ack0 = skops->snd_nxt;
-	c->flags = CF_IN_SEEN | CF_ACK_BASE;
+	c->flags = 0;
 	o = bpf_sk_storage_get(&conns_out, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
 	if (o) {
 		o->out_end = skops->snd_nxt;
@@ -868,17 +1009,17 @@ static __always_inline void on_passive_established(struct bpf_sock_ops *skops)
 		return;
 	hdr_fill(&e->hdr, HW_EV_CONN_OPEN, sizeof(*e), c, c->open_ns);
 	__builtin_memset(e->_pad, 0, sizeof(e->_pad));
-	/* returns the bytes copied and zero-fills the rest of syn[] */
-	n = bpf_getsockopt(skops, SOL_TCP, TCP_BPF_SYN_IP, e->syn, sizeof(e->syn));
-	if (n > 0) {
-		e->syn_len = n;
-		e->hdr.flags |= HW_F_SYN_SAVED;
-	} else if ((parked = bpf_map_lookup_elem(&syn_park, &c->tuple))) {
+	/* the SYN ingress parked, if it is this handshake's: its ISN is the
+	 * one before rcv_nxt (or a SYN's data before it, TCP Fast Open) */
+	parked = bpf_map_lookup_elem(&syn_park, &c->tuple);
+	if (parked && skops->rcv_nxt - parked->isn - 1 <= HW_SYN_DATA_MAX) {
 		__builtin_memcpy(e->syn, parked->hdr, sizeof(e->syn));
 		e->syn_len = parked->len;
 		e->hdr.flags |= HW_F_SYN_PARKED;
 		bpf_map_delete_elem(&syn_park, &c->tuple);
 	} else {
+		if (parked)
+			bpf_map_delete_elem(&syn_park, &c->tuple);
 		__builtin_memset(e->syn, 0, sizeof(e->syn));
 		e->syn_len = 0;
 		count(HW_CNT_SYN_MISSING);
@@ -896,6 +1037,7 @@ static __always_inline void on_close(struct bpf_sock_ops *skops)
 	c = bpf_sk_storage_get(&conns, sk, 0, 0);
 	if (!c || (c->flags & CF_CLOSED))
 		return;
+	take(c, skops->rcv_nxt);
 	emit_conn_close(c, bpf_sk_storage_get(&conns_out, sk, 0, 0), bpf_ktime_get_ns(),
 			skops->srtt_us >> 3, 0);
 }

@@ -10,8 +10,12 @@
 #define IPPROTO_HOPOPTS 0
 #define IPPROTO_ROUTING 43
 #define IPPROTO_DSTOPTS 60
-#define SOL_TCP		6
-#define TCP_SAVE_SYN	27
+/* IP header with its extension headers, bytes: bounds the TCP header's
+ * offset for the verifier (no IP packet is longer) */
+#define HW_NET_HDR_MAX 0xff00
+/* data a SYN may carry (TCP Fast Open) ahead of rcv_nxt when the handshake
+ * completes, bytes: a parked SYN further from it is another handshake's */
+#define HW_SYN_DATA_MAX 65535
 
 /* an egress timestamp further than this past the response's last byte, or
  * before it, is not TCP's departure time: the clock is read instead (ns) */

@@ -26,7 +26,10 @@
 /* parked SYNs of listeners that predate the agent (entries): one per
  * handshake in flight, evicted LRU, so a SYN flood cannot grow it */
 #define HW_SYN_PARK_ENTRIES 8192
-/* IPv6 extension headers walked before giving up on a packet (headers) */
+/* IPv6 extension headers walked before giving up on a packet (headers):
+ * the kernel programs walk them only where the kernel cannot say where TCP
+ * starts (no bpf_cast_to_kern_ctx); the flow tracker and the SYN parser
+ * walk the whole chain, as Linux takes it */
 #define HW_IPV6_EXTHDR_MAX 4
 
 /* TCP header byte offsets and flag bits (RFC 9293), the one copy both sides read */
@@ -55,7 +58,7 @@ enum hw_event_type {
 
 #define HW_F_ADOPTED	 0x02 /* connection predates the agent: no SYN, counts start late */
 #define HW_F_RESET	 0x04 /* conn_close: ended by RST */
-#define HW_F_SYN_SAVED	 0x08 /* conn_open: syn[] came from TCP_SAVE_SYN */
+#define HW_F_SYN_SAVED	 0x08 /* conn_open: syn[] is the SYN of a capture file (offline) */
 #define HW_F_SYN_PARKED	 0x10 /* conn_open: syn[] came from the ingress SYN park */
 #define HW_F_CAPTURE_END 0x20 /* offline: the capture file ended, not the connection */
 
@@ -136,10 +139,13 @@ enum hw_counter {
 	HW_CNT_RINGBUF_FULL = 0, /* event lost: ring buffer reserve failed */
 	HW_CNT_STORAGE_FAIL,	 /* sk_storage could not be created: conn not tracked */
 	HW_CNT_HDR_UNPARSED,	 /* packet of a tracked conn whose headers could not be read */
-	HW_CNT_SEQ_JUMP,	 /* segment beyond any possible window: not counted */
+	HW_CNT_SEQ_JUMP,	 /* server segment beyond any possible window: not counted */
 	HW_CNT_CAPTURE_FAIL,	 /* exchange head bytes could not be copied */
 	HW_CNT_SYN_MISSING,	 /* conn_open without its SYN header */
 	HW_CNT_ADOPTED,		 /* connections adopted lazily (informational) */
+	HW_CNT_OUT_OF_WINDOW,	 /* client segment outside the receive window: TCP drops it */
+	HW_CNT_BAD_ACK,		 /* client segment acknowledging bytes never sent (or older than
+				    any window): TCP drops it */
 	HW_CNT_MAX,
 };
 

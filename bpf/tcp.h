@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
-/* The TCP accounting rules, written once: bytes by sequence advance, what an
- * ACK acknowledges, 32-bit counts folded into 64-bit totals, and where
- * exchanges and responses begin. Included by the kernel programs
+/* The TCP accounting rules, written once: which client segments TCP takes,
+ * client bytes by what TCP took (server bytes by sequence advance), what an
+ * ACK acknowledges, 32-bit counts folded into 64-bit totals, where exchanges
+ * and responses begin, and which bytes an exchange's capture holds.
+ * Included by the kernel programs
  * (bpf/hydrawatch.bpf.c) and the offline flow tracker (agent/source/flow.c),
  * so a capture replays the live rules; pure functions on plain integers (no
  * skb, socket, map or helper), table-tested in tests/unit/test_tcp.c.
@@ -52,6 +54,88 @@ static __always_inline __s64 hw_tcp_seq_advance(__u8 *flags, __u8 seen, __u32 *e
 		return HW_SEQ_JUMP;
 	*end = seg_end;
 	return d;
+}
+
+/* Sequence numbers modulo 2^32 (RFC 9293 3.4): a lies after b. */
+static __always_inline bool hw_tcp_after(__u32 a, __u32 b)
+{
+	return (__s32)(b - a) < 0;
+}
+
+/* What the receiving socket knows when a client segment arrives, before
+ * TCP processes it: live, the socket's own fields; offline, what the
+ * capture showed of them. */
+struct hw_tcp_rcv {
+	__u32 rcv_nxt;	  /* the next client sequence number TCP expects */
+	__u32 rcv_wend;	  /* right edge of the receive window advertised (rcv_wup + rcv_wnd) */
+	__u32 snd_una;	  /* the oldest server byte not acknowledged */
+	__u32 snd_nxt;	  /* the next server sequence number to send */
+	__u32 max_window; /* the largest window the client advertised, bytes */
+};
+
+/* hw_tcp_verdict(): what TCP makes of a client segment */
+enum hw_tcp_verdict {
+	HW_TCP_NEW = 0,	      /* taken: it carries client bytes TCP has not taken yet */
+	HW_TCP_OLD,	      /* taken, but its bytes (none, or a retransmission's) are not new */
+	HW_TCP_OUT_OF_WINDOW, /* dropped: no byte of it inside the receive window */
+	HW_TCP_BAD_ACK,	      /* dropped: its ACK is of bytes never sent, or too old */
+};
+
+/* TCP's own tests, in its order (tcp_validate_incoming(), tcp_ack(),
+ * tcp_data_queue(); RFC 9293 3.10.7.4, RFC 5961 5.2), on the segment
+ * [seq, seq + len) acknowledging ack: data must start inside the receive
+ * window (a zero window takes none) and bring bytes past rcv_nxt; the ACK
+ * must lie within [snd_una - max_window, snd_nxt]. A segment TCP drops is
+ * neither counted, nor captured, nor opens an exchange. Drops these tests
+ * cannot see (a bad checksum on a NIC that does not check it, PAWS) are
+ * left to the counts: client bytes are what TCP took (hw_tcp_taken). */
+static __always_inline enum hw_tcp_verdict hw_tcp_verdict(const struct hw_tcp_rcv *s, __u32 seq,
+							  __u32 len, __u32 ack)
+{
+	__u32 wend = hw_tcp_after(s->rcv_wend, s->rcv_nxt) ? s->rcv_wend : s->rcv_nxt;
+
+	if (len ? !hw_tcp_after(wend, seq) && hw_tcp_after(seq + len, s->rcv_nxt)
+		: hw_tcp_after(seq, wend))
+		return HW_TCP_OUT_OF_WINDOW;
+	if (hw_tcp_after(ack, s->snd_nxt) || hw_tcp_after(s->snd_una - s->max_window, ack))
+		return HW_TCP_BAD_ACK;
+	return len && hw_tcp_after(seq + len, s->rcv_nxt) ? HW_TCP_NEW : HW_TCP_OLD;
+}
+
+/* Client bytes TCP has taken: up to rcv_nxt, less the client's FIN (at
+ * fin, when fin_seen), which occupies a sequence number but is no byte.
+ * Read at every client segment and at close, it counts what TCP accepted
+ * whatever the segments looked like: retransmissions and reordering once,
+ * dropped segments never. */
+static __always_inline __u32 hw_tcp_taken(__u32 rcv_nxt, bool fin_seen, __u32 fin)
+{
+	return fin_seen && rcv_nxt == fin + 1 ? fin : rcv_nxt;
+}
+
+/* The capture bytes of a segment [seq, seq + len) in an exchange whose
+ * first byte is seq0 and whose capture holds offsets [0, budget): those
+ * past taken (bytes TCP already took were captured from the segment that
+ * brought them, or are lost: a copy arriving later is not the one TCP
+ * read). Returns how many, from offset *from; 0 for none, *from then
+ * saying where the segment's new bytes begin. Offsets count from the
+ * exchange's first byte whichever segment arrives first, so a head whose
+ * second segment comes first is still read from its beginning. Callers
+ * stop asking once taken passes seq0 + budget (nothing is left to capture),
+ * so the 32-bit offsets never wrap. */
+static __always_inline __u32 hw_tcp_capture_range(__u32 seq, __u32 len, __u32 seq0, __u32 taken,
+						  __u32 budget, __u32 *from)
+{
+	__s32 start = (__s32)(seq - seq0), end = (__s32)(seq + len - seq0);
+	__s32 t = (__s32)(taken - seq0);
+
+	if (start < t)
+		start = t;
+	if (start < 0)
+		start = 0;
+	*from = (__u32)start;
+	if (end > (__s32)budget)
+		end = (__s32)budget;
+	return end > start ? (__u32)(end - start) : 0;
 }
 
 /* Bytes an ACK acknowledges beyond base, or 0 when it does not reach past

@@ -28,6 +28,7 @@ sed 's|^ExecStart=.*|ExecStart=/usr/sbin/hydrawatch --config /etc/hydrawatch/hyd
 	"$here/hydrawatch.service" >"$root/lib/systemd/system/hydrawatch.service"
 chmod 0644 "$root/lib/systemd/system/hydrawatch.service"
 install -D -m 0644 "$here/hydrawatch.conf" "$root/etc/hydrawatch/hydrawatch.conf"
+install -D -m 0644 "$here/logrotate/hydrawatch" "$root/etc/logrotate.d/hydrawatch"
 install -d -m 0755 "$root/var/log/hydrawatch"
 install -D -m 0644 "$here/debian/copyright" "$root/usr/share/doc/hydrawatch/copyright"
 # rules, dashboards, their Grafana provisioning and the Alertmanager
@@ -66,7 +67,7 @@ Description: kernel-level traffic telemetry for LLM inference hosts
  then systemctl enable --now hydrawatch. Prometheus rules, the Grafana
  dashboard and the Alertmanager routing are in /usr/share/hydrawatch.
 EOF
-echo /etc/hydrawatch/hydrawatch.conf >"$root/DEBIAN/conffiles"
+printf '%s\n' /etc/hydrawatch/hydrawatch.conf /etc/logrotate.d/hydrawatch >"$root/DEBIAN/conffiles"
 for s in postinst prerm postrm; do
 	install -m 0755 "$here/debian/$s" "$root/DEBIAN/$s"
 done

@@ -10,7 +10,7 @@ BUILD_PKGS=(clang llvm make gcc pkg-config bpftool libbpf-dev libelf-dev zlib1g-
 	libcmocka-dev libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev libssl-dev
 	libpcap-dev libclang-rt-14-dev)
 TEST_PKGS=(iproute2 procps util-linux python3 curl nginx-light wrk openssl tcpdump nodejs
-	prometheus prometheus-alertmanager dpkg-dev buildah python3-yaml)
+	prometheus prometheus-alertmanager dpkg-dev buildah python3-yaml logrotate)
 
 case "${1:-all}" in
 build) want=("${BUILD_PKGS[@]}") ;;

@@ -250,10 +250,11 @@ static void pipeline_metrics(struct buf *b, const struct hw_snapshot *s)
 {
 	const struct hw_stats *st = s->stats;
 	static const char *const drops[] = {"storage_fail", "hdr_unparsed", "seq_jump",
-					    "capture_fail", "syn_missing"};
-	static const unsigned drop_idx[] = {HW_CNT_STORAGE_FAIL, HW_CNT_HDR_UNPARSED,
-					    HW_CNT_SEQ_JUMP, HW_CNT_CAPTURE_FAIL,
-					    HW_CNT_SYN_MISSING};
+					    "capture_fail", "syn_missing",  "out_of_window",
+					    "bad_ack"};
+	static const unsigned drop_idx[] = {
+	    HW_CNT_STORAGE_FAIL, HW_CNT_HDR_UNPARSED,  HW_CNT_SEQ_JUMP, HW_CNT_CAPTURE_FAIL,
+	    HW_CNT_SYN_MISSING,	 HW_CNT_OUT_OF_WINDOW, HW_CNT_BAD_ACK};
 
 	family(b, "hydrawatch_events_total", "counter",
 	       "Kernel (or capture) events decoded, by type.");
@@ -282,6 +283,17 @@ static void pipeline_metrics(struct buf *b, const struct hw_snapshot *s)
 	for (unsigned i = 0; i < HW_PARSER_MAX; i++)
 		out(b, "hydrawatch_parse_errors_total{parser=\"%s\"} %llu\n",
 		    hw_stats_parser_name(i), (unsigned long long)st->parse_errors[i]);
+	family(b, "hydrawatch_http_anomalies_total", "counter",
+	       "HTTP request heads read leniently, as the servers read them, by what was odd (a "
+	       "client's habit: kept, never a reason to drop the head).");
+	for (unsigned i = 0; i < HW_HTTP_AN_MAX; i++)
+		out(b, "hydrawatch_http_anomalies_total{kind=\"%s\"} %llu\n",
+		    hw_http_anomaly_name(i), (unsigned long long)st->http_anomalies[i]);
+	family(b, "hydrawatch_exchanges_without_account_by_reason_total", "counter",
+	       "Exchanges without an account, by why.");
+	for (unsigned i = 0; i < HW_NOACCT_MAX; i++)
+		out(b, "hydrawatch_exchanges_without_account_by_reason_total{reason=\"%s\"} %llu\n",
+		    hw_stats_noacct_name(i), (unsigned long long)st->no_account[i]);
 	family(b, "hydrawatch_capture_gaps_total", "counter",
 	       "Captured request bytes that arrived out of order and were not parsed.");
 	out(b, "hydrawatch_capture_gaps_total %llu\n", (unsigned long long)st->capture_gaps);
@@ -298,6 +310,31 @@ static void pipeline_metrics(struct buf *b, const struct hw_snapshot *s)
 	family(b, "hydrawatch_ring_drain_seconds_total", "counter",
 	       "Time spent draining the ring buffer (parsing, aggregating, detecting).");
 	out(b, "hydrawatch_ring_drain_seconds_total %.9f\n", (double)st->drain_ns / 1e9);
+	family(b, "hydrawatch_exchanges_lost_total", "counter",
+	       "Exchanges whose totals never reached the agent: the ring buffer lost the event "
+	       "that carried them (no exchange line).");
+	out(b, "hydrawatch_exchanges_lost_total %llu\n", (unsigned long long)st->exchanges_lost);
+	family(b, "hydrawatch_connections_reconciled_total", "counter",
+	       "Connections closed in the agent because the kernel no longer had them and their "
+	       "close event never arrived, by reason (close_lost: the ring lost events after their "
+	       "last one; close_missing: it lost none).");
+	for (unsigned i = HW_GONE_NONE + 1; i < HW_GONE_MAX; i++)
+		out(b, "hydrawatch_connections_reconciled_total{reason=\"%s\"} %llu\n",
+		    hw_stats_gone_name(i), (unsigned long long)st->reconciled[i]);
+	family(b, "hydrawatch_reconcile_passes_total", "counter",
+	       "Scans of the kernel's sockets to reconcile the open connections with, by result "
+	       "(failed: the scan was incomplete and nothing was concluded from it).");
+	out(b, "hydrawatch_reconcile_passes_total{result=\"done\"} %llu\n",
+	    (unsigned long long)st->reconcile_passes);
+	out(b, "hydrawatch_reconcile_passes_total{result=\"failed\"} %llu\n",
+	    (unsigned long long)st->reconcile_failures);
+	family(b, "hydrawatch_config_reloads_total", "counter",
+	       "SIGHUP configuration reloads, by result (refused: the configuration did not parse; "
+	       "the running one stayed).");
+	out(b, "hydrawatch_config_reloads_total{result=\"applied\"} %llu\n",
+	    (unsigned long long)s->reloads);
+	out(b, "hydrawatch_config_reloads_total{result=\"refused\"} %llu\n",
+	    (unsigned long long)s->reloads_refused);
 }
 
 static void alert_metrics(struct buf *b, const struct hw_snapshot *s)
@@ -408,11 +445,11 @@ char *hw_metrics_render(const struct hw_snapshot *s, size_t *len)
 	family(&b, "hydrawatch_connections_opened_total", "counter",
 	       "Watched TCP connections opened (or adopted).");
 	out(&b, "hydrawatch_connections_opened_total %llu\n", (unsigned long long)a->conns_opened);
-	family(&b, "hydrawatch_connections_active", "gauge", "Watched TCP connections open now.");
-	out(&b, "hydrawatch_connections_active %llu\n",
-	    (unsigned long long)(a->conns_opened > a->conns_closed
-				     ? a->conns_opened - a->conns_closed
-				     : 0));
+	/* the connection table, not opens minus closes: a close the ring lost
+	 * is made good by reconciliation there */
+	family(&b, "hydrawatch_connections_active", "gauge",
+	       "Watched TCP connections open now (held by the agent, at most --max-conns).");
+	out(&b, "hydrawatch_connections_active %u\n", s->conns_tracked);
 	family(&b, "hydrawatch_exchanges_total", "counter", "Request/response exchanges finished.");
 	out(&b, "hydrawatch_exchanges_total %llu\n", (unsigned long long)a->exchanges);
 	family(&b, "hydrawatch_exchanges_without_account_total", "counter",

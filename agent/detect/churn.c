@@ -67,5 +67,6 @@ const struct hw_detector_ops hw_churn_ops = {
     .state_size = sizeof(struct churn_state),
     .account_state_size = sizeof(struct churn_slot),
     .init = init,
+    .reconfigure = init, /* copies and clamps: nothing sized */
     .exchange = on_exchange,
 };

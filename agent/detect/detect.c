@@ -39,6 +39,7 @@ int hw_detect_register(struct hw_detect *dt, const struct hw_detector_ops *ops, 
 	memset(d, 0, sizeof(*d));
 	d->ops = ops;
 	d->env = dt;
+	d->cfg = cfg;
 	d->state = ops->state_size ? calloc(1, ops->state_size) : NULL;
 	if (ops->state_size && !d->state)
 		return -ENOMEM;
@@ -71,6 +72,20 @@ const char *hw_detect_account_group(const struct hw_detect *dt, const struct hw_
 			return id;
 	}
 	return NULL;
+}
+
+int hw_detect_reconfigure(struct hw_detect *dt)
+{
+	int err = 0;
+
+	for (unsigned i = 0; i < dt->n; i++) {
+		struct hw_detector *d = &dt->d[i];
+		int e = d->ops->reconfigure ? d->ops->reconfigure(d, d->cfg) : 0;
+
+		if (e && !err)
+			err = e;
+	}
+	return err;
 }
 
 const struct hw_detector *hw_detect_find(const struct hw_detect *dt, const char *name)

@@ -54,6 +54,10 @@ struct hw_detector_ops {
 	/* the account is leaving the table (may be NULL) */
 	void (*evict)(struct hw_detector *d, const uint8_t *account, struct hw_account *acct,
 		      void *slot);
+	/* new thresholds, from the same option group as init's (SIGHUP); what
+	 * sizes the detector's state stays as init set it (may be NULL: it
+	 * takes none while running). 0 or -errno */
+	int (*reconfigure)(struct hw_detector *d, const void *cfg);
 	/* frees what init allocated beyond state (may be NULL) */
 	void (*destroy)(struct hw_detector *d);
 	/* whether the account must stay in the table (firing, recently fired,
@@ -74,6 +78,7 @@ struct hw_detector {
 	void *state;
 	size_t slot_offset; /* of its slot from the start of struct hw_account */
 	struct hw_detect *env;
+	const void *cfg; /* its option group, as registered (re-read on reconfigure) */
 	/* its cost, for the exporter */
 	uint64_t cpu_ns; /* in ticks, and in exchange hooks (sampled) */
 	uint64_t exchanges, ticks;
@@ -109,6 +114,9 @@ void hw_detect_exchange(struct hw_detect *dt, struct hw_account *acct,
 void hw_detect_tick(struct hw_detect *dt, uint64_t now_ns);
 void hw_detect_free(struct hw_detect *dt);
 const struct hw_detector *hw_detect_find(const struct hw_detect *dt, const char *name);
+/* every detector re-reads its option group (changed in place by a reload):
+ * 0, or the first -errno */
+int hw_detect_reconfigure(struct hw_detect *dt);
 /* the id of a firing group alert (a farm's) the account is a member of, or
  * NULL: other detectors' alerts name it so that a routing layer can
  * inhibit them under the group's */

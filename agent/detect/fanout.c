@@ -71,5 +71,6 @@ const struct hw_detector_ops hw_fanout_ops = {
     .state_size = sizeof(struct fanout_state),
     .account_state_size = sizeof(struct fanout_slot),
     .init = init,
+    .reconfigure = init, /* copies and clamps: nothing sized */
     .exchange = on_exchange,
 };

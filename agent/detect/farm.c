@@ -156,6 +156,24 @@ static void group_clear(struct group *g)
 	memset(g, 0, sizeof(*g));
 }
 
+/* the group slots and member lists stay as sized */
+static int reconfigure(struct hw_detector *d, const void *cfg)
+{
+	struct farm_state *s = d->state;
+	struct hw_farm_cfg c = *(const struct hw_farm_cfg *)cfg;
+
+	c.max_groups = s->cfg.max_groups;
+	c.max_members = s->cfg.max_members;
+	if (!c.interval_s)
+		c.interval_s = s->cfg.interval_s;
+	if (!c.min_signals)
+		c.min_signals = 2;
+	if (!c.min_members)
+		c.min_members = 2;
+	s->cfg = c;
+	return 0;
+}
+
 static void destroy(struct hw_detector *d)
 {
 	struct farm_state *s = d->state;
@@ -1206,6 +1224,7 @@ const struct hw_detector_ops hw_farm_ops = {
     .state_size = sizeof(struct farm_state),
     .account_state_size = sizeof(struct farm_slot),
     .init = init,
+    .reconfigure = reconfigure,
     .exchange = on_exchange,
     .tick = on_tick,
     .evict = on_evict,

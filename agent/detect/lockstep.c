@@ -54,6 +54,18 @@ static int init(struct hw_detector *d, const void *cfg)
 	return 0;
 }
 
+/* the bins and the window size the ring: they stay */
+static int reconfigure(struct hw_detector *d, const void *cfg)
+{
+	struct lockstep_state *s = d->state;
+	unsigned bin_ms = s->cfg.bin_ms, window_s = s->cfg.window_s;
+
+	s->cfg = *(const struct hw_lockstep_cfg *)cfg;
+	s->cfg.bin_ms = bin_ms;
+	s->cfg.window_s = window_s;
+	return 0;
+}
+
 static void destroy(struct hw_detector *d)
 {
 	struct lockstep_state *s = d->state;
@@ -264,6 +276,7 @@ const struct hw_detector_ops hw_lockstep_ops = {
     .state_size = sizeof(struct lockstep_state),
     .account_state_size = sizeof(struct lockstep_slot),
     .init = init,
+    .reconfigure = reconfigure,
     .exchange = on_exchange,
     .destroy = destroy,
 };

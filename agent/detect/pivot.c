@@ -124,5 +124,6 @@ const struct hw_detector_ops hw_pivot_ops = {
     .state_size = sizeof(struct pivot_state),
     .account_state_size = sizeof(struct pivot_slot),
     .init = init,
+    .reconfigure = init, /* copies and clamps: nothing sized */
     .exchange = on_exchange,
 };

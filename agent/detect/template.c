@@ -75,5 +75,6 @@ const struct hw_detector_ops hw_template_ops = {
     .state_size = sizeof(struct template_state),
     .account_state_size = sizeof(struct template_slot),
     .init = init,
+    .reconfigure = init, /* copies and clamps: nothing sized */
     .exchange = on_exchange,
 };

@@ -394,11 +394,23 @@ static int init(struct hw_detector *d, const void *cfg)
 
 static const char *const severities[] = {"warning", NULL};
 
+/* the bins stay as long as they were: counts in them are kept */
+static int reconfigure(struct hw_detector *d, const void *cfg)
+{
+	struct volume_state *s = d->state;
+	unsigned interval = s->cfg.interval_s;
+
+	s->cfg = *(const struct hw_volume_cfg *)cfg;
+	s->cfg.interval_s = interval;
+	return 0;
+}
+
 const struct hw_detector_ops hw_volume_ops = {
     .name = "volume",
     .state_size = sizeof(struct volume_state),
     .account_state_size = sizeof(struct volume_slot),
     .init = init,
+    .reconfigure = reconfigure,
     .exchange = on_exchange,
     .tick = on_tick,
     .evict = on_evict,

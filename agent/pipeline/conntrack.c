@@ -31,21 +31,30 @@ int hw_conntrack_init(struct hw_conntrack *t, uint32_t max)
 void hw_conntrack_exchange_release(struct hw_exchange_info *ex)
 {
 	if (ex->cap) {
-		explicit_bzero(ex->cap, ex->cap_len); /* nothing past it was written */
+		explicit_bzero(ex->cap, HW_CAPTURE_MAX); /* bytes past a hole are past cap_len */
 		free(ex->cap);
 	}
 	ex->cap = NULL;
 	ex->cap_len = 0;
 }
 
-struct hw_conn_info *hw_conntrack_get(struct hw_conntrack *t, uint64_t cookie)
+struct hw_conn_info *hw_conntrack_find(const struct hw_conntrack *t, uint64_t cookie)
 {
 	struct hw_conn_info *c = t->buckets[bucket_of(t, cookie)];
 
 	while (c && c->cookie != cookie)
 		c = c->hnext;
-	if (c)
+	return c;
+}
+
+struct hw_conn_info *hw_conntrack_get(struct hw_conntrack *t, uint64_t cookie)
+{
+	struct hw_conn_info *c = hw_conntrack_find(t, cookie);
+
+	if (c) {
 		hw_lru_touch(&t->lru, &c->lru);
+		c->suspect = false; /* an event: a scan must miss it again */
+	}
 	return c;
 }
 

@@ -35,11 +35,16 @@ struct hw_exchange_info {
 	char model[HW_MODEL_MAX + 1];
 	char account[HW_ACCOUNT_LEN + 1];
 	uint8_t account_key[HW_ACCOUNT_LEN / 2]; /* the same id's bits */
-	uint8_t *cap;	  /* capture reassembly, HW_CAPTURE_MAX bytes while open */
-	uint32_t cap_len; /* contiguous bytes from the exchange's first byte */
-	/* "Expect: 100-continue": the interim answer ends the head's exchange
-	 * in the kernel and the body opens the next; the agent holds the head's
-	 * totals until the body's exchange ends and reports the two as one */
+	uint8_t *cap;	    /* capture reassembly, HW_CAPTURE_MAX bytes while open (then a
+			       bitmap of the bytes that came past a hole) */
+	uint32_t cap_len;   /* contiguous bytes from the exchange's first byte */
+	uint16_t anomalies; /* 1 << enum hw_http_anomaly */
+	uint8_t noacct;	    /* enum hw_noacct, when !has_account */
+	bool chunked;	    /* the head's body is chunked */
+	/* "Expect: 100-continue" on a head that declared a body: the interim
+	 * answer ends the head's exchange in the kernel and the body opens the
+	 * next; the agent holds the head's totals until the body's exchange
+	 * ends and reports the two as one */
 	bool expect_continue;
 	bool holding;	     /* head holds the head's totals; the body is body_index */
 	uint32_t body_index; /* the kernel's index of the body's exchange */
@@ -77,6 +82,25 @@ struct hw_conn_info {
 	 * writes one of them zeroes its hash. */
 	uint64_t fp_hash[3];
 	uint64_t addr_hash;
+	/* what the close line needs when the kernel's close never arrives
+	 * (reconciliation): the connection's ends and flags as its events
+	 * carried them, its first and last event (event clock) */
+	struct hw_tuple tuple;
+	uint8_t hdr_flags;
+	uint64_t open_ns, last_ns;
+	/* what reached the agent: the highest exchange index whose totals
+	 * arrived (a jump past it is exchanges the ring lost), the exchange
+	 * lines written and their bytes */
+	uint32_t last_index;
+	uint32_t lines;
+	uint64_t lines_in, lines_out;
+	/* reconciliation: the last scan of the kernel's sockets that found it,
+	 * whether a scan missed it with no event since (hw_conntrack_get
+	 * clears it), and why the agent closed it */
+	uint32_t seen_pass;
+	bool suspect;
+	uint8_t gone;	    /* enum hw_gone_reason */
+	uint32_t gone_lost; /* then: exchanges whose totals went with its close */
 	/* table links */
 	struct hw_conn_info *hnext;
 	struct hw_lru_node lru;
@@ -94,7 +118,10 @@ struct hw_conntrack {
 /* 0, or -ENOMEM */
 int hw_conntrack_init(struct hw_conntrack *t, uint32_t max);
 void hw_conntrack_free(struct hw_conntrack *t);
+/* an event's connection: marks it used (LRU) and alive (clears suspect) */
 struct hw_conn_info *hw_conntrack_get(struct hw_conntrack *t, uint64_t cookie);
+/* a lookup that is no use: neither touches nor clears */
+struct hw_conn_info *hw_conntrack_find(const struct hw_conntrack *t, uint64_t cookie);
 /* finds or creates (evicting the least recently used at the cap) */
 struct hw_conn_info *hw_conntrack_upsert(struct hw_conntrack *t, uint64_t cookie, bool *created);
 void hw_conntrack_remove(struct hw_conntrack *t, struct hw_conn_info *c);

@@ -3,6 +3,7 @@
  * where it is written out).
  * The kind prefix keeps a header value and an address that happen to be
  * the same string from mapping to the same account. */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -37,10 +38,159 @@ static int parse_prefixes(const char *s, struct hw_identity *id)
 	return -EINVAL;
 }
 
+/* one address as text, IPv4 v4-mapped; 4 or 6 by its family, or -EINVAL */
+static int addr_parse(const char *s, size_t n, uint8_t out[16])
+{
+	char buf[INET6_ADDRSTRLEN];
+
+	if (!n || n >= sizeof(buf))
+		return -EINVAL;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	memset(out, 0, 16);
+	if (inet_pton(AF_INET, buf, out + 12) == 1) {
+		out[10] = out[11] = 0xff;
+		return 4;
+	}
+	return inet_pton(AF_INET6, buf, out) == 1 ? 6 : -EINVAL;
+}
+
+static bool in_cidr(const struct hw_cidr *c, const uint8_t a[16])
+{
+	unsigned full = c->bits / 8, rest = c->bits % 8;
+
+	if (memcmp(c->addr, a, full))
+		return false;
+	return !rest || !((c->addr[full] ^ a[full]) & (0xff00 >> rest));
+}
+
+bool hw_identity_trusted(const struct hw_identity *id, const uint8_t addr[16])
+{
+	for (unsigned i = 0; i < id->n_trusted; i++)
+		if (in_cidr(&id->trusted[i], addr))
+			return true;
+	return false;
+}
+
+int hw_identity_set_trusted(struct hw_identity *id, const char *list, char *err, size_t errlen)
+{
+	struct hw_cidr r[HW_TRUSTED_MAX];
+	const char *p = list;
+	unsigned n = 0;
+
+	if (!strcmp(list, "none")) {
+		id->n_trusted = 0;
+		return 0;
+	}
+	while (*p) {
+		size_t len = strcspn(p, ","), alen = strcspn(p, "/,");
+		struct hw_cidr c = {0};
+		int fam = addr_parse(p, alen, c.addr);
+		unsigned long bits = fam == 4 ? 32 : 128;
+		char *end;
+
+		if (n == HW_TRUSTED_MAX) {
+			snprintf(err, errlen, "--trusted-proxies: at most %d ranges",
+				 HW_TRUSTED_MAX);
+			return -EINVAL;
+		}
+		if (fam < 0)
+			goto bad;
+		if (alen < len) {
+			errno = 0;
+			bits = strtoul(p + alen + 1, &end, 10);
+			if (errno || end != p + len || end == p + alen + 1 ||
+			    bits > (fam == 4 ? 32u : 128u))
+				goto bad;
+		}
+		c.bits = (unsigned)bits + (fam == 4 ? 96 : 0);
+		/* the network, so that in_cidr need not mask it */
+		for (unsigned b = c.bits; b < 128; b++)
+			c.addr[b / 8] &= (uint8_t) ~(0x80 >> (b % 8));
+		r[n++] = c;
+		p += len;
+		if (*p == ',' && *++p == '\0')
+			goto bad; /* a trailing comma */
+	}
+	if (!n)
+		goto bad;
+	memcpy(id->trusted, r, n * sizeof(r[0]));
+	id->n_trusted = n;
+	return 0;
+bad:
+	snprintf(err, errlen,
+		 "--trusted-proxies %s: want addresses or ranges such as 10.0.0.0/8,fd00::/8 "
+		 "(or none)",
+		 list);
+	return -EINVAL;
+}
+
+static bool xff_sep(char c)
+{
+	/* nginx splits on commas and spaces; a folded line's end is a space */
+	return c == ',' || c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* an X-Forwarded-For entry: an address, maybe with a port ("192.0.2.1:443",
+ * "[2001:db8::1]:443", as some proxies write them) */
+static int xff_entry(const char *s, size_t n, uint8_t out[16])
+{
+	const char *colon;
+
+	if (n && s[0] == '[') {
+		const char *close = memchr(s, ']', n);
+
+		if (!close)
+			return -EINVAL;
+		return addr_parse(s + 1, (size_t)(close - s - 1), out);
+	}
+	colon = memchr(s, ':', n);
+	if (colon && !memchr(colon + 1, ':', (size_t)(s + n - colon - 1)) && memchr(s, '.', n))
+		n = (size_t)(colon - s);
+	return addr_parse(s, n, out);
+}
+
+int hw_identity_xff_client(const struct hw_identity *id, const struct hw_http_request *req,
+			   const uint8_t peer[16], uint8_t out[16])
+{
+	bool found = false;
+
+	memcpy(out, peer, 16);
+	if (!hw_identity_trusted(id, peer))
+		return 0;
+	for (unsigned h = req ? req->n_xff : 0; h-- > 0;) {
+		const char *b = req->xff[h].p, *e = b ? b + req->xff[h].n : b;
+
+		while (b && e > b) {
+			const char *s;
+			uint8_t a[16];
+
+			while (e > b && xff_sep(e[-1]))
+				e--;
+			if (e == b)
+				break;
+			for (s = e; s > b && !xff_sep(s[-1]); s--)
+				;
+			if (xff_entry(s, (size_t)(e - s), a) < 0)
+				return found ? 0 : -EINVAL;
+			memcpy(out, a, 16);
+			found = true;
+			if (!hw_identity_trusted(id, a))
+				return 0;
+			e = s;
+		}
+	}
+	return found ? 0 : -ENOENT;
+}
+
 int hw_identity_parse(const char *spec, struct hw_identity *id, char *err, size_t errlen)
 {
+	char msg[8];
+
 	id->prefix4 = 24;
 	id->prefix6 = 48;
+	if (hw_identity_set_trusted(id, HW_TRUSTED_PROXIES_DEFAULT, msg, sizeof(msg)))
+		return -EINVAL; /* cannot happen: the default parses */
 	if (!strcmp(spec, "client-ip")) {
 		id->kind = HW_ID_CLIENT_IP;
 		return 0;
@@ -176,6 +326,24 @@ static int account_of(const struct hw_identity *id, const char *kind, const void
 	return err;
 }
 
+/* a header value continued over folded lines: hashed as servers read it,
+ * each fold one space, so it is the account of the same value on one line */
+static int account_folded(const struct hw_identity *id, struct hw_str v,
+			  uint8_t out[HW_ACCOUNT_LEN / 2])
+{
+	char *flat = malloc(v.n ? v.n : 1);
+	size_t n;
+	int err;
+
+	if (!flat)
+		return -ENOMEM;
+	n = hw_http_unfold(v, flat);
+	err = n ? account_of(id, "h:", flat, n, out) : -ENOENT;
+	explicit_bzero(flat, v.n);
+	free(flat);
+	return err;
+}
+
 static int hex_digit(char c)
 {
 	if (c >= '0' && c <= '9')
@@ -224,20 +392,14 @@ int hw_identity_account_key(const struct hw_identity *id, const struct hw_http_r
 	case HW_ID_HEADER:
 		if (!req || !req->ident.p || !req->ident.n)
 			return -ENOENT;
+		if (req->ident_folded)
+			return account_folded(id, req->ident, out);
 		return account_of(id, "h:", req->ident.p, req->ident.n, out);
 	case HW_ID_XFF: {
-		size_t n = 0;
+		int err = hw_identity_xff_client(id, req, client_addr, a);
 
-		if (!req || !req->xff.p)
-			return -ENOENT;
-		/* the left-most entry is the original client */
-		while (n < req->xff.n && req->xff.p[n] != ',')
-			n++;
-		while (n && req->xff.p[n - 1] == ' ')
-			n--;
-		if (!n)
-			return -ENOENT;
-		return account_of(id, "xff:", req->xff.p, n, out);
+		/* the client's address: the account client-ip would give it */
+		return err ? err : account_of(id, "ip:", a, 16, out);
 	}
 	}
 	return -EINVAL;

@@ -67,15 +67,26 @@ static void copy_clean(char *dst, size_t cap, const char *src, size_t n)
 	dst[o] = '\0';
 }
 
+/* why the identity was not in a head that was read: it ended without it,
+ * or it went on past what was captured */
+static uint8_t noacct_of(const struct hw_http_request *req)
+{
+	return req->head_complete ? HW_NOACCT_ABSENT : HW_NOACCT_TRUNCATED;
+}
+
 /* the account of this exchange, reusing the connection's last one when the
  * identity value is the same (by a keyed hash: with the unkeyed one, a
  * client sending X-Forwarded-For or a header of its choosing could make a
- * second identity's exchanges count for the first) */
+ * second identity's exchanges count for the first). req: the request head,
+ * or NULL when there is none (ex->noacct then says why). False, with
+ * ex->noacct, when there is no account. */
 static bool account_for(struct hw_pipeline *p, struct hw_conn_info *c,
 			const struct hw_http_request *req, struct hw_exchange_info *ex)
 {
 	struct hw_str v = {0};
+	uint8_t client[16];
 	uint64_t src;
+	int err;
 
 	switch (p->identity.kind) {
 	case HW_ID_HEADER:
@@ -83,15 +94,24 @@ static bool account_for(struct hw_pipeline *p, struct hw_conn_info *c,
 			v = req->ident;
 		break;
 	case HW_ID_XFF:
-		if (req)
-			v = req->xff;
+		err = hw_identity_xff_client(&p->identity, req, c->client_addr, client);
+		if (err == -EINVAL)
+			ex->noacct = HW_NOACCT_XFF_INVALID;
+		else if (err && req)
+			ex->noacct = noacct_of(req);
+		if (err)
+			return false;
+		v = (struct hw_str){(const char *)client, sizeof(client)};
 		break;
 	default:
 		v = (struct hw_str){(const char *)c->client_addr, sizeof(c->client_addr)};
 		break;
 	}
-	if (!v.p || !v.n)
+	if (!v.p || !v.n) {
+		if (req)
+			ex->noacct = noacct_of(req);
 		return false;
+	}
 	src = hw_siphash24(&p->memo_key, v.p, v.n);
 	if (!c->acct_valid || c->acct_src != src) {
 		struct hw_acct_slot *s = &p->acct_cache[src & (HW_ACCT_CACHE - 1)];
@@ -100,8 +120,15 @@ static bool account_for(struct hw_pipeline *p, struct hw_conn_info *c,
 			memcpy(c->acct_key, s->key, sizeof(c->acct_key));
 			p->acct_cache_hits++;
 		} else {
-			if (hw_identity_account_key(&p->identity, req, c->client_addr, c->acct_key))
+			err =
+			    hw_identity_account_key(&p->identity, req, c->client_addr, c->acct_key);
+			if (err) {
+				ex->noacct = err == -ENOENT && req ? noacct_of(req)
+					     : err == -EINVAL	   ? HW_NOACCT_XFF_INVALID
+								   : HW_NOACCT_HASH_FAILED;
+				c->acct_valid = false;
 				return false;
+			}
 			s->tag = src;
 			memcpy(s->key, c->acct_key, sizeof(s->key));
 		}
@@ -155,7 +182,10 @@ static void take_http(struct hw_pipeline *p, struct hw_conn_info *c,
 	}
 	if (req->model.p)
 		copy_clean(ex->model, sizeof(ex->model), req->model.p, req->model.n);
-	ex->expect_continue = req->expect_continue && req->head_complete;
+	ex->anomalies |= (uint16_t)req->anomalies;
+	ex->chunked = req->chunked;
+	/* the next exchange is a body only if this head held one back */
+	ex->expect_continue = req->expect_continue && req->head_complete && hw_http_has_body(req);
 	ex->has_account = account_for(p, c, req, ex);
 }
 
@@ -166,9 +196,11 @@ static bool analyze(struct hw_pipeline *p, struct hw_conn_info *c, const uint8_t
 {
 	struct hw_exchange_info *ex = &c->ex;
 	enum hw_parse_result res;
+	bool took_http = false;
 
 	if (ex->parsed)
 		return true;
+	ex->noacct = c->tls ? HW_NOACCT_TLS : HW_NOACCT_NO_CAPTURE;
 	if (len && !c->tls && buf[0] == TLS_HANDSHAKE_RECORD) {
 		struct hw_client_hello hello;
 
@@ -182,8 +214,10 @@ static bool analyze(struct hw_pipeline *p, struct hw_conn_info *c, const uint8_t
 			memcpy(c->sni, hello.sni, sizeof(c->sni));
 			copy_clean(c->alpn, sizeof(c->alpn), hello.alpn_list,
 				   strlen(hello.alpn_list));
+			ex->noacct = HW_NOACCT_TLS;
 		} else {
 			p->stats.parse_errors[HW_PARSER_TLS]++;
+			ex->noacct = HW_NOACCT_NOT_HTTP;
 		}
 	} else if (len && !c->tls) {
 		struct hw_http_request req;
@@ -192,41 +226,57 @@ static bool analyze(struct hw_pipeline *p, struct hw_conn_info *c, const uint8_t
 		    buf, len, p->identity.header[0] ? p->identity.header : NULL, &req);
 		if (res == HW_PARSE_INCOMPLETE && !final)
 			return false;
-		if (res == HW_PARSE_OK || res == HW_PARSE_INCOMPLETE)
+		took_http = res == HW_PARSE_OK || res == HW_PARSE_INCOMPLETE;
+		if (took_http) {
 			take_http(p, c, &req);
-		else if (res == HW_PARSE_ERROR)
+		} else if (res == HW_PARSE_ERROR) {
 			p->stats.parse_errors[HW_PARSER_HTTP]++;
+			ex->noacct = HW_NOACCT_UNPARSEABLE;
+		} else {
+			ex->noacct = HW_NOACCT_NOT_HTTP;
+		}
 	}
-	if (!ex->has_account && !hw_identity_needs_http(&p->identity))
+	/* no head: the modes that need none (an address; xff from a peer that
+	 * is no trusted proxy) still have the account */
+	if (!took_http)
 		ex->has_account = account_for(p, c, NULL, ex);
 	ex->parsed = true;
 	hw_conntrack_exchange_release(ex);
 	return true;
 }
 
+/* Capture bytes go at their offset from the exchange's first byte. The
+ * kernel sends a segment's bytes as it arrives, so a head's second segment
+ * can come first: bytes past a hole are kept, marked in a bitmap after the
+ * buffer, and join the contiguous prefix (cap_len, what is parsed) once
+ * the hole fills. */
 static void add_capture(struct hw_pipeline *p, struct hw_conn_info *c, const struct hw_event *ev)
 {
 	struct hw_exchange_info *ex = &c->ex;
 	size_t off = ev->start->offset, n = ev->capture_len;
+	uint8_t *ahead;
 
-	if (!n)
-		return;
-	if (off > ex->cap_len) {
-		p->stats.capture_gaps++; /* a hole before it: parse what is contiguous */
-		return;
-	}
-	if (off >= HW_CAPTURE_MAX)
+	if (!n || off >= HW_CAPTURE_MAX)
 		return;
 	if (n > HW_CAPTURE_MAX - off)
 		n = HW_CAPTURE_MAX - off;
 	if (!ex->cap) {
-		ex->cap = malloc(HW_CAPTURE_MAX);
+		ex->cap = calloc(1, HW_CAPTURE_MAX + HW_CAPTURE_MAX / 8);
 		if (!ex->cap)
 			return;
 	}
 	memcpy(ex->cap + off, ev->capture, n);
+	ahead = ex->cap + HW_CAPTURE_MAX;
+	if (off > ex->cap_len) {
+		p->stats.capture_gaps++; /* a hole before it: kept until it fills */
+		for (size_t i = off; i < off + n; i++)
+			ahead[i / 8] |= (uint8_t)(1u << (i % 8));
+		return;
+	}
 	if (off + n > ex->cap_len)
 		ex->cap_len = (uint32_t)(off + n);
+	while (ex->cap_len < HW_CAPTURE_MAX && ((ahead[ex->cap_len / 8] >> (ex->cap_len % 8)) & 1))
+		ex->cap_len++;
 }
 
 /* what the aggregation and the detectors see of a finished exchange, on
@@ -282,6 +332,17 @@ void hw_pipeline_tick(struct hw_pipeline *p, uint64_t now_ns)
 		hw_alerts_tick(p->alerts, now_ns);
 }
 
+/* what a new entry keeps of the event that made it, for a close line the
+ * agent may have to write itself (hw_pipeline_conn_gone) */
+static void conn_learn(struct hw_conn_info *c, const struct hw_event_hdr *h)
+{
+	memcpy(c->client_addr, h->tuple.client_addr, 16);
+	c->addr_hash = 0;
+	c->tuple = h->tuple;
+	c->hdr_flags = h->flags & HW_F_ADOPTED;
+	c->open_ns = c->last_ns = h->ts_ns;
+}
+
 static void on_conn_open(struct hw_pipeline *p, const struct hw_event *ev)
 {
 	const struct hw_conn_open *o = ev->open;
@@ -294,8 +355,7 @@ static void on_conn_open(struct hw_pipeline *p, const struct hw_event *ev)
 		trace_line(p, ev, NULL);
 		return;
 	}
-	memcpy(c->client_addr, o->hdr.tuple.client_addr, 16);
-	c->addr_hash = 0;
+	conn_learn(c, &o->hdr);
 	if (o->syn_len) {
 		enum hw_parse_result r =
 		    hw_syn_parse(o->syn, o->syn_len < HW_SYN_MAX ? o->syn_len : HW_SYN_MAX, &syn);
@@ -319,10 +379,11 @@ static struct hw_conn_info *conn_for(struct hw_pipeline *p, const struct hw_even
 	bool created;
 	struct hw_conn_info *c = hw_conntrack_upsert(&p->conns, ev->hdr->cookie, &created);
 
-	/* no conn_open seen (lost, or evicted): the tuple is in every event */
+	/* no conn_open seen (lost, or evicted): the tuple is in every event;
+	 * what ended before this start is not the agent's to miss */
 	if (c && created) {
-		memcpy(c->client_addr, ev->hdr->tuple.client_addr, 16);
-		c->addr_hash = 0;
+		conn_learn(c, ev->hdr);
+		c->last_index = ev->start->index - 1;
 	}
 	return c;
 }
@@ -334,11 +395,14 @@ static bool fold_body(struct hw_pipeline *p, struct hw_conn_info *c, const struc
 {
 	struct hw_exchange_info *ex = &c->ex;
 	struct hw_http_request req;
-	struct hw_str model;
+	char model[HW_HTTP_MODEL_MAX];
+	unsigned keys;
+	size_t n;
 
 	if (ex->index != ev->start->prev.index || ex->holding)
 		return false;
 	analyze(p, c, ex->cap, ex->cap_len, true); /* the head is whole by now */
+	/* a request (even after empty lines) is a request, never a body */
 	if (!ex->expect_continue || !ev->capture_len ||
 	    hw_http_parse_request(ev->capture, ev->capture_len, NULL, &req) != HW_PARSE_NOT_MINE)
 		return false;
@@ -347,9 +411,12 @@ static bool fold_body(struct hw_pipeline *p, struct hw_conn_info *c, const struc
 	ex->head = ev->start->prev;
 	ex->body_index = ev->start->index;
 	/* the model named in the body, which the head could not carry */
-	if (!ex->model[0] &&
-	    !hw_http_json_model((const char *)ev->capture, ev->capture_len, &model))
-		copy_clean(ex->model, sizeof(ex->model), model.p, model.n);
+	if (!hw_http_body_model(ev->capture, ev->capture_len, ex->chunked, model, sizeof(model), &n,
+				&keys) &&
+	    !ex->model[0])
+		copy_clean(ex->model, sizeof(ex->model), model, n);
+	if (keys > 1)
+		ex->anomalies |= 1u << HW_HTTP_AN_DUP_MODEL;
 	c->continued++;
 	p->stats.continued++;
 	return true;
@@ -371,12 +438,39 @@ static struct hw_exchange_totals fold_totals(const struct hw_exchange_totals *he
 	return t;
 }
 
+_Static_assert(HW_HTTP_AN_MAX <= 16, "hw_exchange_info.anomalies holds every kind");
+
+/* a finished exchange's anomalies, and why it has no account */
+static void count_exchange(struct hw_pipeline *p, const struct hw_exchange_info *ex)
+{
+	for (unsigned k = 0; k < HW_HTTP_AN_MAX; k++)
+		if (ex->anomalies & (1u << k))
+			p->stats.http_anomalies[k]++;
+	if (!ex->has_account)
+		p->stats.no_account[ex->noacct < HW_NOACCT_MAX ? ex->noacct : HW_NOACCT_ABSENT]++;
+}
+
+/* The totals of the connection's exchange index arrived: an index past the
+ * next one means the ring lost the events that carried those between (an
+ * exchange_start carries the totals of the exchange before it). */
+static void note_totals(struct hw_pipeline *p, struct hw_conn_info *c, uint32_t index)
+{
+	if (index > c->last_index + 1)
+		p->stats.exchanges_lost += index - c->last_index - 1;
+	if (index > c->last_index)
+		c->last_index = index;
+}
+
 /* c: the event's connection, NULL if untracked */
 static void exchange_end(struct hw_pipeline *p, const struct hw_event *ev, struct hw_conn_info *c)
 {
 	struct hw_exchange_end folded;
 	struct hw_event fev;
 
+	if (c) {
+		note_totals(p, c, ev->end->t.index);
+		c->last_ns = ev->hdr->ts_ns;
+	}
 	if (c && c->ex.holding && c->ex.body_index == ev->end->t.index) {
 		folded = *ev->end;
 		folded.t = fold_totals(&c->ex.head, &ev->end->t);
@@ -384,9 +478,18 @@ static void exchange_end(struct hw_pipeline *p, const struct hw_event *ev, struc
 		fev = (struct hw_event){.hdr = &folded.hdr, .end = &folded};
 		ev = &fev;
 	}
-	if (c && c->ex.index == ev->end->t.index)
+	if (c && c->ex.index == ev->end->t.index) {
 		analyze(p, c, c->ex.cap, c->ex.cap_len, true);
+		count_exchange(p, &c->ex);
+	} else {
+		p->stats.no_account[c ? HW_NOACCT_NO_START : HW_NOACCT_UNTRACKED]++;
+	}
 	trace_line(p, ev, c);
+	if (c) {
+		c->lines++;
+		c->lines_in += ev->end->t.req_bytes;
+		c->lines_out += ev->end->t.resp_bytes;
+	}
 	charge(p, ev, c);
 }
 
@@ -432,8 +535,11 @@ void hw_pipeline_record(struct hw_pipeline *p, const void *data, size_t len)
 			struct hw_event eev = {.hdr = &end.hdr, .end = &end};
 
 			p->stats.events[HW_EV_EXCHANGE_END]++;
-			if (c && fold_body(p, c, &ev))
+			if (c && fold_body(p, c, &ev)) {
+				note_totals(p, c, ev.start->prev.index);
+				c->last_ns = ev.hdr->ts_ns;
 				break;
+			}
 			end.hdr.type = HW_EV_EXCHANGE_END;
 			end.hdr.size = sizeof(end);
 			exchange_end(p, &eev, c);
@@ -442,16 +548,20 @@ void hw_pipeline_record(struct hw_pipeline *p, const void *data, size_t len)
 			c = conn_for(p, &ev);
 		if (!c)
 			break;
+		c->last_ns = ev.hdr->ts_ns;
 		hw_conntrack_exchange_release(&c->ex);
 		memset(&c->ex, 0, sizeof(c->ex));
 		c->ex.index = ev.start->index;
 		/* most heads arrive whole in their start event: parsed in place,
-		 * copied only when later segments must complete them */
-		if (!analyze(p, c, ev.capture, ev.capture_len, !ev.capture_len))
+		 * copied only when later segments must complete them (or come
+		 * before: a start whose bytes lie past offset 0) */
+		if (ev.start->offset || !analyze(p, c, ev.capture, ev.capture_len, !ev.capture_len))
 			add_capture(p, c, &ev);
 		break;
 	case HW_EV_EXCHANGE_DATA:
 		c = hw_conntrack_get(&p->conns, ev.hdr->cookie);
+		if (c)
+			c->last_ns = ev.hdr->ts_ns;
 		if (!c || c->ex.index != ev.start->index || c->ex.parsed)
 			break;
 		add_capture(p, c, &ev);
@@ -464,6 +574,9 @@ void hw_pipeline_record(struct hw_pipeline *p, const void *data, size_t len)
 		struct hw_conn_close close;
 
 		c = hw_conntrack_get(&p->conns, ev.hdr->cookie);
+		/* the kernel counted exchanges whose totals never arrived */
+		if (c && ev.close->exchanges > c->last_index)
+			p->stats.exchanges_lost += ev.close->exchanges - c->last_index;
 		if (c && c->continued) {
 			/* exchanges as reported: a folded body is part of its head's */
 			close = *ev.close;
@@ -481,6 +594,36 @@ void hw_pipeline_record(struct hw_pipeline *p, const void *data, size_t len)
 	}
 	}
 	p->stats.conn_evictions += p->conns.evictions - evictions;
+}
+
+void hw_pipeline_conn_gone(struct hw_pipeline *p, struct hw_conn_info *c, enum hw_gone_reason why,
+			   uint64_t now_ns)
+{
+	struct hw_conn_close close = {
+	    .hdr = {.type = HW_EV_CONN_CLOSE,
+		    .flags = c->hdr_flags,
+		    .size = sizeof(close),
+		    .ts_ns = now_ns,
+		    .cookie = c->cookie,
+		    .tuple = c->tuple},
+	    .open_ns = c->open_ns,
+	    .bytes_in = c->lines_in,
+	    .bytes_out = c->lines_out,
+	    .exchanges = c->lines,
+	};
+	struct hw_event ev = {.hdr = &close.hdr, .close = &close};
+
+	/* the open exchange's totals went with the close */
+	if (c->ex.index > c->last_index) {
+		c->gone_lost = c->ex.index - c->last_index;
+		p->stats.exchanges_lost += c->gone_lost;
+	}
+	c->gone = (uint8_t)why;
+	p->stats.reconciled[why]++;
+	trace_line(p, &ev, c);
+	hw_conntrack_remove(&p->conns, c);
+	if (p->agg)
+		hw_agg_conn_close(p->agg, now_ns);
 }
 
 void hw_pipeline_report(struct hw_pipeline *p, unsigned long long now_ns, char *line, size_t len)

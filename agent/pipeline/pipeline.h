@@ -63,6 +63,12 @@ void hw_pipeline_count(struct hw_pipeline *p, const void *data, size_t len);
 /* runs what is due at now_ns (the event clock): detector bins, exported
  * sets */
 void hw_pipeline_tick(struct hw_pipeline *p, uint64_t now_ns);
+/* The kernel no longer has c and its close never arrived: writes the close
+ * line (the totals of what the agent reported, marked reconciled with
+ * why), counts it and the open exchange's totals as lost, and removes c.
+ * now_ns: the event clock. */
+void hw_pipeline_conn_gone(struct hw_pipeline *p, struct hw_conn_info *c, enum hw_gone_reason why,
+			   uint64_t now_ns);
 /* writes the closing stats line (if tracing) and returns it in line */
 void hw_pipeline_report(struct hw_pipeline *p, unsigned long long now_ns, char *line, size_t len);
 

@@ -88,8 +88,22 @@ static void put_exchange_fields(struct out *o, const struct hw_conn_info *c)
 		if (ex->model[0])
 			put_str(o, "model", ex->model);
 	}
+	if (ex->anomalies) {
+		bool first = true;
+
+		put(o, ",\"anomalies\":[");
+		for (unsigned k = 0; k < HW_HTTP_AN_MAX; k++) {
+			if (!(ex->anomalies & (1u << k)))
+				continue;
+			put(o, "%s\"%s\"", first ? "" : ",", hw_http_anomaly_name(k));
+			first = false;
+		}
+		put_char(o, ']');
+	}
 	if (ex->has_account)
 		put_str(o, "account", ex->account);
+	else
+		put(o, ",\"no_account\":\"%s\"", hw_stats_noacct_name(ex->noacct));
 }
 
 static void put_conn(struct out *o, const struct hw_event_hdr *h, bool server_ip)
@@ -158,6 +172,10 @@ int hw_trace_format(const struct hw_event *ev, const struct hw_conn_info *conn,
 			put(&o, ",\"reset\":true");
 		if (h->flags & HW_F_CAPTURE_END)
 			put(&o, ",\"capture_end\":true");
+		/* the agent's own line: the kernel's close was never received */
+		if (conn && conn->gone)
+			put(&o, ",\"reconciled\":\"%s\",\"exchanges_lost\":%u",
+			    hw_stats_gone_name(conn->gone), conn->gone_lost);
 		return finish(&o);
 	}
 	default:
@@ -182,6 +200,16 @@ int hw_trace_format_stats(const struct hw_stats *st, unsigned long long ts_ns, c
 	for (unsigned i = 0; i < HW_PARSER_MAX; i++, sep = ",")
 		put(&o, "%s\"%s\":%llu", sep, hw_stats_parser_name(i),
 		    (unsigned long long)st->parse_errors[i]);
+	put(&o, "},\"http_anomalies\":{");
+	sep = "";
+	for (unsigned i = 0; i < HW_HTTP_AN_MAX; i++, sep = ",")
+		put(&o, "%s\"%s\":%llu", sep, hw_http_anomaly_name(i),
+		    (unsigned long long)st->http_anomalies[i]);
+	put(&o, "},\"no_account\":{");
+	sep = "";
+	for (unsigned i = 0; i < HW_NOACCT_MAX; i++, sep = ",")
+		put(&o, "%s\"%s\":%llu", sep, hw_stats_noacct_name(i),
+		    (unsigned long long)st->no_account[i]);
 	put(&o,
 	    "},\"capture_gaps\":%llu,\"continued\":%llu,\"conn_evictions\":%llu,"
 	    "\"trace_lost\":%llu,\"kernel\":{",
@@ -191,6 +219,14 @@ int hw_trace_format_stats(const struct hw_stats *st, unsigned long long ts_ns, c
 	for (unsigned i = 0; i < HW_CNT_MAX; i++, sep = ",")
 		put(&o, "%s\"%s\":%llu", sep, hw_stats_counter_name(i),
 		    (unsigned long long)st->kernel[i]);
+	put(&o, "},\"exchanges_lost\":%llu,\"reconciled\":{",
+	    (unsigned long long)st->exchanges_lost);
+	sep = "";
+	for (unsigned i = HW_GONE_NONE + 1; i < HW_GONE_MAX; i++, sep = ",")
+		put(&o, "%s\"%s\":%llu", sep, hw_stats_gone_name(i),
+		    (unsigned long long)st->reconciled[i]);
 	put(&o, "}");
+	if (st->interrupted)
+		put(&o, ",\"interrupted\":true");
 	return finish(&o);
 }

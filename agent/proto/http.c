@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
-/* HTTP/1.x request heads (RFC 9112), strict enough to reject garbage and
- * lenient about bare LF line ends. Never reads past len (fuzzed by
- * tests/fuzz/fuzz_http.c). */
+/* HTTP/1.x request heads (RFC 9112): a request line or nothing, and header
+ * lines read as leniently as the servers the agent sits in front of read
+ * them (llhttp, h11), each leniency counted; the JSON body's "model" as
+ * Python reads it. Never reads past len (fuzzed by tests/fuzz/fuzz_http.c). */
 #include <ctype.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -11,7 +12,7 @@
 #include "lib/sha.h"
 
 #define METHOD_MAX   16
-#define NAME_MAX_LEN 128
+#define NAME_MAX_LEN 128  /* longer header names are an anomaly (kept; cut in http_fp) */
 #define UA_SCAN_MAX  2048 /* the largest capture: a User-Agent is never longer */
 
 /* RFC 9110 token characters, by byte: a header name's every byte is
@@ -79,6 +80,9 @@ static struct hw_str trim(struct hw_str s)
 	return s;
 }
 
+/* the request line; lenient where the servers are (a target with obs-text
+ * or control bytes is served by h11's older releases and llhttp's lenient
+ * builds: kept, counted), strict about its shape */
 static enum hw_parse_result parse_request_line(struct hw_str l, struct hw_http_request *r)
 {
 	const char *sp1, *sp2, *end = l.p + l.n;
@@ -98,8 +102,10 @@ static enum hw_parse_result parse_request_line(struct hw_str l, struct hw_http_r
 	for (i = 0; i < r->target.n; i++) {
 		unsigned char c = (unsigned char)r->target.p[i];
 
-		if (c <= 0x20 || c >= 0x7f)
-			return HW_PARSE_ERROR;
+		if (c <= 0x20 || c >= 0x7f) {
+			r->anomalies |= 1u << HW_HTTP_AN_BAD_TARGET;
+			break;
+		}
 	}
 	r->path = r->target;
 	for (i = 0; i < r->target.n; i++)
@@ -118,23 +124,118 @@ static enum hw_parse_result parse_request_line(struct hw_str l, struct hw_http_r
 	return HW_PARSE_OK;
 }
 
+static bool is_fold_ws(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+size_t hw_http_unfold(struct hw_str v, char *out)
+{
+	size_t i = 0, o = 0;
+
+	while (i < v.n && is_fold_ws(v.p[i]))
+		i++;
+	while (i < v.n) {
+		size_t j = i;
+		bool nl = false;
+
+		/* a run of whitespace holding a line end is one fold: one space */
+		while (j < v.n && is_fold_ws(v.p[j]))
+			nl |= v.p[j++] == '\n';
+		if (j == v.n)
+			break; /* trailing whitespace */
+		if (nl) {
+			out[o++] = ' ';
+		} else {
+			memcpy(out + o, v.p + i, j - i);
+			o += j - i;
+		}
+		out[o++] = v.p[j];
+		i = j + 1;
+	}
+	return o;
+}
+
+/* v, unfolded, equals lit (lowercase) regardless of case */
+static bool value_ieq(struct hw_str v, const char *lit)
+{
+	char buf[32];
+	size_t n;
+
+	if (v.n > sizeof(buf))
+		return false;
+	n = hw_http_unfold(v, buf);
+	return n == strlen(lit) && !strncasecmp(buf, lit, n);
+}
+
+/* a small value with its folds undone: in place when it has none */
+static struct hw_str flat(struct hw_str v, char *buf, size_t cap)
+{
+	if (!memchr(v.p, '\n', v.n))
+		return v;
+	if (v.n > cap)
+		return (struct hw_str){0};
+	return (struct hw_str){buf, hw_http_unfold(v, buf)};
+}
+
+/* Transfer-Encoding whose last coding is chunked (RFC 9112 6.1) */
+static bool value_chunked(struct hw_str v)
+{
+	char buf[128];
+	size_t n;
+
+	if (v.n > sizeof(buf))
+		return false;
+	n = hw_http_unfold(v, buf);
+	return n >= 7 && !strncasecmp(buf + n - 7, "chunked", 7) &&
+	       (n == 7 || buf[n - 8] == ',' || buf[n - 8] == ' ' || buf[n - 8] == '\t');
+}
+
+/* Content-Length's digits; 0 for anything else */
+static uint64_t value_length(struct hw_str v)
+{
+	char buf[32];
+	uint64_t x = 0;
+
+	v = flat(v, buf, sizeof(buf));
+	for (size_t i = 0; i < v.n; i++) {
+		if (v.p[i] < '0' || v.p[i] > '9' || x > UINT64_MAX / 10 - 9)
+			return 0;
+		x = x * 10 + (uint64_t)(v.p[i] - '0');
+	}
+	return x;
+}
+
 enum hw_parse_result hw_http_parse_request(const uint8_t *buf, size_t len, const char *ident_header,
 					   struct hw_http_request *out)
 {
 	const char *p = (const char *)buf, *end = p + len, *next;
 	size_t ident_len = ident_header ? strlen(ident_header) : 0;
+	/* the values the head's framing depends on, read once it is parsed */
+	struct hw_str expect = {0}, clen = {0}, te = {0};
+	/* the value the last header line set, which a folded line continues */
+	struct hw_str *last = NULL;
 	struct hw_str line;
 	enum hw_parse_result res;
+	bool fold_ident = false, ident_seen = false;
 
 	memset(out, 0, sizeof(*out));
+	/* empty lines before the request line are ignored (RFC 9112 2.2), as
+	 * llhttp does: such a request is a request, not a body */
+	while (p < end && (*p == '\r' || *p == '\n'))
+		p++;
+	if (p > (const char *)buf)
+		out->anomalies |= 1u << HW_HTTP_AN_LEADING_EOL;
+	if (p == end && len)
+		return HW_PARSE_INCOMPLETE; /* only line ends so far */
 	next = next_line(p, end, &line);
 	if (!next) {
 		/* too short to judge: only claim it if it starts like a method */
-		size_t i = 0;
+		size_t i = 0, n = (size_t)(end - p);
 
-		while (i < len && i <= METHOD_MAX && isupper(buf[i]))
+		while (i < n && i <= METHOD_MAX && isupper((unsigned char)p[i]))
 			i++;
-		if (i == 0 || (i < len && buf[i] != ' '))
+		if (i == 0 || (i < n && p[i] != ' '))
 			return HW_PARSE_NOT_MINE;
 		return HW_PARSE_INCOMPLETE;
 	}
@@ -145,37 +246,118 @@ enum hw_parse_result hw_http_parse_request(const uint8_t *buf, size_t len, const
 	while ((next = next_line(p, end, &line))) {
 		const char *colon;
 		struct hw_str name, value;
+		bool token = true;
 
 		p = next;
 		if (line.n == 0) {
 			out->head_complete = 1;
-			if (hw_http_json_model(p, (size_t)(end - p), &out->model))
-				out->model = (struct hw_str){0};
-			return HW_PARSE_OK;
+			break;
 		}
-		if (line.p[0] == ' ' || line.p[0] == '\t')
-			return HW_PARSE_ERROR; /* obsolete line folding */
+		if (line.p[0] == ' ' || line.p[0] == '\t') {
+			/* obs-fold (RFC 9112 5.2): llhttp and h11 take it as part of
+			 * the value above; so does the agent, with the line end and
+			 * its whitespace read as one space */
+			out->anomalies |= 1u << HW_HTTP_AN_OBS_FOLD;
+			if (last) {
+				struct hw_str rest = trim(line);
+
+				if (rest.n) {
+					if (!last->p)
+						*last = rest;
+					else
+						last->n = (size_t)(rest.p + rest.n - last->p);
+					if (last == &out->ident)
+						fold_ident = true;
+				}
+			}
+			continue;
+		}
+		last = NULL;
 		colon = memchr(line.p, ':', line.n);
-		if (!colon || colon == line.p || colon - line.p > NAME_MAX_LEN)
-			return HW_PARSE_ERROR;
-		name = (struct hw_str){line.p, (size_t)(colon - line.p)};
-		for (size_t i = 0; i < name.n; i++)
-			if (!is_tchar((unsigned char)name.p[i]))
-				return HW_PARSE_ERROR;
+		if (colon && colon != line.p) {
+			name = (struct hw_str){line.p, (size_t)(colon - line.p)};
+			for (size_t i = 0; i < name.n && token; i++)
+				token = is_tchar((unsigned char)name.p[i]);
+		}
+		if (!colon || colon == line.p || !token) {
+			/* the servers answer 400: nothing of it is used, and the
+			 * lines around it still are */
+			out->anomalies |= 1u << HW_HTTP_AN_BAD_LINE;
+			continue;
+		}
+		if (name.n > NAME_MAX_LEN)
+			out->anomalies |= 1u << HW_HTTP_AN_LONG_NAME;
 		value = trim((struct hw_str){colon + 1, (size_t)(line.p + line.n - colon - 1)});
+		if (!value.n)
+			value.p = NULL; /* a fold may still give it one */
 		if (out->n_headers < HW_HTTP_MAX_HEADERS)
 			out->names[out->n_headers] = name;
 		out->n_headers++;
-		if (ident_header && !out->ident.p && str_ieq_n(name, ident_header, ident_len))
-			out->ident = value;
-		else if (!out->user_agent.p && str_ieq(name, "user-agent"))
+		if (ident_header && str_ieq_n(name, ident_header, ident_len)) {
+			/* the first, as Starlette's and Node's header lookups take it */
+			if (ident_seen) {
+				out->anomalies |= 1u << HW_HTTP_AN_DUP_IDENT;
+			} else {
+				out->ident = value;
+				last = &out->ident;
+				ident_seen = true;
+			}
+		} else if (str_ieq(name, "x-forwarded-for")) {
+			if (out->n_xff == HW_HTTP_MAX_XFF) {
+				memmove(out->xff, out->xff + 1,
+					sizeof(out->xff) - sizeof(out->xff[0]));
+				out->n_xff--;
+				out->xff_dropped = true;
+			}
+			out->xff[out->n_xff] = value;
+			last = &out->xff[out->n_xff++];
+		} else if (!out->user_agent.p && str_ieq(name, "user-agent")) {
 			out->user_agent = value;
-		else if (!out->xff.p && str_ieq(name, "x-forwarded-for"))
-			out->xff = value;
-		else if (str_ieq(name, "expect") && str_ieq(value, "100-continue"))
-			out->expect_continue = 1;
+			last = &out->user_agent;
+		} else if (!expect.p && str_ieq(name, "expect")) {
+			expect = value;
+			last = &expect;
+		} else if (!clen.p && str_ieq(name, "content-length")) {
+			clen = value;
+			last = &clen;
+		} else if (!te.p && str_ieq(name, "transfer-encoding")) {
+			te = value;
+			last = &te;
+		}
 	}
-	return HW_PARSE_INCOMPLETE;
+	out->ident_folded = fold_ident;
+	out->expect_continue = expect.p && value_ieq(expect, "100-continue");
+	out->content_length = clen.p ? value_length(clen) : 0;
+	out->chunked = te.p && value_chunked(te);
+	if (!out->head_complete)
+		return HW_PARSE_INCOMPLETE;
+	{
+		size_t n;
+		unsigned keys;
+
+		if (!hw_http_body_model((const uint8_t *)p, (size_t)(end - p), out->chunked,
+					out->model_buf, sizeof(out->model_buf), &n, &keys))
+			out->model = (struct hw_str){out->model_buf, n};
+		if (keys > 1)
+			out->anomalies |= 1u << HW_HTTP_AN_DUP_MODEL;
+	}
+	return HW_PARSE_OK;
+}
+
+const char *hw_http_anomaly_name(unsigned kind)
+{
+	static const char *const names[HW_HTTP_AN_MAX] = {
+	    [HW_HTTP_AN_LONG_NAME] = "long_name",   [HW_HTTP_AN_OBS_FOLD] = "obs_fold",
+	    [HW_HTTP_AN_BAD_LINE] = "bad_line",	    [HW_HTTP_AN_LEADING_EOL] = "leading_crlf",
+	    [HW_HTTP_AN_BAD_TARGET] = "bad_target", [HW_HTTP_AN_DUP_IDENT] = "dup_ident",
+	    [HW_HTTP_AN_DUP_MODEL] = "dup_model",
+	};
+	return kind < HW_HTTP_AN_MAX ? names[kind] : "unknown";
+}
+
+bool hw_http_has_body(const struct hw_http_request *r)
+{
+	return r->content_length > 0 || r->chunked;
 }
 
 void hw_http_fingerprint(const struct hw_http_request *r, char *out)
@@ -194,6 +376,8 @@ void hw_http_fingerprint(const struct hw_http_request *r, char *out)
 			continue;
 		if (kept++)
 			names[o++] = ',';
+		if (nm.n > NAME_MAX_LEN)
+			nm.n = NAME_MAX_LEN; /* the buffer's bound: longer names are rare */
 		for (size_t k = 0; k < nm.n; k++)
 			names[o++] = (char)tolower((unsigned char)nm.p[k]);
 	}
@@ -296,11 +480,19 @@ static size_t skip_ws(const char *s, size_t n, size_t i)
 /* s[i] is '"': returns the index after the closing quote, or CUT */
 static size_t skip_string(const char *s, size_t n, size_t i)
 {
-	for (i++; i < n; i++) {
-		if (s[i] == '\\')
-			i++;
-		else if (s[i] == '"')
-			return i + 1;
+	/* the body after "model" is skipped whole (a later "model" wins):
+	 * memchr to each quote, then the backslashes before it */
+	for (i++; i < n;) {
+		const char *q = memchr(s + i, '"', n - i);
+		size_t k, bs = 0;
+
+		if (!q)
+			return CUT;
+		for (k = (size_t)(q - s); k > i && s[k - 1] == '\\'; k--)
+			bs++;
+		i = (size_t)(q - s) + 1;
+		if (!(bs & 1))
+			return i;
 	}
 	return CUT;
 }
@@ -335,43 +527,228 @@ static size_t skip_value(const char *s, size_t n, size_t i)
 	return CUT;
 }
 
-int hw_http_json_model(const char *s, size_t n, struct hw_str *model)
+static int hex4(const char *s, size_t n, size_t i, unsigned *v)
+{
+	*v = 0;
+	if (n - i < 4)
+		return -1;
+	for (size_t k = 0; k < 4; k++) {
+		char c = s[i + k];
+		unsigned d = c >= '0' && c <= '9'   ? (unsigned)(c - '0')
+			     : c >= 'a' && c <= 'f' ? (unsigned)(c - 'a' + 10)
+			     : c >= 'A' && c <= 'F' ? (unsigned)(c - 'A' + 10)
+						    : 16u;
+
+		if (d > 15)
+			return -1;
+		*v = *v << 4 | d;
+	}
+	return 0;
+}
+
+/* puts c into out[cap] at *o, as far as it fits */
+static void put_byte(char *out, size_t cap, size_t *o, unsigned c)
+{
+	if (*o < cap)
+		out[*o] = (char)c;
+	(*o)++;
+}
+
+static void put_utf8(char *out, size_t cap, size_t *o, unsigned cp)
+{
+	if (cp < 0x80) {
+		put_byte(out, cap, o, cp);
+	} else if (cp < 0x800) {
+		put_byte(out, cap, o, 0xc0 | cp >> 6);
+		put_byte(out, cap, o, 0x80 | (cp & 0x3f));
+	} else if (cp < 0x10000) {
+		put_byte(out, cap, o, 0xe0 | cp >> 12);
+		put_byte(out, cap, o, 0x80 | (cp >> 6 & 0x3f));
+		put_byte(out, cap, o, 0x80 | (cp & 0x3f));
+	} else {
+		put_byte(out, cap, o, 0xf0 | cp >> 18);
+		put_byte(out, cap, o, 0x80 | (cp >> 12 & 0x3f));
+		put_byte(out, cap, o, 0x80 | (cp >> 6 & 0x3f));
+		put_byte(out, cap, o, 0x80 | (cp & 0x3f));
+	}
+}
+
+/* the JSON string content s[n] (between its quotes) decoded into out[cap],
+ * cut there; returns the decoded length (which may exceed cap), or CUT for
+ * what a JSON parser refuses (a bad escape, a raw control byte) */
+static size_t json_unescape(const char *s, size_t n, char *out, size_t cap)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		unsigned cp, lo;
+
+		if (c < 0x20)
+			return CUT;
+		if (c != '\\') {
+			put_byte(out, cap, &o, c);
+			continue;
+		}
+		if (++i >= n)
+			return CUT;
+		switch (s[i]) {
+		case '"':
+		case '\\':
+		case '/':
+			put_byte(out, cap, &o, (unsigned char)s[i]);
+			break;
+		case 'b':
+			put_byte(out, cap, &o, '\b');
+			break;
+		case 'f':
+			put_byte(out, cap, &o, '\f');
+			break;
+		case 'n':
+			put_byte(out, cap, &o, '\n');
+			break;
+		case 'r':
+			put_byte(out, cap, &o, '\r');
+			break;
+		case 't':
+			put_byte(out, cap, &o, '\t');
+			break;
+		case 'u':
+			if (hex4(s, n, i + 1, &cp))
+				return CUT;
+			i += 4;
+			if (cp >= 0xd800 && cp < 0xdc00 && i + 2 < n && s[i + 1] == '\\' &&
+			    s[i + 2] == 'u' && !hex4(s, n, i + 3, &lo) && lo >= 0xdc00 &&
+			    lo < 0xe000) {
+				cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+				i += 6;
+			} else if (cp >= 0xd800 && cp < 0xe000) {
+				cp = 0xfffd; /* a lone surrogate */
+			}
+			put_utf8(out, cap, &o, cp);
+			break;
+		default:
+			return CUT;
+		}
+	}
+	return o;
+}
+
+/* the key content k[n] is "model" once its escapes are decoded */
+static bool key_is_model(const char *k, size_t n)
+{
+	char buf[6];
+
+	if (n == 5)
+		return !memcmp(k, "model", 5);
+	return n > 5 && memchr(k, '\\', n) && json_unescape(k, n, buf, sizeof(buf)) == 5 &&
+	       !memcmp(buf, "model", 5);
+}
+
+int hw_http_json_model(const char *s, size_t n, char *out, size_t cap, size_t *len, unsigned *keys)
 {
 	size_t i = skip_ws(s, n, 0);
+	bool found = false;
 
+	*keys = 0;
+	*len = 0;
 	if (i >= n || s[i] != '{')
 		return -1;
-	i++;
-	for (;;) {
+	i = skip_ws(s, n, i + 1);
+	/* every top-level key to the object's end or the prefix's: a later
+	 * "model" replaces an earlier one, as in a Python dict */
+	while (i < n && s[i] != '}') {
 		size_t key, key_end;
 
-		i = skip_ws(s, n, i);
-		if (i >= n || s[i] != '"')
+		if (s[i] != '"')
 			return -1;
 		key = i + 1;
 		key_end = skip_string(s, n, i);
 		if (key_end == CUT)
-			return -1;
+			break;
 		i = skip_ws(s, n, key_end);
-		if (i >= n || s[i] != ':')
+		if (i < n && s[i] != ':')
 			return -1;
 		i = skip_ws(s, n, i + 1);
 		if (i >= n)
-			return -1;
-		if (key_end - key == 6 && !memcmp(s + key, "model\"", 6) && s[i] == '"') {
-			size_t end = skip_string(s, n, i);
+			break;
+		if (key_is_model(s + key, key_end - key - 1)) {
+			(*keys)++;
+			found = false; /* until its value is read whole */
+			if (s[i] == '"') {
+				size_t end = skip_string(s, n, i), m;
 
-			if (end == CUT)
-				return -1; /* cut inside the value */
-			*model = (struct hw_str){s + i + 1, end - i - 2};
-			return 0;
+				if (end == CUT)
+					break; /* cut inside the value: unknown */
+				m = json_unescape(s + i + 1, end - i - 2, out, cap);
+				if (m == CUT)
+					return -1;
+				*len = m < cap ? m : cap;
+				found = true;
+				i = end;
+			} else {
+				i = skip_value(s, n, i); /* no string: no model */
+			}
+		} else {
+			i = skip_value(s, n, i);
 		}
-		i = skip_value(s, n, i);
 		if (i == CUT)
-			return -1;
+			break;
 		i = skip_ws(s, n, i);
-		if (i >= n || s[i] != ',')
+		if (i < n && s[i] == ',')
+			i = skip_ws(s, n, i + 1);
+		else if (i < n && s[i] != '}')
 			return -1;
-		i++;
 	}
+	return found ? 0 : -1;
+}
+
+#define BODY_SCAN_MAX 4096 /* a chunked body prefix, unframed: twice the largest capture */
+
+/* the data of the chunks that begin in s[n] (RFC 9112 7.1) into out[cap] */
+static size_t dechunk(const uint8_t *s, size_t n, char *out, size_t cap)
+{
+	size_t i = 0, o = 0;
+
+	while (i < n && o < cap) {
+		uint64_t size = 0;
+		size_t digits = 0, take;
+
+		while (i < n && isxdigit(s[i]) && digits < 15) {
+			size = size << 4 |
+			       (uint64_t)(isdigit(s[i]) ? s[i] - '0' : (tolower(s[i]) - 'a' + 10));
+			i++;
+			digits++;
+		}
+		if (!digits)
+			break;
+		while (i < n && s[i] != '\n') /* chunk extensions, the CR */
+			i++;
+		if (i++ >= n || !size)
+			break;
+		take = n - i < cap - o ? n - i : cap - o;
+		if (size < take)
+			take = (size_t)size;
+		memcpy(out + o, s + i, take);
+		o += take;
+		i += take;
+		if (take < size)
+			break;
+		if (i < n && s[i] == '\r')
+			i++;
+		if (i < n && s[i] == '\n')
+			i++;
+	}
+	return o;
+}
+
+int hw_http_body_model(const uint8_t *body, size_t n, bool chunked, char *out, size_t cap,
+		       size_t *len, unsigned *keys)
+{
+	char plain[BODY_SCAN_MAX];
+
+	if (!chunked)
+		return hw_http_json_model((const char *)body, n, out, cap, len, keys);
+	n = dechunk(body, n, plain, sizeof(plain));
+	return hw_http_json_model(plain, n, out, cap, len, keys);
 }

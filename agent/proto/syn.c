@@ -36,10 +36,9 @@ static int tcp_offset(const uint8_t *b, size_t len, uint8_t *ttl)
 			return -1;
 		*ttl = b[7];
 		next = b[6];
-		for (int i = 0;
-		     i < HW_IPV6_EXTHDR_MAX && (next == IPPROTO_HOPOPTS ||
-						next == IPPROTO_ROUTING || next == IPPROTO_DSTOPTS);
-		     i++) {
+		/* as many as the header holds: Linux takes chains of any length */
+		while (next == IPPROTO_HOPOPTS || next == IPPROTO_ROUTING ||
+		       next == IPPROTO_DSTOPTS) {
 			if (off + 2 > len)
 				return -1;
 			next = b[off];

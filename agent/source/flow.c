@@ -4,8 +4,10 @@
  * whose port is in --ports, else the lower port. Byte counting and exchange
  * segmentation are the kernel programs' own rules (bpf/tcp.h), capture and
  * counters follow bpf/hydrawatch.bpf.c, so a capture of live traffic yields
- * the live trace. Flows end on RST or on FINs from both sides (there is no
- * TCP state machine to ask). */
+ * the live trace. Where the kernel asks the server's socket what TCP took,
+ * the tracker reads it off the capture: the server's ACKs and windows (and
+ * the client's in-order segments TCP's rules take). Flows end on RST or on
+ * FINs from both sides (there is no TCP state machine to ask). */
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -15,8 +17,17 @@
 #include "bpf/tcp.h"
 
 /* hw_flow.seen: which directions' sequence counts have started */
-#define FL_IN_SEEN  0x01
 #define FL_OUT_SEEN 0x02
+/* hw_flow.known: which parts of the server socket's state the capture
+ * showed (struct hw_tcp_rcv); unknown parts take no segment out */
+#define FL_RCV	0x01 /* rcv_nxt */
+#define FL_WND	0x02 /* rcv_wend */
+#define FL_SND	0x04 /* snd_nxt */
+#define FL_UNA	0x08 /* snd_una */
+#define FL_MAXW 0x10 /* max_window */
+/* a window scale not seen in the handshake: the largest (RFC 7323 2.3) */
+#define WSCALE_UNKNOWN 14
+#define TCPOPT_WSCALE  3
 
 /* The TCP state mirrors the kernel's struct conn and conn_out, in the types
  * bpf/tcp.h takes. */
@@ -28,12 +39,17 @@ struct hw_flow {
 	bool syn_seen, synack_seen, open, closed, adopted, tls;
 	bool fin_in, fin_out;
 	bool ack_base, responded, out_created;
-	__u8 seen; /* FL_IN_SEEN, FL_OUT_SEEN */
+	__u8 seen;		     /* FL_OUT_SEEN */
+	__u8 known;		     /* FL_RCV, ... */
+	int8_t client_ws, server_ws; /* window scale shifts offered in the handshake; -1 none */
 	uint16_t syn_len;
 	uint8_t syn[HW_SYN_MAX];
 	uint32_t client_isn, server_isn;
-	uint32_t exchanges, exch_seq0, cap_left, rtt_us;
-	__u32 in_end, out_end; /* highest sequence end seen, each way */
+	uint32_t exchanges, exch_seq0, cap_budget, rtt_us;
+	__u32 in_end;	       /* client bytes TCP took end here (hw_tcp_taken), as in the kernel */
+	__u32 in_fin;	       /* the client's FIN (fin_in) */
+	__u32 out_end;	       /* highest server sequence end seen */
+	struct hw_tcp_rcv rcv; /* the server socket's state, as the capture shows it */
 	__u32 exch_ack0;       /* server sequence the response bytes count from (acknowledged) */
 	__u32 exch_in0;	       /* client sequence the exchange's request bytes count from */
 	struct hw_tcp_response resp; /* the server's current response (egress's) */
@@ -48,6 +64,8 @@ struct cpkt {
 	uint16_t sport, dport;
 	uint32_t seq, ack;
 	uint8_t flags;
+	uint32_t window;	/* the window field, unscaled */
+	int8_t wscale;		/* a SYN's window scale option; -1 none */
 	uint32_t plen;		/* payload bytes on the wire */
 	const uint8_t *payload; /* captured payload */
 	size_t avail;		/* captured payload bytes (<= plen) */
@@ -107,10 +125,9 @@ static int parse_packet(const uint8_t *b, size_t caplen, struct cpkt *p)
 		memcpy(p->dst, b + 24, 16);
 		proto = b[6];
 		off = 40;
-		for (int i = 0; i < HW_IPV6_EXTHDR_MAX &&
-				(proto == IPPROTO_HOPOPTS || proto == IPPROTO_ROUTING ||
-				 proto == IPPROTO_DSTOPTS);
-		     i++) {
+		/* as many as the packet holds: Linux takes chains of any length */
+		while (proto == IPPROTO_HOPOPTS || proto == IPPROTO_ROUTING ||
+		       proto == IPPROTO_DSTOPTS) {
 			if (off + 2 > caplen)
 				return -1;
 			proto = b[off];
@@ -136,6 +153,22 @@ static int parse_packet(const uint8_t *b, size_t caplen, struct cpkt *p)
 	p->seq = be32(tcp + TCP_OFF_SEQ);
 	p->ack = be32(tcp + TCP_OFF_ACK);
 	p->flags = tcp[TCP_OFF_FLAGS];
+	p->window = ((uint32_t)tcp[TCP_OFF_WINDOW] << 8) | tcp[TCP_OFF_WINDOW + 1];
+	p->wscale = -1;
+	for (size_t o = 20; (p->flags & TCP_FL_SYN) && o < doff;) {
+		if (tcp[o] == 0) /* end of options */
+			break;
+		if (tcp[o] == 1) { /* NOP */
+			o++;
+			continue;
+		}
+		if (o + 1 >= doff || tcp[o + 1] < 2)
+			break;
+		if (tcp[o] == TCPOPT_WSCALE && tcp[o + 1] == 3 && o + 2 < doff)
+			p->wscale =
+			    (int8_t)(tcp[o + 2] < WSCALE_UNKNOWN ? tcp[o + 2] : WSCALE_UNKNOWN);
+		o += tcp[o + 1];
+	}
 	p->hdr_len = off + doff;
 	p->plen = (uint32_t)(total - p->hdr_len);
 	p->payload = b + p->hdr_len;
@@ -261,14 +294,20 @@ static void emit_exchange_end(struct hw_flow_tracker *t, struct hw_flow *f, uint
 	t->sink(t->ctx, &e, sizeof(e));
 }
 
+static void take(struct hw_flow *f);
+
 static void emit_close(struct hw_flow_tracker *t, struct hw_flow *f, uint64_t ts, uint8_t flags)
 {
 	struct hw_conn_close e;
 
-	if (f->exchanges)
+	take(f); /* as the kernel reads rcv_nxt at close */
+	if (f->exchanges) {
 		emit_exchange_end(t, f, ts);
-	else if (f->ack_base) /* the server spoke, the client never did */
-		f->bytes_out += (uint32_t)(sent_end(f) - f->exch_ack0);
+	} else {
+		if (f->ack_base) /* the server spoke, the client never did */
+			f->bytes_out += (uint32_t)(sent_end(f) - f->exch_ack0);
+		f->bytes_in += (uint32_t)(f->in_end - f->exch_in0);
+	}
 	f->closed = true;
 	memset(&e, 0, sizeof(e));
 	hdr_fill(f, &e.hdr, HW_EV_CONN_CLOSE, sizeof(e), ts);
@@ -281,8 +320,9 @@ static void emit_close(struct hw_flow_tracker *t, struct hw_flow *f, uint64_t ts
 	t->sink(t->ctx, &e, sizeof(e));
 }
 
+/* n capture bytes of the segment's payload from skip on */
 static void emit_bytes(struct hw_flow_tracker *t, const struct hw_flow *f, const struct cpkt *p,
-		       uint8_t type, uint32_t offset, size_t n, uint64_t ts,
+		       uint8_t type, uint32_t offset, size_t n, size_t skip, uint64_t ts,
 		       const struct hw_exchange_totals *prev)
 {
 	static __thread struct {
@@ -290,8 +330,10 @@ static void emit_bytes(struct hw_flow_tracker *t, const struct hw_flow *f, const
 		uint8_t data[HW_CAPTURE_MAX];
 	} e;
 
-	if (n > p->avail)
-		n = p->avail; /* the capture's snap length cut it */
+	if (skip > p->avail)
+		skip = p->avail;
+	if (n > p->avail - skip)
+		n = p->avail - skip; /* the capture's snap length cut it */
 	if (n > HW_CAPTURE_MAX)
 		n = HW_CAPTURE_MAX;
 	memset(&e.s, 0, sizeof(e.s));
@@ -302,7 +344,7 @@ static void emit_bytes(struct hw_flow_tracker *t, const struct hw_flow *f, const
 	e.s.offset = offset;
 	if (prev)
 		e.s.prev = *prev;
-	memcpy(e.data, p->payload, n);
+	memcpy(e.data, p->payload + skip, n);
 	t->sink(t->ctx, &e, sizeof(e.s) + n);
 }
 
@@ -328,6 +370,7 @@ static struct hw_flow *flow_new(struct hw_flow_tracker *t, const struct hw_tuple
 		return NULL;
 	f->tuple = *k;
 	f->cookie = ++t->next_cookie;
+	f->client_ws = f->server_ws = -1;
 	b = tuple_hash(t, k);
 	f->hnext = t->buckets[b];
 	t->buckets[b] = f;
@@ -351,6 +394,93 @@ static __u32 seq_advance(struct hw_flow_tracker *t, struct hw_flow *f, __u8 seen
 	return (__u32)d;
 }
 
+/* a sequence-space maximum: *v moves on to x when x lies after it */
+static void later(__u32 *v, __u32 x)
+{
+	if (hw_tcp_after(x, *v))
+		*v = x;
+}
+
+/* The server socket's state as the kernel reads it (rcv_state() there):
+ * what the capture did not show takes no segment out. */
+static struct hw_tcp_rcv rcv_state(const struct hw_flow *f, const struct cpkt *p)
+{
+	struct hw_tcp_rcv s = f->rcv;
+
+	if (!(f->known & FL_RCV))
+		s.rcv_nxt = p->seq;
+	if (!(f->known & FL_WND))
+		s.rcv_wend = s.rcv_nxt + HW_SEQ_ADVANCE_MAX;
+	if (!(f->known & FL_SND))
+		s.snd_nxt = p->ack;
+	if (!(f->known & FL_UNA))
+		s.snd_una = p->ack;
+	if (!(f->known & FL_MAXW))
+		s.max_window = HW_SEQ_ADVANCE_MAX;
+	return s;
+}
+
+/* as take() in the kernel programs: client bytes TCP took since the last
+ * look belong to the open exchange */
+static void take(struct hw_flow *f)
+{
+	if (f->known & FL_RCV)
+		later(&f->in_end, hw_tcp_taken(f->rcv.rcv_nxt, f->fin_in, f->in_fin));
+	if (!f->exchanges)
+		return;
+	hw_tcp_fold(f->in_end, &f->exch_in0, &f->exch_req_hi);
+	if (f->cap_budget && f->in_end - f->exch_seq0 >= f->cap_budget)
+		f->cap_budget = 0;
+}
+
+/* What a server segment tells of the server's socket: what it took (its
+ * ACK), the window it advertised, what it sent. */
+static void server_state(struct hw_flow *f, const struct cpkt *p)
+{
+	__u32 end = p->seq + p->plen + ((p->flags & TCP_FL_FIN) ? 1 : 0);
+	int ws = f->server_ws >= 0 && f->client_ws >= 0 ? f->server_ws : 0;
+
+	if (!(f->known & FL_SND))
+		f->rcv.snd_nxt = end;
+	later(&f->rcv.snd_nxt, end);
+	f->known |= FL_SND;
+	if (!(p->flags & TCP_FL_ACK))
+		return;
+	if (!(f->known & FL_RCV))
+		f->rcv.rcv_nxt = p->ack;
+	later(&f->rcv.rcv_nxt, p->ack);
+	f->known |= FL_RCV;
+	if (!f->synack_seen)
+		ws = WSCALE_UNKNOWN; /* the handshake was not seen */
+	if (!(f->known & FL_WND))
+		f->rcv.rcv_wend = p->ack;
+	later(&f->rcv.rcv_wend, p->ack + (p->window << ws)); /* never shrinks (RFC 9293 3.8.6) */
+	f->known |= FL_WND;
+}
+
+/* What a client segment TCP takes tells: what the client acknowledged and
+ * advertised, and (in order) that TCP took its bytes; the server's next
+ * ACK says so too, the capture may end before it. */
+static void client_state(struct hw_flow *f, const struct cpkt *p, const struct hw_tcp_rcv *s)
+{
+	int ws = f->client_ws >= 0 && f->server_ws >= 0 ? f->client_ws : 0;
+	__u32 w;
+
+	if (!f->synack_seen)
+		ws = WSCALE_UNKNOWN;
+	w = p->window << ws;
+	if (!(f->known & FL_UNA) || hw_tcp_after(p->ack, f->rcv.snd_una))
+		f->rcv.snd_una = p->ack;
+	if (!(f->known & FL_MAXW) || w > f->rcv.max_window)
+		f->rcv.max_window = w;
+	f->known |= FL_UNA | FL_MAXW;
+	if (!hw_tcp_after(p->seq, s->rcv_nxt)) {
+		f->rcv.rcv_nxt = s->rcv_nxt;
+		later(&f->rcv.rcv_nxt, p->seq + p->plen + ((p->flags & TCP_FL_FIN) ? 1 : 0));
+		f->known |= FL_RCV;
+	}
+}
+
 /* as client_ack() in the kernel programs */
 static void client_ack(struct hw_flow *f, uint32_t ack)
 {
@@ -358,21 +488,41 @@ static void client_ack(struct hw_flow *f, uint32_t ack)
 		f->responded = true;
 }
 
+/* as capture_of() in the kernel programs: n bytes of the open exchange at
+ * *offset, *skip bytes into the payload */
+static uint32_t capture_of(struct hw_flow *f, const struct cpkt *p, uint32_t *offset, size_t *skip)
+{
+	uint32_t n =
+	    hw_tcp_capture_range(p->seq, p->plen, f->exch_seq0, f->in_end, f->cap_budget, offset);
+
+	*skip = *offset - (p->seq - f->exch_seq0);
+	if (n && !*offset && !f->tls && *skip < p->avail &&
+	    p->payload[*skip] == TLS_HANDSHAKE_RECORD) {
+		f->tls = true;
+		f->cap_budget = HW_CAPTURE_MAX;
+		n = hw_tcp_capture_range(p->seq, p->plen, f->exch_seq0, f->in_end, f->cap_budget,
+					 offset);
+	}
+	return n;
+}
+
+/* as client_data() in the kernel programs: a segment TCP takes with bytes
+ * it has not taken yet */
 static void client_data(struct hw_flow_tracker *t, struct hw_flow *f, const struct cpkt *p,
 			uint64_t ts)
 {
-	__u32 d = seq_advance(t, f, FL_IN_SEEN, &f->in_end, p);
+	uint32_t offset = 0, n = 0;
+	size_t skip = 0;
 
-	if (!d)
-		return;
 	if (hw_tcp_exchange_opens(f->exchanges, f->responded, p->ack, f->exch_ack0)) {
-		uint64_t budget = t->cfg.capture_bytes, n;
 		struct hw_exchange_totals prev = {0};
-		__u32 in0 = f->in_end - d, ack = hw_tcp_ack_max(p->ack, f->exch_ack0);
+		__u32 in0 = f->exchanges ? f->in_end : f->exch_in0;
+		__u32 ack = hw_tcp_ack_max(p->ack, f->exch_ack0);
 
 		/* as in the kernel: the client has had an answer, the previous
-		 * exchange's totals ride along, its response ending at this ACK
-		 * or where a fold already took it */
+		 * exchange's totals ride along, its request ending where TCP's
+		 * taking stands and its response at this ACK or where a fold
+		 * already took it */
 		if (f->exchanges)
 			exchange_close(&prev, f, in0, ack);
 		else if (f->ack_base) /* the server spoke first */
@@ -382,34 +532,53 @@ static void client_data(struct hw_flow_tracker *t, struct hw_flow *f, const stru
 		f->responded = false;
 		f->exch_start_ns = ts;
 		f->exch_in0 = in0;
+		f->exch_seq0 = in0;
 		f->exch_ack0 = ack;
 		f->exch_req_hi = 0;
 		f->exch_resp_hi = 0;
-		if (f->tls) {
-			budget = 0;
-		} else if (budget && p->avail && p->payload[0] == TLS_HANDSHAKE_RECORD) {
-			f->tls = true;
-			budget = HW_CAPTURE_MAX;
-		}
-		n = p->plen < budget ? p->plen : budget;
-		f->exch_seq0 = p->seq;
-		f->cap_left = (uint32_t)(budget - n);
-		emit_bytes(t, f, p, HW_EV_EXCHANGE_START, 0, n, ts, &prev);
-	} else {
-		if (f->cap_left) {
-			uint32_t offset = p->seq - f->exch_seq0;
-			uint32_t n = p->plen < f->cap_left ? p->plen : f->cap_left;
-
-			if (offset >= HW_CAPTURE_MAX) {
-				f->cap_left = 0;
-			} else {
-				f->cap_left -= n;
-				emit_bytes(t, f, p, HW_EV_EXCHANGE_DATA, offset, n, ts, NULL);
-			}
-		}
-		hw_tcp_fold(f->in_end, &f->exch_in0, &f->exch_req_hi);
+		f->cap_budget = f->tls ? 0 : t->cfg.capture_bytes;
+		if (f->cap_budget)
+			n = capture_of(f, p, &offset, &skip);
+		emit_bytes(t, f, p, HW_EV_EXCHANGE_START, f->cap_budget ? offset : 0, n, skip, ts,
+			   &prev);
+	} else if (f->cap_budget) {
+		n = capture_of(f, p, &offset, &skip);
+		if (n)
+			emit_bytes(t, f, p, HW_EV_EXCHANGE_DATA, offset, n, skip, ts, NULL);
 	}
 	f->exch_last_ns = ts;
+}
+
+/* as on_ingress() in the kernel programs: a client segment TCP drops is
+ * counted by reason and otherwise ignored */
+static void client_segment(struct hw_flow_tracker *t, struct hw_flow *f, const struct cpkt *p,
+			   uint64_t ts)
+{
+	struct hw_tcp_rcv s = rcv_state(f, p);
+	enum hw_tcp_verdict v;
+	/* the kernel judges a pure ACK only when it would fold a response */
+	bool judged = p->plen || (p->flags & TCP_FL_FIN) ||
+		      (f->exchanges && hw_tcp_acked_since(p->ack, f->exch_ack0) >= HW_BYTES_FOLD);
+
+	take(f);
+	if (!(p->flags & TCP_FL_ACK))
+		return; /* RFC 9293 3.10.7.4: dropped */
+	v = hw_tcp_verdict(&s, p->seq, p->plen, p->ack);
+	if (v == HW_TCP_OUT_OF_WINDOW || v == HW_TCP_BAD_ACK) {
+		if (judged)
+			t->stats
+			    .kernel[v == HW_TCP_BAD_ACK ? HW_CNT_BAD_ACK : HW_CNT_OUT_OF_WINDOW]++;
+		return;
+	}
+	if (p->flags & TCP_FL_FIN) {
+		f->in_fin = p->seq + p->plen;
+		f->fin_in = true;
+	}
+	if (v == HW_TCP_NEW)
+		client_data(t, f, p, ts);
+	else if (!p->plen && f->exchanges)
+		client_ack(f, p->ack);
+	client_state(f, p, &s);
 }
 
 /* as server_data() in the kernel programs; the capture's time stands for
@@ -468,17 +637,28 @@ static void handshake(struct hw_flow *f, const struct cpkt *p, bool from_client,
 	if (from_client && synack == TCP_FL_SYN) {
 		size_t n = p->hdr_len < p->caplen ? p->hdr_len : p->caplen;
 
+		/* a retransmitted SYN (its ISN) keeps the first, as the park does */
+		if (f->syn_seen && p->seq == f->client_isn)
+			return;
 		f->syn_seen = true;
 		f->client_isn = p->seq;
-		f->syn_len = (uint16_t)(n <= HW_SYN_MAX ? n : 0); /* as TCP_BPF_SYN_IP */
+		f->client_ws = p->wscale;
+		f->syn_len = (uint16_t)(n <= HW_SYN_MAX ? n : 0); /* as the park takes it */
 		if (f->syn_len)
 			memcpy(f->syn, p->ip, f->syn_len);
 	} else if (!from_client && synack == (TCP_FL_SYN | TCP_FL_ACK)) {
 		f->synack_seen = true;
 		f->server_isn = p->seq;
+		f->server_ws = p->wscale;
 		f->synack_ns = ts;
 		if (!f->syn_seen)
 			f->client_isn = p->ack - 1;
+		/* the server's state as its handshake ends (a SYN's window is
+		 * never scaled) */
+		f->rcv.rcv_nxt = f->client_isn + 1;
+		f->rcv.rcv_wend = f->rcv.rcv_nxt + p->window;
+		f->rcv.snd_nxt = p->seq + 1;
+		f->known |= FL_RCV | FL_WND | FL_SND;
 	}
 }
 
@@ -487,7 +667,7 @@ void hw_flow_packet(struct hw_flow_tracker *t, uint64_t ts_ns, const uint8_t *ip
 	struct cpkt p;
 	struct hw_tuple k;
 	struct hw_flow *f;
-	bool from_client = true;
+	bool from_client = true, rst;
 	int r = parse_packet(ip, caplen, &p);
 
 	t->stats.packets++;
@@ -531,7 +711,6 @@ void hw_flow_packet(struct hw_flow_tracker *t, uint64_t ts_ns, const uint8_t *ip
 		/* the server sees its handshake complete with the client's ACK */
 		if (f->syn_seen || f->synack_seen) {
 			f->in_end = f->client_isn + 1;
-			f->seen |= FL_IN_SEEN;
 			if (f->synack_seen) {
 				f->out_end = f->server_isn + 1;
 				f->seen |= FL_OUT_SEEN;
@@ -542,7 +721,12 @@ void hw_flow_packet(struct hw_flow_tracker *t, uint64_t ts_ns, const uint8_t *ip
 				f->out_created = true;
 				f->rtt_us = (uint32_t)((ts_ns - f->synack_ns) / 1000);
 			}
+		} else {
+			/* adopted: counts start here, as the kernel's from the
+			 * socket's state */
+			f->in_end = from_client ? p.seq : p.ack;
 		}
+		f->exch_in0 = f->in_end;
 		emit_open(t, f, ts_ns);
 	}
 	if (!f->ack_base && (!from_client || (p.flags & TCP_FL_ACK))) {
@@ -555,25 +739,31 @@ void hw_flow_packet(struct hw_flow_tracker *t, uint64_t ts_ns, const uint8_t *ip
 		f->resp.ack = p.ack;
 		f->resp.last_ns = ts_ns;
 	}
-	/* a segment without ACK is dropped by TCP, and not counted */
-	if (p.flags & TCP_FL_ACK) {
-		if (p.plen && from_client)
-			client_data(t, f, &p, ts_ns);
-		else if (p.plen)
+	rst = p.flags & TCP_FL_RST;
+	if (from_client && rst) {
+		struct hw_tcp_rcv s = rcv_state(f, &p);
+
+		/* a client reset inside the window (the kernel asks for rcv_nxt
+		 * exactly, RFC 5961 3.2; the capture shows rcv_nxt only as late as
+		 * the server's last ACK) */
+		if (hw_tcp_after(s.rcv_nxt, p.seq) || hw_tcp_after(p.seq, s.rcv_wend)) {
+			t->stats.kernel[HW_CNT_OUT_OF_WINDOW]++;
+			rst = false;
+		}
+	} else if (from_client) {
+		client_segment(t, f, &p, ts_ns);
+	} else {
+		server_state(f, &p);
+		/* a segment without ACK is dropped by TCP, and not counted */
+		if (p.plen && (p.flags & TCP_FL_ACK))
 			server_data(t, f, &p, ts_ns);
-		else if (from_client && f->exchanges)
-			client_ack(f, p.ack);
-	}
-	if (p.flags & TCP_FL_FIN) {
-		if (from_client)
-			f->fin_in = true;
-		else
+		if (p.flags & TCP_FL_FIN)
 			f->fin_out = true;
 	}
 	/* the kernel marks RST only where it sees the close in the packets, on
 	 * adopted connections (sockops' state callback does not say why) */
-	if ((p.flags & TCP_FL_RST) || (f->fin_in && f->fin_out))
-		emit_close(t, f, ts_ns, (p.flags & TCP_FL_RST) && f->adopted ? HW_F_RESET : 0);
+	if (rst || (f->fin_in && f->fin_out))
+		emit_close(t, f, ts_ns, rst && f->adopted ? HW_F_RESET : 0);
 }
 
 int hw_flow_init(struct hw_flow_tracker *t, const struct hw_flow_cfg *cfg, hw_event_sink sink,

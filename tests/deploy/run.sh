@@ -107,7 +107,7 @@ if [ -f "$deb" ]; then
 
 	want=(usr/sbin/hydrawatch usr/share/man/man8/hydrawatch.8.gz
 		lib/systemd/system/hydrawatch.service etc/hydrawatch/hydrawatch.conf
-		usr/share/doc/hydrawatch/copyright)
+		etc/logrotate.d/hydrawatch usr/share/doc/hydrawatch/copyright)
 	for f in "$repo"/deploy/prometheus/*.yml "$repo"/deploy/grafana/*.json \
 		"$repo"/deploy/grafana/provisioning/*/*.yaml "$repo"/deploy/alertmanager/*.yml; do
 		[ -e "$f" ] && want+=("usr/share/hydrawatch/${f#"$repo"/deploy/}")
@@ -117,8 +117,9 @@ if [ -f "$deb" ]; then
 	check "contents: binary, man page, unit, config, rules, dashboards, Alertmanager routing (${#want[@]} files)" \
 		test -z "$absent"
 	[ -n "$absent" ] && echo "    missing:$absent"
-	check "conffiles: /etc/hydrawatch/hydrawatch.conf" \
-		grep -qx /etc/hydrawatch/hydrawatch.conf "$ctl/conffiles"
+	check "conffiles: /etc/hydrawatch/hydrawatch.conf and /etc/logrotate.d/hydrawatch" \
+		bash -c "grep -qx /etc/hydrawatch/hydrawatch.conf '$ctl/conffiles' &&
+			grep -qx /etc/logrotate.d/hydrawatch '$ctl/conffiles'"
 	check "maintainer scripts neither enable nor start the service" \
 		bash -c "! cat '$ctl'/*inst '$ctl'/*rm 2>/dev/null | grep -Ev '^[[:space:]]*#' |
 			grep -E 'systemctl[^|;&]*(enable|start|reenable|preset)|deb-systemd-helper[^|;&]*(enable|unmask)|deb-systemd-invoke[^|;&]*start|invoke-rc.d[^|;&]*start|update-rc.d' |

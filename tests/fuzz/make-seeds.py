@@ -111,6 +111,23 @@ http_seeds = [
     b"{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"model\":\"m\"}",
     b"GET /a?b=c HTTP/1.0\nHost: x\n\n",
     b"PUT /x HTTP/1.1\r\nA: b\r\n",
+    # what servers accept and the parser once refused (issue 13): a long
+    # header name, folded values, skipped lines, leading empty lines
+    b"POST /v1 HTTP/1.1\r\nHost: a\r\nX-" + b"p" * 300 + b": 1\r\nx-api-key: k1\r\n\r\n",
+    b"POST /v1 HTTP/1.1\r\nx-api-key: sk-a\r\n\tsk-b\r\nX-Forwarded-For: 192.0.2.1,\r\n 10.0.0.1\r\n"
+    b"User-Agent: a\r\n b\r\n\r\n",
+    b"GET / HTTP/1.1\r\n folded-before-any\r\nExpect:\r\n 100-continue\r\nContent-Length:\r\n 7\r\n\r\n",
+    b"GET /caf\xc3\xa9\x01 HTTP/1.1\r\nno colon\r\nBad Name: x\r\n: empty\r\nx-api-key: k1\r\n"
+    b"X-Api-Key: k2\r\n\r\n",
+    b"\r\n\r\n\nPOST /v1 HTTP/1.1\r\nx-api-key: k1\r\n\r\n",
+    # a chunked body whose chunks split the key; duplicate and escaped keys
+    b"POST /v1 HTTP/1.1\r\nExpect: 100-continue\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"
+    b"6\r\n{\"mode\r\n4;e=1\r\nl\":\"\r\nf\r\ncheap\",\"model\":\r\n5\r\n\"big\"\r\n1\r\n}\r\n0\r\n\r\n",
+    b"POST /v1 HTTP/1.1\r\nContent-Length: 60\r\n\r\n"
+    b"{\"model\":\"cheap\",\"mod\\u0065l\":\"b\\u0069g\\ud83d\\ude00\",\"model\":\"x\\\"y\"}",
+    # X-Forwarded-For over several lines, ports, brackets, a word, past the lines kept
+    b"GET / HTTP/1.1\r\nX-Forwarded-For: 6.6.6.6, [2001:db8::7]:443\r\n"
+    b"X-Forwarded-For: unknown 10.0.0.3:8080\r\n" + b"X-Forwarded-For: 10.0.0.1\r\n" * 10 + b"\r\n",
 ]
 for i, d in enumerate(http_seeds):
     write("http", i, d)

@@ -134,12 +134,13 @@ class Agent:
 class Tcpdump:
     """Records loopback (or an interface) to a pcap file, for offline checks."""
 
-    def __init__(self, path, port, iface="lo", netns=None):
+    def __init__(self, path, port, iface="lo", netns=None, filt=None):
         self.path = path
         self.err_path = path + ".stderr"
-        # "or (vlan and ...)": a filter only looks inside 802.1Q tags when told
+        # "or (vlan and ...)": a filter only looks inside 802.1Q tags when told;
+        # "tcp" matches no IPv6 packet with extension headers (filt: another)
         cmd = ["tcpdump", "-i", iface, "-w", path, "-s", "0", "-U", "--immediate-mode", "-B", "16384",
-               "tcp port %d or (vlan and tcp port %d)" % (port, port)]
+               filt or "tcp port %d or (vlan and tcp port %d)" % (port, port)]
         if netns:
             cmd = ["ip", "netns", "exec", netns] + cmd
         self.err = open(self.err_path, "w")

@@ -245,7 +245,9 @@ def test_minted_accounts_do_not_flush_an_alert(tmp):
                             "--identity", "header:x-api-key", "--identity-key", make_key(tmp),
                             "--listen", "127.0.0.1:%d" % mport, "--alerts", alerts_path,
                             "--max-accounts", "16", "--volume-interval", "1",
-                            "--volume-min", "20", "--volume-resolve", "2")
+                            # the flood can starve the burst's connection for a
+                            # second or two: not quiet enough to resolve
+                            "--volume-min", "20", "--volume-resolve", "6")
         load = VolumeLoad(port)
         load.start()
         minted = []
@@ -269,9 +271,14 @@ def test_minted_accounts_do_not_flush_an_alert(tmp):
         agent.stop()
     check(len(minted) == 400, "minting stopped early: %d", len(minted))
     lines = [l for l in read_ndjson(alerts_path) if l["rule"] == "volume"]
-    states = [l["state"] for l in lines]
-    check(states == ["firing", "resolved"], "one alert fired and resolved, got %s", states)
-    res = lines[1]["evidence"]["resolution"]
+    check(lines, "no volume alert")
+    # the burst account's alert (others may fire later: an honest account
+    # the flood evicted comes back without its baseline)
+    mine = [l for l in lines if l["id"] == lines[0]["id"]]
+    states = [l["state"] for l in mine]
+    check(states == ["firing", "resolved"], "the burst account's alert fired and resolved, got %s",
+          states)
+    res = mine[1]["evidence"]["resolution"]
     check(res["reason"] == "quiet" and not res.get("evicted"), "resolved by eviction: %s", res)
     m = parse_metrics(mtext)
     check(metric(m, "hydrawatch_table_kept_total", table="accounts") > 0,

@@ -364,7 +364,8 @@ def test_garbage_is_counted_not_fatal(tmp):
             b"\x16\x03\x01\x00\x30\x01\x00\x00\x2c\x03\x03" + os.urandom(16),   # hello cut short
             b"\x16\x03\x01\x00\x08\x02\x00\x00\x04\x03\x03\x00\x00",            # not a ClientHello
             b"GET / HTTP/9.9\r\nHost: x\r\n\r\n",                               # bad version
-            b"POST /x HTTP/1.1\r\nBad Header\r\n\r\n",                          # no colon
+            b"GET  HTTP/1.1\r\n\r\n",                                          # no target
+            b"POST /x HTTP/1.1\r\nBad Header\r\n\r\n",                          # no colon: skipped, counted
             b"GET /" + b"a" * 3000 + b" HTTP/1.1\r\n\r\n",                      # head past the capture
         ] + [os.urandom(random.randint(1, 2000)) for _ in range(20)]
         for p in payloads:
@@ -377,6 +378,8 @@ def test_garbage_is_counted_not_fatal(tmp):
     pe = stats["parse_errors"]
     print("    parse errors: %s" % pe)
     check(pe["tls"] >= 2 and pe["http"] >= 2, "malformed input not counted: %s", pe)
+    # a header line servers refuse is skipped, the head kept, the oddity counted
+    check(stats["http_anomalies"]["bad_line"] >= 1, "anomalies: %s", stats["http_anomalies"])
     check(len(lines_of(trace, "exchange")) == len(payloads), "every payload is still an exchange")
 
 

@@ -17,7 +17,7 @@
  * the first token and generate --token-rate tokens a second (0: at once),
  * streamed in writes at most every --flush-ms.
  * A head with "Expect: 100-continue" whose body has not arrived yet gets
- * "HTTP/1.1 100 Continue" first.
+ * "HTTP/1.1 100 Continue" first; empty lines before a request are skipped.
  * Usage: hwserve ADDR PORT [--tls CERT KEY] [--token-rate N] [--ttft-ms MS]
  *                          [--flush-ms MS] [--default-tokens N]
  *   (ADDR 127.0.0.1, ::1, or :: for dual stack). --tls serves TLS with the
@@ -620,10 +620,18 @@ static void *serve_conn(void *arg)
 		size_t head_len;
 		int close_after, rc, api;
 
-		/* read one request head */
-		while (!(end = memmem(head, have, "\r\n\r\n", 4))) {
+		/* read one request head; empty lines before it are ignored, as
+		 * RFC 9112 2.2 asks and llhttp does */
+		for (;;) {
+			size_t skip = 0;
 			ssize_t n;
 
+			while (skip < have && (head[skip] == '\r' || head[skip] == '\n'))
+				skip++;
+			memmove(head, head + skip, have - skip);
+			have -= skip;
+			if ((end = memmem(head, have, "\r\n\r\n", 4)))
+				break;
 			if (have == HEAD_MAX)
 				goto out;
 			n = conn_recv(&c, head + have, HEAD_MAX - have);

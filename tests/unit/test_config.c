@@ -45,6 +45,10 @@ static void test_config(void **state)
 	assert_true(hw_ports_has(&c.ports, 9000));
 	assert_int_equal(c.capture_bytes, 0);
 	assert_string_equal(c.trace_path, "-");
+	/* "off", as --help shows the default, is off, not a file named off */
+	assert_int_equal(parse(&c, err, sizeof(err), 5, "--trace", "off", "--alerts", "off"), 0);
+	assert_string_equal(c.trace_path, "");
+	assert_string_equal(c.alerts_path, "");
 
 	assert_int_equal(parse(&c, err, sizeof(err), 3, "--ports", "0"), -1);
 	assert_non_null(strstr(err, "--ports"));
@@ -99,9 +103,54 @@ static void test_config_file(void **state)
 	assert_int_equal(hw_config_load_file(&c, path, err, sizeof(err)), -1);
 }
 
+static const struct hw_option *option(const char *name)
+{
+	for (const struct hw_option *o = hw_options; o->name; o++)
+		if (!strcmp(o->name, name))
+			return o;
+	fail_msg("no option %s", name);
+	return NULL;
+}
+
+/* A reload parses the same command line with the file as it is now: it
+ * tells which options were given differently, whatever their type, and
+ * takes those a running agent can take. */
+static void test_config_reload(void **state)
+{
+	static struct hw_config run, next;
+	char path[] = "/tmp/hwcfgXXXXXX", err[512];
+	int fd = mkstemp(path);
+	FILE *f = fdopen(fd, "w");
+
+	(void)state;
+	fputs("ports = 8000\nalerts = /tmp/a1\nvolume-min = 30\npoll-ms = 10\n", f);
+	fclose(f);
+	assert_int_equal(parse(&run, err, sizeof(err), 4, "--config", path, "-v"), 0);
+	f = fopen(path, "w");
+	fputs("ports = 8001\nalerts = /tmp/a2\nvolume-min = 30\npoll-ms = 20\n", f);
+	fclose(f);
+	assert_int_equal(parse(&next, err, sizeof(err), 4, "--config", path, "-v"), 0);
+	assert_true(hw_option_changed(option("ports"), &run, &next));
+	assert_true(hw_option_changed(option("alerts"), &run, &next));
+	assert_true(hw_option_changed(option("poll-ms"), &run, &next));
+	assert_false(hw_option_changed(option("volume-min"), &run, &next));
+	assert_false(hw_option_changed(option("verbose"), &run, &next));
+	assert_false(hw_option_changed(option("config"), &run, &next));
+	assert_false(option("ports")->reload);
+	assert_true(option("alerts")->reload && option("poll-ms")->reload);
+	hw_option_take(option("alerts"), &run, &next);
+	hw_option_take(option("poll-ms"), &run, &next);
+	assert_string_equal(run.alerts_path, "/tmp/a2");
+	assert_int_equal(run.poll_ms, 20);
+	assert_false(hw_option_changed(option("alerts"), &run, &next));
+	assert_true(hw_ports_has(&run.ports, 8000)); /* not taken */
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_config_reload),
 	    cmocka_unit_test(test_config),
 	    cmocka_unit_test(test_config_file),
 	};

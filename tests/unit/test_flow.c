@@ -2,7 +2,8 @@
 /* The offline flow tracker against hand-built packet sequences: the same
  * events and counters the kernel programs would emit, with retransmissions,
  * reordering, sequence jumps, split requests, mid-stream starts, refused
- * handshakes, resets, SYN header limits and a table cap. */
+ * handshakes, resets, SYN header limits, a table cap, segments TCP drops,
+ * heads out of order and IPv6 extension header chains. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -88,13 +89,14 @@ static void on_record(void *ctx, const void *data, size_t len)
 #define PSH 0x08 /* the agent never reads it */
 
 static const uint8_t CLIENT[4] = {10, 0, 0, 1}, SERVER[4] = {10, 0, 0, 2};
+/* the window scale both sides' SYNs offer: every window is 65535 << it */
+static uint8_t wscale = 7;
 
 /* an IPv4/TCP packet; from_client picks the direction */
 static size_t pkt(uint8_t *b, int from_client, uint16_t cport, uint16_t sport, uint32_t seq,
 		  uint32_t ack, uint8_t flags, const char *payload, size_t plen)
 {
-	static const uint8_t syn_opts[] = {2, 4, 5, 0xb4, 4, 2, 8, 10, 0, 0,
-					   0, 1, 0, 0,	  0, 0, 1, 3,  3, 7};
+	uint8_t syn_opts[] = {2, 4, 5, 0xb4, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 1, 3, 3, wscale};
 	size_t olen = (flags & SYN) ? sizeof(syn_opts) : 0, doff = 20 + olen, n = 20 + doff + plen;
 
 	memset(b, 0, 20 + doff);
@@ -295,8 +297,10 @@ static void test_ack_rules(void **state)
 	assert_int_equal(s.r[7].bytes_out, 7 + 100 + 3ull * G);
 }
 
-/* Segments beyond any window are counted as the kernel counts them
- * (seq_jump), one per direction here, and their bytes are not. */
+/* Segments beyond any window are counted as the kernel counts them: the
+ * client's as TCP drops it (out_of_window: 1 GiB is past the 8 MiB window
+ * the server advertised), the server's as a jump (seq_jump); their bytes
+ * are not. */
 static void test_seq_jump_counted(void **state)
 {
 	struct hw_flow_cfg cfg = {.max_flows = 16};
@@ -318,7 +322,8 @@ static void test_seq_jump_counted(void **state)
 	feed(&t, 0, S + 21, C + 12, FIN | ACK, 0, 0);
 	hw_flow_free(&t);
 
-	assert_int_equal(t.stats.kernel[HW_CNT_SEQ_JUMP], 2);
+	assert_int_equal(t.stats.kernel[HW_CNT_SEQ_JUMP], 1);
+	assert_int_equal(t.stats.kernel[HW_CNT_OUT_OF_WINDOW], 1);
 	assert_int_equal(s.r[s.n - 1].type, HW_EV_CONN_CLOSE);
 	assert_int_equal(s.r[s.n - 1].bytes_in, 10);
 	assert_int_equal(s.r[s.n - 1].bytes_out, 20);
@@ -433,25 +438,28 @@ static void test_syn_header_limit(void **state)
 /* During a 2 GiB answer the client pipelines its next request, then
  * acknowledges the answer; reordered on the way, the pure ACK (which folds)
  * arrives before the request carrying the older ACK. The answer ends where
- * the fold left it (it counted 4 GiB too many before bpf/tcp.h). */
+ * the fold left it (it counted 4 GiB too many before bpf/tcp.h). Its ACK
+ * is as old as TCP takes one: the client's largest window (RFC 5961 5.2). */
 static void test_reordered_request_after_fold(void **state)
 {
 	struct hw_flow_cfg cfg = {.max_flows = 16};
 	struct hw_flow_tracker t;
 	static struct sink s;
-	const uint32_t C = 1000, S = 5000, G = 1u << 30;
+	const uint32_t C = 1000, S = 5000, G = 1u << 30, W = 65535u << 14;
 
 	(void)state;
+	wscale = 14;
 	memset(&s, 0, sizeof(s));
 	assert_int_equal(hw_flow_init(&t, &cfg, on_record, &s), 0);
 	feed(&t, 1, C, 0, SYN, 0, 0);
 	feed(&t, 0, S, C + 1, SYN | ACK, 0, 0);
 	feed(&t, 1, C + 1, S + 1, ACK, 0, 0);
 	feed(&t, 1, C + 1, S + 1, ACK, 10, 'G');
-	feed(&t, 0, S + G - 9, C + 11, ACK, 10, 'r');	  /* 1 GiB of answer */
-	feed(&t, 0, S + 2 * G - 9, C + 11, ACK, 10, 'r'); /* 2 GiB */
-	feed(&t, 1, C + 21, S + 2 * G + 1, ACK, 0, 0);	  /* sent after the request below */
-	feed(&t, 1, C + 11, S + G + 1, ACK, 10, 'G');	  /* pipelined at 1 GiB */
+	feed(&t, 0, S + G - 9, C + 11, ACK, 10, 'r');	      /* 1 GiB of answer */
+	feed(&t, 1, C + 11, S + G + 1, ACK, 0, 0);	      /* a window's worth: acknowledged */
+	feed(&t, 0, S + 2 * G - 9, C + 11, ACK, 10, 'r');     /* 2 GiB */
+	feed(&t, 1, C + 21, S + 2 * G + 1, ACK, 0, 0);	      /* sent after the request below */
+	feed(&t, 1, C + 11, S + 2 * G + 1 - W, ACK, 10, 'G'); /* pipelined about 1 GiB in */
 	feed(&t, 1, C + 21, S + 2 * G + 1, FIN | ACK, 0, 0);
 	feed(&t, 0, S + 2 * G + 1, C + 22, FIN | ACK, 0, 0);
 	hw_flow_free(&t);
@@ -464,6 +472,7 @@ static void test_reordered_request_after_fold(void **state)
 	assert_int_equal(s.r[4].resp, 0);
 	assert_int_equal(s.r[5].bytes_in, 20);
 	assert_int_equal(s.r[5].bytes_out, 2ull * G);
+	wscale = 7;
 }
 
 static void test_midstream_refused_and_capture_end(void **state)
@@ -561,6 +570,194 @@ static void test_bad_packets_counted(void **state)
 	hw_flow_free(&t);
 }
 
+/* Segments TCP drops (issue 13), as the capture shows what TCP's rules
+ * make of them: one byte 2^29 past the window the server advertised (it
+ * used to add 512 MiB and hide the request after it), and a head
+ * acknowledging 1 GiB the server never sent (it used to be captured as the
+ * exchange's head and merge the exchanges after it), and a pure ACK of
+ * 2 GiB never sent (it would add them to the response); the real request
+ * follows at the same sequence. */
+static void test_segments_tcp_drops(void **state)
+{
+	struct hw_flow_cfg cfg = {.capture_bytes = 64, .max_flows = 16};
+	struct hw_flow_tracker t;
+	static struct sink s;
+	const uint32_t C = 1000, S = 5000;
+
+	(void)state;
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(hw_flow_init(&t, &cfg, on_record, &s), 0);
+	feed(&t, 1, C, 0, SYN, 0, 0);
+	feed(&t, 0, S, C + 1, SYN | ACK, 0, 0);
+	feed(&t, 1, C + 1, S + 1, ACK, 0, 0);
+	feed(&t, 1, C + 1, S + 1, ACK | PSH, 10, 'G');
+	feed(&t, 0, S + 1, C + 11, ACK | PSH, 20, 'r');
+	feed(&t, 1, C + 11 + (1u << 29), S + 21, ACK | PSH, 1, 'X');
+	feed(&t, 1, C + 11, S + 21 + (1u << 30), ACK | PSH, 50, 'F');
+	feed(&t, 1, C + 11, S + 21 + (1u << 31) + 4096, ACK, 0, 0); /* would fold 2 GiB */
+	feed(&t, 1, C + 11, S + 21 + (1u << 30), ACK, 0, 0);	    /* folds nothing: not judged */
+	feed(&t, 1, C + 11, S + 21, ACK | PSH, 30, 'R');
+	feed(&t, 0, S + 21, C + 41, ACK | PSH, 40, 'r');
+	feed(&t, 1, C + 41, S + 61, ACK | PSH, 5, 'T');
+	feed(&t, 0, S + 61, C + 46, ACK | PSH, 7, 'r');
+	feed(&t, 1, C + 46, S + 68, FIN | ACK, 0, 0);
+	feed(&t, 0, S + 68, C + 47, FIN | ACK, 0, 0);
+	hw_flow_free(&t);
+
+	assert_int_equal(t.stats.kernel[HW_CNT_OUT_OF_WINDOW], 1);
+	assert_int_equal(t.stats.kernel[HW_CNT_BAD_ACK], 2);
+	assert_int_equal(s.n, 8);
+	assert_int_equal(s.r[3].type, HW_EV_EXCHANGE_START);
+	assert_int_equal(s.r[3].index, 2);
+	assert_int_equal(s.r[3].cap0, 'R'); /* the request TCP took, not the forged one */
+	assert_int_equal(s.r[3].cap_len, 30);
+	assert_int_equal(s.r[2].req, 10);
+	assert_int_equal(s.r[2].resp, 20);
+	assert_int_equal(s.r[4].req, 30);
+	assert_int_equal(s.r[4].resp, 40);
+	assert_int_equal(s.r[6].req, 5);
+	assert_int_equal(s.r[7].type, HW_EV_CONN_CLOSE);
+	assert_int_equal(s.r[7].exchanges, 3);
+	assert_int_equal(s.r[7].bytes_in, 45);
+	assert_int_equal(s.r[7].bytes_out, 67);
+}
+
+/* A head whose second segment arrives first: the capture counts offsets
+ * from the exchange's first byte, so the agent gets both parts where they
+ * belong (it used to take the second for the head's start). */
+static void test_head_second_segment_first(void **state)
+{
+	struct hw_flow_cfg cfg = {.capture_bytes = 128, .max_flows = 16};
+	struct hw_flow_tracker t;
+	static struct sink s;
+	const uint32_t C = 1000, S = 5000;
+
+	(void)state;
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(hw_flow_init(&t, &cfg, on_record, &s), 0);
+	feed(&t, 1, C, 0, SYN, 0, 0);
+	feed(&t, 0, S, C + 1, SYN | ACK, 0, 0);
+	feed(&t, 1, C + 1, S + 1, ACK, 0, 0);
+	feed(&t, 1, C + 41, S + 1, ACK | PSH, 100, 'b'); /* the second: past the budget's end */
+	feed(&t, 0, S + 1, C + 1, ACK, 0, 0);		 /* TCP's duplicate ACK */
+	feed(&t, 1, C + 1, S + 1, ACK, 40, 'a');
+	feed(&t, 0, S + 1, C + 141, ACK | PSH, 10, 'r');
+	feed(&t, 1, C + 141, S + 11, FIN | ACK, 0, 0);
+	feed(&t, 0, S + 11, C + 142, FIN | ACK, 0, 0);
+	hw_flow_free(&t);
+
+	assert_int_equal(s.n, 5);
+	assert_int_equal(s.r[1].type, HW_EV_EXCHANGE_START);
+	assert_int_equal(s.r[1].offset, 40);
+	assert_int_equal(s.r[1].cap_len, 88); /* up to the budget */
+	assert_int_equal(s.r[1].cap0, 'b');
+	assert_int_equal(s.r[2].type, HW_EV_EXCHANGE_DATA);
+	assert_int_equal(s.r[2].offset, 0);
+	assert_int_equal(s.r[2].cap_len, 40);
+	assert_int_equal(s.r[2].cap0, 'a');
+	assert_int_equal(s.r[3].type, HW_EV_EXCHANGE_END);
+	assert_int_equal(s.r[3].req, 140);
+	assert_int_equal(s.r[4].bytes_in, 140);
+}
+
+/* Client bytes are what TCP took: a request segment the capture missed
+ * still counts, the server's ACK showing it was taken (as the kernel reads
+ * rcv_nxt), and the client's FIN is no byte. */
+static void test_bytes_by_what_tcp_took(void **state)
+{
+	struct hw_flow_cfg cfg = {.max_flows = 16};
+	struct hw_flow_tracker t;
+	static struct sink s;
+	const uint32_t C = 1000, S = 5000;
+
+	(void)state;
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(hw_flow_init(&t, &cfg, on_record, &s), 0);
+	feed(&t, 1, C, 0, SYN, 0, 0);
+	feed(&t, 0, S, C + 1, SYN | ACK, 0, 0);
+	feed(&t, 1, C + 1, S + 1, ACK, 0, 0);
+	feed(&t, 1, C + 1, S + 1, ACK, 50, 'G');
+	/* C + 51, 50 bytes: not in the capture */
+	feed(&t, 0, S + 1, C + 101, ACK | PSH, 10, 'r');
+	feed(&t, 1, C + 101, S + 11, ACK | PSH, 20, 'P');
+	feed(&t, 0, S + 11, C + 121, ACK | PSH, 10, 'r');
+	feed(&t, 1, C + 121, S + 21, FIN | ACK, 0, 0);
+	feed(&t, 0, S + 21, C + 122, FIN | ACK, 0, 0);
+	hw_flow_free(&t);
+
+	assert_int_equal(s.r[2].type, HW_EV_EXCHANGE_END);
+	assert_int_equal(s.r[2].req, 100);
+	assert_int_equal(s.r[4].type, HW_EV_EXCHANGE_END);
+	assert_int_equal(s.r[4].req, 20);
+	assert_int_equal(s.r[5].bytes_in, 120);
+}
+
+/* an IPv6 packet from ::1 (client, port 40000) or ::2 (port 8000) whose TCP
+ * header follows ext Destination Options headers of 8 bytes each */
+static size_t pkt6(uint8_t *b, int from_client, uint32_t seq, uint32_t ack, uint8_t flags,
+		   size_t plen, int ext)
+{
+	size_t tcp = 40 + 8 * (size_t)ext, n = tcp + 20 + plen;
+
+	memset(b, 0, n);
+	b[0] = 0x60;
+	b[4] = (uint8_t)((n - 40) >> 8);
+	b[5] = (uint8_t)(n - 40);
+	b[6] = ext ? 60 : 6;
+	b[7] = 64;
+	b[23] = from_client ? 1 : 2;
+	b[39] = from_client ? 2 : 1;
+	for (int i = 0; i < ext; i++) {
+		b[40 + 8 * i] = i + 1 < ext ? 60 : 6;
+		b[40 + 8 * i + 2] = 1; /* PadN */
+		b[40 + 8 * i + 3] = 4;
+	}
+	b[tcp + 0] = (uint8_t)((from_client ? 40000 : 8000) >> 8);
+	b[tcp + 1] = (uint8_t)(from_client ? 40000 : 8000);
+	b[tcp + 2] = (uint8_t)((from_client ? 8000 : 40000) >> 8);
+	b[tcp + 3] = (uint8_t)(from_client ? 8000 : 40000);
+	for (int i = 0; i < 4; i++) {
+		b[tcp + 4 + i] = (uint8_t)(seq >> (24 - 8 * i));
+		b[tcp + 8 + i] = (uint8_t)(ack >> (24 - 8 * i));
+	}
+	b[tcp + 12] = 5 << 4;
+	b[tcp + 13] = flags;
+	b[tcp + 14] = b[tcp + 15] = 0xff;
+	memset(b + tcp + 20, 'h', plen);
+	return n;
+}
+
+/* Linux takes a chain of extension headers of any length; so does the
+ * tracker (it gave up after HW_IPV6_EXTHDR_MAX, and the segments were
+ * skipped as malformed). */
+static void test_ipv6_extension_header_chain(void **state)
+{
+	struct hw_flow_cfg cfg = {.capture_bytes = 64, .max_flows = 16};
+	struct hw_flow_tracker t;
+	static struct sink s;
+	uint8_t b[512];
+
+	(void)state;
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(hw_flow_init(&t, &cfg, on_record, &s), 0);
+	hw_flow_packet(&t, 1, b, pkt6(b, 1, 100, 0, SYN, 0, 0));
+	hw_flow_packet(&t, 2, b, pkt6(b, 0, 500, 101, SYN | ACK, 0, 0));
+	hw_flow_packet(&t, 3, b, pkt6(b, 1, 101, 501, ACK, 0, 12));
+	hw_flow_packet(&t, 4, b, pkt6(b, 1, 101, 501, ACK, 30, 12));
+	hw_flow_packet(&t, 5, b, pkt6(b, 0, 501, 131, ACK, 9, 0));
+	hw_flow_packet(&t, 6, b, pkt6(b, 1, 131, 510, FIN | ACK, 0, 12));
+	hw_flow_packet(&t, 7, b, pkt6(b, 0, 510, 132, FIN | ACK, 0, 0));
+	hw_flow_free(&t);
+
+	assert_int_equal(t.stats.bad_packets, 0);
+	assert_int_equal(s.n, 4);
+	assert_int_equal(s.r[1].type, HW_EV_EXCHANGE_START);
+	assert_int_equal(s.r[1].cap_len, 30);
+	assert_int_equal(s.r[1].cap0, 'h');
+	assert_int_equal(s.r[2].req, 30);
+	assert_int_equal(s.r[2].resp, 9);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -574,6 +771,10 @@ int main(void)
 	    cmocka_unit_test(test_midstream_refused_and_capture_end),
 	    cmocka_unit_test(test_table_cap),
 	    cmocka_unit_test(test_bad_packets_counted),
+	    cmocka_unit_test(test_segments_tcp_drops),
+	    cmocka_unit_test(test_head_second_segment_first),
+	    cmocka_unit_test(test_bytes_by_what_tcp_took),
+	    cmocka_unit_test(test_ipv6_extension_header_chain),
 	};
 	return cmocka_run_group_tests_name("flow", tests, NULL, NULL);
 }

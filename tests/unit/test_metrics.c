@@ -64,7 +64,11 @@ static void test_metrics_exposition(void **state)
 	hw_agg_conn_open(&agg, 1);
 	st.events[HW_EV_CONN_OPEN] = 1;
 	st.kernel[HW_CNT_SEQ_JUMP] = 5;
+	st.kernel[HW_CNT_OUT_OF_WINDOW] = 6;
+	st.kernel[HW_CNT_BAD_ACK] = 7;
 	st.parse_errors[HW_PARSER_HTTP] = 2;
+	st.http_anomalies[HW_HTTP_AN_OBS_FOLD] = 3;
+	st.no_account[HW_NOACCT_ABSENT] = 1;
 	snap = (struct hw_snapshot){.agg = &agg,
 				    .stats = &st,
 				    .alerts = &alerts,
@@ -74,6 +78,12 @@ static void test_metrics_exposition(void **state)
 				    .now_ns = 4000000000ULL,
 				    .mode = "offline"};
 
+	/* overload and reloads */
+	st.exchanges_lost = 3;
+	st.reconciled[HW_GONE_CLOSE_LOST] = 4;
+	st.reconcile_passes = 5;
+	snap.reloads = 6;
+	snap.reloads_refused = 7;
 	text = hw_metrics_render(&snap, &len);
 	assert_non_null(text);
 	assert_int_equal(strlen(text), len);
@@ -104,7 +114,32 @@ static void test_metrics_exposition(void **state)
 	assert_true(prom_value(&m, "hydrawatch_events_total", "type", "conn_open", NULL) == 1);
 	assert_true(prom_value(&m, "hydrawatch_kernel_drops_total", "reason", "seq_jump", NULL) ==
 		    5);
+	/* client segments TCP drops, which nothing counts or captures */
+	assert_true(
+	    prom_value(&m, "hydrawatch_kernel_drops_total", "reason", "out_of_window", NULL) == 6);
+	assert_true(prom_value(&m, "hydrawatch_kernel_drops_total", "reason", "bad_ack", NULL) ==
+		    7);
 	assert_true(prom_value(&m, "hydrawatch_parse_errors_total", "parser", "http", NULL) == 2);
+	/* what heads carried and why exchanges have no account, every kind and reason */
+	assert_true(prom_value(&m, "hydrawatch_http_anomalies_total", "kind", "obs_fold", NULL) ==
+		    3);
+	assert_true(prom_value(&m, "hydrawatch_http_anomalies_total", "kind", "dup_model", NULL) ==
+		    0);
+	assert_true(prom_value(&m, "hydrawatch_exchanges_without_account_by_reason_total", "reason",
+			       "absent", NULL) == 1);
+	assert_true(prom_value(&m, "hydrawatch_exchanges_without_account_by_reason_total", "reason",
+			       "head_truncated", NULL) == 0);
+	assert_true(prom_value(&m, "hydrawatch_exchanges_lost_total", NULL) == 3);
+	assert_true(prom_value(&m, "hydrawatch_connections_reconciled_total", "reason",
+			       "close_lost", NULL) == 4);
+	assert_true(prom_value(&m, "hydrawatch_connections_reconciled_total", "reason",
+			       "close_missing", NULL) == 0);
+	assert_true(prom_value(&m, "hydrawatch_reconcile_passes_total", "result", "done", NULL) ==
+		    5);
+	assert_true(prom_value(&m, "hydrawatch_config_reloads_total", "result", "applied", NULL) ==
+		    6);
+	assert_true(prom_value(&m, "hydrawatch_config_reloads_total", "result", "refused", NULL) ==
+		    7);
 	/* no rule has fired: the volume rule's series exists at 0 */
 	assert_true(prom_value(&m, "hydrawatch_alerts_total", "rule", "volume", "severity",
 			       "warning", NULL) == 0);

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /* agent/pipeline/pipeline.c: what the pipeline remembers per connection
  * and across them (fingerprint, User-Agent family and account memos, the
- * process-wide account cache) follows a client that changes, and an
+ * process-wide account cache) follows a client that changes, an
  * "Expect: 100-continue" head and its body are reported as one exchange
- * (trace lines parsed as JSON). */
+ * (and only those), odd heads keep their accounts, and exchanges without
+ * one say why (trace lines parsed as JSON). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +14,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include "pipeline/pipeline.h"
+#include "pipeline/trace.h"
 #include "event_fixture.h"
 #include "output_check.h"
 
@@ -26,6 +28,7 @@ static void pipe_start(struct hw_pipeline *p, uint32_t index, const char *bytes,
 	} start;
 	size_t n = strlen(bytes);
 
+	assert_true(n <= sizeof(start.data));
 	fill_hdr(&start.s.hdr, HW_EV_EXCHANGE_START, sizeof(start));
 	start.s.index = index;
 	start.s.cap_len = (__u16)n;
@@ -269,6 +272,327 @@ static void test_account_cache_across_connections(void **state)
 	hw_pipeline_free(&p);
 }
 
+/* a pipeline writing its trace to a memstream, with --identity spec */
+struct traced {
+	struct hw_pipeline p;
+	FILE *f;
+	char *buf;
+	size_t len;
+};
+
+static void traced_init(struct traced *t, const char *identity)
+{
+	char err[256];
+
+	t->buf = NULL;
+	t->len = 0;
+	t->f = open_memstream(&t->buf, &t->len);
+	assert_non_null(t->f);
+	assert_int_equal(hw_pipeline_init(&t->p, 16), 0);
+	assert_int_equal(hw_identity_parse(identity, &t->p.identity, err, sizeof(err)), 0);
+	assert_int_equal(hw_identity_load_key(&t->p.identity, NULL, err, sizeof(err)), 0);
+	t->p.trace = t->f;
+}
+
+/* the last trace line written (json_decref it) */
+static json_t *last_line(struct traced *t)
+{
+	json_t *lines = json_lines(written(t->f, &t->buf)), *x;
+
+	assert_true(json_array_size(lines) > 0);
+	x = json_incref(json_array_get(lines, json_array_size(lines) - 1));
+	json_decref(lines);
+	return x;
+}
+
+static void traced_free(struct traced *t)
+{
+	fclose(t->f);
+	free(t->buf);
+	hw_pipeline_free(&t->p);
+}
+
+/* A head the parser once refused (a long header name, obs-fold, a line
+ * without a colon) keeps the account, fingerprint and model it carries:
+ * the same account as the plain head's, the anomaly on the trace line and
+ * counted (issue 13, item 3). */
+static void test_odd_heads_keep_their_account(void **state)
+{
+	static char long_name[400];
+	const char *plain =
+	    "POST /v1 HTTP/1.1\r\nHost: x\r\nx-api-key: k1\r\n\r\n{\"model\":\"m\"}";
+	static const struct {
+		const char *head;
+		const char *anomaly;
+		enum hw_http_anomaly kind;
+	} cases[] = {
+	    {long_name, "long_name", HW_HTTP_AN_LONG_NAME},
+	    {"POST /v1 HTTP/1.1\r\nHost: x\r\nX-Pad: a\r\n b\r\nx-api-key: "
+	     "k1\r\n\r\n{\"model\":\"m\"}",
+	     "obs_fold", HW_HTTP_AN_OBS_FOLD},
+	    {"POST /v1 HTTP/1.1\r\nHost: x\r\nno colon here\r\nx-api-key: "
+	     "k1\r\n\r\n{\"model\":\"m\"}",
+	     "bad_line", HW_HTTP_AN_BAD_LINE},
+	    {"\r\nPOST /v1 HTTP/1.1\r\nHost: x\r\nx-api-key: k1\r\n\r\n{\"model\":\"m\"}",
+	     "leading_crlf", HW_HTTP_AN_LEADING_EOL},
+	};
+	struct traced t;
+	char account[HW_ACCOUNT_LEN + 1];
+	json_t *x;
+
+	(void)state;
+	snprintf(
+	    long_name, sizeof(long_name),
+	    "POST /v1 HTTP/1.1\r\nHost: x\r\nX-%0150d: 1\r\nx-api-key: k1\r\n\r\n{\"model\":\"m\"}",
+	    7);
+	traced_init(&t, "header:x-api-key");
+	pipe_exchange(&t.p, 1, plain);
+	x = last_line(&t);
+	strcpy(account, json_str_field(x, "account"));
+	assert_null(json_object_get(x, "anomalies"));
+	json_decref(x);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		json_t *an;
+
+		pipe_exchange(&t.p, (uint32_t)i + 2, cases[i].head);
+		x = last_line(&t);
+		assert_string_equal(json_str_field(x, "account"), account);
+		assert_string_equal(json_str_field(x, "model"), "m");
+		assert_string_equal(json_str_field(x, "method"), "POST");
+		assert_string_not_equal(json_str_field(x, "http_fp"), "partial");
+		an = json_object_get(x, "anomalies");
+		assert_true(json_is_array(an) && json_array_size(an) == 1);
+		assert_string_equal(json_string_value(json_array_get(an, 0)), cases[i].anomaly);
+		assert_int_equal(t.p.stats.http_anomalies[cases[i].kind], 1);
+		json_decref(x);
+	}
+	assert_int_equal(t.p.stats.parse_errors[HW_PARSER_HTTP], 0);
+	for (unsigned r = 0; r < HW_NOACCT_MAX; r++)
+		assert_int_equal(t.p.stats.no_account[r], 0);
+	traced_free(&t);
+}
+
+/* Every exchange without an account is counted by why, and says why on
+ * its trace line (issue 13, item 3). */
+static void test_no_account_reasons(void **state)
+{
+	static char padded[480];
+	static const struct {
+		const char *head;
+		const char *reason;
+		enum hw_noacct kind;
+	} cases[] = {
+	    {"GET / HTTP/1.1\r\nHost: x\r\n\r\n", "absent", HW_NOACCT_ABSENT},
+	    /* the key beyond what was captured: the head never ends in it */
+	    {padded, "head_truncated", HW_NOACCT_TRUNCATED},
+	    {"GET  HTTP/1.1\r\nx-api-key: k1\r\n\r\n", "unparseable", HW_NOACCT_UNPARSEABLE},
+	    {"\x16\x03\x01\x00\x05hello", "not_http", HW_NOACCT_NOT_HTTP},
+	    {"{\"model\":\"m\"}", "not_http", HW_NOACCT_NOT_HTTP},
+	    {"", "no_capture", HW_NOACCT_NO_CAPTURE},
+	};
+	struct traced t;
+	struct hw_exchange_end end;
+	json_t *x;
+
+	(void)state;
+	snprintf(padded, sizeof(padded), "POST /v1 HTTP/1.1\r\nHost: x\r\nX-Pad: %0400d", 0);
+	traced_init(&t, "header:x-api-key");
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		pipe_exchange(&t.p, (uint32_t)i + 1, cases[i].head);
+		x = last_line(&t);
+		assert_null(json_object_get(x, "account"));
+		assert_string_equal(json_str_field(x, "no_account"), cases[i].reason);
+		json_decref(x);
+	}
+	assert_int_equal(t.p.stats.no_account[HW_NOACCT_ABSENT], 1);
+	assert_int_equal(t.p.stats.no_account[HW_NOACCT_TRUNCATED], 1);
+	assert_int_equal(t.p.stats.no_account[HW_NOACCT_UNPARSEABLE], 1);
+	assert_int_equal(t.p.stats.no_account[HW_NOACCT_NOT_HTTP], 2);
+	assert_int_equal(t.p.stats.no_account[HW_NOACCT_NO_CAPTURE], 1);
+	/* an exchange whose start the agent never saw */
+	fill_hdr(&end.hdr, HW_EV_EXCHANGE_END, sizeof(end));
+	end.t = (struct hw_exchange_totals){.index = 99, .req_bytes = 1};
+	hw_pipeline_record(&t.p, &end, sizeof(end));
+	assert_int_equal(t.p.stats.no_account[HW_NOACCT_NO_START], 1);
+	/* the stats line carries them */
+	{
+		char line[HW_TRACE_LINE_MAX];
+
+		hw_pipeline_report(&t.p, 1, line, sizeof(line));
+		x = json_line(line, strlen(line));
+		assert_int_equal(json_int_field(json_object_get(x, "no_account"), "head_truncated"),
+				 1);
+		assert_int_equal(json_int_field(json_object_get(x, "no_account"), "not_http"), 2);
+		json_decref(x);
+	}
+	traced_free(&t);
+}
+
+/* "Expect: 100-continue" folds the next exchange in only when the head
+ * declared a body, and a request after empty lines is a request (issue
+ * 13, item 4): either way the second request keeps its own line and
+ * account. */
+static void test_expect_continue_fold_is_earned(void **state)
+{
+	static const struct {
+		const char *head, *next;
+		bool folds;
+	} cases[] = {
+	    /* no body declared: nothing to wait for */
+	    {"POST /v1 HTTP/1.1\r\nx-api-key: k1\r\nExpect: 100-continue\r\n\r\n",
+	     "\r\nPOST /v1 HTTP/1.1\r\nx-api-key: k2\r\n\r\n", false},
+	    {"POST /v1 HTTP/1.1\r\nx-api-key: k1\r\nExpect: 100-continue\r\nContent-Length: "
+	     "0\r\n\r\n",
+	     "{\"model\":\"m\"}", false},
+	    /* a body declared, but a request comes: RFC 9112 2.2's leading CRLF */
+	    {"POST /v1 HTTP/1.1\r\nx-api-key: k1\r\nExpect: 100-continue\r\nContent-Length: "
+	     "9\r\n\r\n",
+	     "\r\nPOST /v1 HTTP/1.1\r\nx-api-key: k2\r\n\r\n", false},
+	    {"POST /v1 HTTP/1.1\r\nx-api-key: k1\r\nExpect: 100-continue\r\nContent-Length: "
+	     "9\r\n\r\n",
+	     "\n\nGET /v1 HTTP/1.1\nx-api-key: k2\n\n", false},
+	    /* the body, declared: one exchange */
+	    {"POST /v1 HTTP/1.1\r\nx-api-key: k1\r\nExpect: 100-continue\r\nContent-Length: "
+	     "13\r\n\r\n",
+	     "{\"model\":\"m\"}", true},
+	    {"POST /v1 HTTP/1.1\r\nx-api-key: k1\r\nExpect: 100-continue\r\n"
+	     "Transfer-Encoding: chunked\r\n\r\n",
+	     "d\r\n{\"model\":\"m\"}\r\n0\r\n\r\n", true},
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct hw_exchange_totals t1 = {
+		    .index = 1, .start_ns = 1000, .req_bytes = 90};
+		const struct hw_exchange_totals t2 = {
+		    .index = 2, .start_ns = 9000, .req_bytes = 40};
+		const struct hw_exchange_totals none = {0};
+		struct hw_exchange_end end;
+		struct traced t;
+		json_t *lines, *x;
+
+		traced_init(&t, "header:x-api-key");
+		pipe_start(&t.p, 1, cases[i].head, &none);
+		pipe_start(&t.p, 2, cases[i].next, &t1);
+		fill_hdr(&end.hdr, HW_EV_EXCHANGE_END, sizeof(end));
+		end.t = t2;
+		hw_pipeline_record(&t.p, &end, sizeof(end));
+		lines = json_lines(written(t.f, &t.buf));
+		assert_int_equal(t.p.stats.continued, cases[i].folds);
+		assert_int_equal(json_array_size(lines), cases[i].folds ? 1 : 2);
+		x = json_array_get(lines, json_array_size(lines) - 1);
+		if (cases[i].folds) {
+			assert_int_equal(json_int_field(x, "index"), 1);
+			assert_string_equal(json_str_field(x, "model"), "m");
+		} else if (strstr(cases[i].next, "k2")) {
+			/* its own line, its own account */
+			assert_int_equal(json_int_field(x, "index"), 2);
+			assert_string_equal(json_str_field(x, "method"),
+					    cases[i].next[2] == 'G' ? "GET" : "POST");
+			assert_string_not_equal(
+			    json_str_field(x, "account"),
+			    json_str_field(json_array_get(lines, 0), "account"));
+		}
+		json_decref(lines);
+		traced_free(&t);
+	}
+}
+
+/* {"model":"cheap","model":"big"}: the server takes the last, and so does
+ * the trace, in a head's body and in a body sent after 100 Continue (issue
+ * 13, item 5) */
+static void test_duplicate_model_takes_the_last(void **state)
+{
+	const char *head = "POST /v1 HTTP/1.1\r\nx-api-key: k1\r\nContent-Length: 31\r\n\r\n"
+			   "{\"model\":\"cheap\",\"model\":\"big\"}";
+	const char *expect = "POST /v1 HTTP/1.1\r\nx-api-key: k1\r\nExpect: 100-continue\r\n"
+			     "Content-Length: 31\r\n\r\n";
+	const struct hw_exchange_totals t1 = {.index = 1, .start_ns = 1000, .req_bytes = 90};
+	const struct hw_exchange_totals t2 = {.index = 2, .start_ns = 9000, .req_bytes = 31};
+	const struct hw_exchange_totals none = {0};
+	struct hw_exchange_end end;
+	struct traced t;
+	json_t *x;
+
+	(void)state;
+	traced_init(&t, "header:x-api-key");
+	pipe_exchange(&t.p, 1, head);
+	x = last_line(&t);
+	assert_string_equal(json_str_field(x, "model"), "big");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(x, "anomalies"), 0)),
+			    "dup_model");
+	json_decref(x);
+	traced_free(&t);
+
+	traced_init(&t, "header:x-api-key");
+	pipe_start(&t.p, 1, expect, &none);
+	pipe_start(&t.p, 2, "{\"model\":\"cheap\",\"model\":\"big\"}", &t1);
+	fill_hdr(&end.hdr, HW_EV_EXCHANGE_END, sizeof(end));
+	end.t = t2;
+	hw_pipeline_record(&t.p, &end, sizeof(end));
+	x = last_line(&t);
+	assert_int_equal(json_int_field(x, "index"), 1);
+	assert_string_equal(json_str_field(x, "model"), "big");
+	assert_int_equal(t.p.stats.http_anomalies[HW_HTTP_AN_DUP_MODEL], 1);
+	json_decref(x);
+	traced_free(&t);
+}
+
+/* --identity xff: a peer that is no trusted proxy is its own account,
+ * however many X-Forwarded-For values it makes up; from a trusted proxy,
+ * the right-most untrusted entry, not the left-most (issue 13, item 10).
+ * The fixture's client is 127.0.0.7. */
+static void test_xff_forged_by_a_client(void **state)
+{
+	char err[256], first[HW_ACCOUNT_LEN + 1];
+	struct traced t;
+	json_t *x;
+
+	(void)state;
+	traced_init(&t, "xff");
+	assert_int_equal(hw_identity_set_trusted(&t.p.identity, "10.0.0.0/8", err, sizeof(err)), 0);
+	for (int i = 0; i < 5; i++) {
+		char head[128];
+
+		snprintf(head, sizeof(head),
+			 "GET / HTTP/1.1\r\nX-Forwarded-For: 198.51.100.%d\r\n\r\n", i);
+		pipe_exchange(&t.p, (uint32_t)i + 1, head);
+		x = last_line(&t);
+		if (!i)
+			strcpy(first, json_str_field(x, "account"));
+		assert_string_equal(json_str_field(x, "account"), first);
+		json_decref(x);
+	}
+	/* and no head at all: still the peer's account */
+	pipe_exchange(&t.p, 6, "\x16\x03\x01\x00\x01x");
+	x = last_line(&t);
+	assert_string_equal(json_str_field(x, "account"), first);
+	json_decref(x);
+	traced_free(&t);
+
+	/* the same peer trusted: the client behind it */
+	traced_init(&t, "xff");
+	assert_int_equal(hw_identity_set_trusted(&t.p.identity, "127.0.0.0/8", err, sizeof(err)),
+			 0);
+	pipe_exchange(&t.p, 1, "GET / HTTP/1.1\r\nX-Forwarded-For: 198.51.100.1\r\n\r\n");
+	x = last_line(&t);
+	strcpy(first, json_str_field(x, "account"));
+	json_decref(x);
+	pipe_exchange(&t.p, 2, "GET / HTTP/1.1\r\nX-Forwarded-For: 6.6.6.6, 198.51.100.1\r\n\r\n");
+	x = last_line(&t);
+	assert_string_equal(json_str_field(x, "account"), first);
+	json_decref(x);
+	/* a trusted proxy that names nobody: no account, counted */
+	pipe_exchange(&t.p, 3, "GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+	x = last_line(&t);
+	assert_string_equal(json_str_field(x, "no_account"), "absent");
+	json_decref(x);
+	pipe_exchange(&t.p, 4, "GET / HTTP/1.1\r\nX-Forwarded-For: nonsense\r\n\r\n");
+	x = last_line(&t);
+	assert_string_equal(json_str_field(x, "no_account"), "xff_invalid");
+	json_decref(x);
+	traced_free(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -276,6 +600,11 @@ int main(void)
 	    cmocka_unit_test(test_ua_family_change_on_one_connection),
 	    cmocka_unit_test(test_expect_continue_folds_body),
 	    cmocka_unit_test(test_account_cache_across_connections),
+	    cmocka_unit_test(test_odd_heads_keep_their_account),
+	    cmocka_unit_test(test_no_account_reasons),
+	    cmocka_unit_test(test_expect_continue_fold_is_earned),
+	    cmocka_unit_test(test_duplicate_model_takes_the_last),
+	    cmocka_unit_test(test_xff_forged_by_a_client),
 	};
 	return cmocka_run_group_tests_name("pipeline", tests, NULL, NULL);
 }

@@ -118,11 +118,38 @@ static void test_ja4t_ipv6_and_errors(void **state)
 	assert_int_equal(hw_syn_parse(b, n, &s), HW_PARSE_ERROR);
 }
 
+/* A SYN behind six destination options headers (Linux takes them; the
+ * kernel programs park it whole when it fits HW_SYN_MAX): the JA4T of the
+ * same SYN without them. It was a parse error past four. */
+static void test_ja4t_ipv6_extension_headers(void **state)
+{
+	static const uint8_t opts[] = {2, 4, 5, 0xa0, 1, 3, 3, 7};
+	uint8_t plain[128], b[128];
+	struct hw_syn_info s;
+	size_t n = build_syn(plain, 1, 64, 64800, opts, sizeof(opts), 0x02), ext = 6 * 8;
+
+	(void)state;
+	memcpy(b, plain, 40);
+	b[6] = 60; /* destination options */
+	put16(b, 4, (unsigned)(n - 40 + ext));
+	for (size_t i = 0; i < 6; i++) {
+		memset(b + 40 + 8 * i, 0, 8);
+		b[40 + 8 * i] = i < 5 ? 60 : 6; /* the next header */
+		b[40 + 8 * i + 2] = 1;		/* PadN of 4 bytes */
+		b[40 + 8 * i + 3] = 4;
+	}
+	memcpy(b + 40 + ext, plain + 40, n - 40);
+	assert_int_equal(hw_syn_parse(b, n + ext, &s), HW_PARSE_OK);
+	assert_string_equal(s.ja4t, "64800_2-1-3_1440_7");
+	assert_int_equal(s.ttl, 64);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_ja4t_examples),
 	    cmocka_unit_test(test_ja4t_ipv6_and_errors),
+	    cmocka_unit_test(test_ja4t_ipv6_extension_headers),
 	};
 	return cmocka_run_group_tests_name("syn", tests, NULL, NULL);
 }

@@ -2,7 +2,7 @@
 /* The TCP accounting rules of bpf/tcp.h, which the kernel programs and the
  * offline flow tracker share, table by table: each case says where it comes
  * from (RFC 9293's sequence space, what cgroup_skb sees before reassembly,
- * a kernel behaviour, a bug it pins). */
+ * TCP's own acceptance tests, a kernel behaviour, a bug it pins). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -405,6 +405,135 @@ static void test_reordered_ack_after_fold(void **state)
 	assert_int_equal(hw_tcp_total(hi, resp_end, base), 2 * GIB);
 }
 
+/* What TCP makes of a client segment, on the receiving socket's state
+ * before it processes it. The socket: it expects byte 1000 next, advertised
+ * a window to 1000 + 64 KiB, sent server bytes up to 5000 of which the client
+ * acknowledged up to 4000, and the client's largest window was 64 KiB. */
+static void test_verdict(void **state)
+{
+	static const struct hw_tcp_rcv sk = {.rcv_nxt = 1000,
+					     .rcv_wend = 1000 + 65536,
+					     .snd_una = 4000,
+					     .snd_nxt = 5000,
+					     .max_window = 65536};
+	static const struct {
+		const char *name;
+		__u32 seq, len, ack;
+		enum hw_tcp_verdict want;
+	} rows[] = {
+	    {"the next bytes, acknowledging what was sent", 1000, 100, 5000, HW_TCP_NEW},
+	    {"the next bytes, acknowledging nothing new", 1000, 100, 4000, HW_TCP_NEW},
+	    /* cgroup_skb sees segments before reassembly */
+	    {"ahead of rcv_nxt, inside the window (reordered)", 1500, 100, 5000, HW_TCP_NEW},
+	    {"a retransmission with new bytes after the old", 900, 200, 5000, HW_TCP_NEW},
+	    {"a retransmission of bytes taken: nothing new", 900, 100, 5000, HW_TCP_OLD},
+	    {"a pure ACK", 1000, 0, 4500, HW_TCP_OLD},
+	    /* RFC 9293 3.10.7.4, tcp_sequence(), tcp_data_queue() */
+	    {"starting at the window's right edge", 1000 + 65536, 1, 5000, HW_TCP_OUT_OF_WINDOW},
+	    {"the last byte inside the window", 1000 + 65535, 1, 5000, HW_TCP_NEW},
+	    /* issue 13: one byte 2^29 ahead added 512 MiB */
+	    {"2^29 past rcv_nxt", 1000 + (1u << 29), 1, 5000, HW_TCP_OUT_OF_WINDOW},
+	    {"a pure ACK past the window", 1000 + 65537, 0, 5000, HW_TCP_OUT_OF_WINDOW},
+	    {"a pure ACK at the window's edge", 1000 + 65536, 0, 5000, HW_TCP_OLD},
+	    /* tcp_ack(): RFC 9293 3.10.7.4, RFC 5961 5.2 */
+	    {"acknowledging a byte never sent", 1000, 100, 5001, HW_TCP_BAD_ACK},
+	    /* issue 13: merged every later exchange, captured as a head */
+	    {"acknowledging 1 GiB never sent", 1000, 100, 5000 + (1u << 30), HW_TCP_BAD_ACK},
+	    {"a pure ACK of bytes never sent", 1000, 0, 6000, HW_TCP_BAD_ACK},
+	    {"an old ACK within the client's window (reordered)", 1000, 100, 4000 - 65536,
+	     HW_TCP_NEW},
+	    {"an ACK older than any window the client had", 1000, 100, 4000 - 65537,
+	     HW_TCP_BAD_ACK},
+	    /* the window first, as TCP checks it */
+	    {"past the window and acknowledging bytes never sent", 1000 + (1u << 29), 1, 6000,
+	     HW_TCP_OUT_OF_WINDOW},
+	};
+	/* a zero window takes no data (tcp_data_queue) */
+	static const struct hw_tcp_rcv closed = {
+	    .rcv_nxt = 1000, .rcv_wend = 1000, .snd_una = 4000, .snd_nxt = 5000, .max_window = 1};
+	/* and a window that shrank (rcv_wend behind rcv_nxt) is treated as one */
+	static const struct hw_tcp_rcv shrunk = {
+	    .rcv_nxt = 1000, .rcv_wend = 900, .snd_una = 4000, .snd_nxt = 5000, .max_window = 1};
+	/* sequence numbers across the wrap */
+	static const struct hw_tcp_rcv wrap = {.rcv_nxt = 0xfffffff0,
+					       .rcv_wend = 0x10,
+					       .snd_una = 0xfffffff8,
+					       .snd_nxt = 0x8,
+					       .max_window = 0x100};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		check_eq(&rows[i], "verdict",
+			 hw_tcp_verdict(&sk, rows[i].seq, rows[i].len, rows[i].ack), rows[i].want);
+	assert_int_equal(hw_tcp_verdict(&closed, 1000, 1, 5000), HW_TCP_OUT_OF_WINDOW);
+	assert_int_equal(hw_tcp_verdict(&closed, 1000, 0, 5000), HW_TCP_OLD);
+	assert_int_equal(hw_tcp_verdict(&shrunk, 1000, 1, 5000), HW_TCP_OUT_OF_WINDOW);
+	assert_int_equal(hw_tcp_verdict(&wrap, 0xfffffff8, 0x10, 0x8), HW_TCP_NEW);
+	assert_int_equal(hw_tcp_verdict(&wrap, 0x10, 1, 0x8), HW_TCP_OUT_OF_WINDOW);
+	assert_int_equal(hw_tcp_verdict(&wrap, 0xfffffff8, 0x10, 0x9), HW_TCP_BAD_ACK);
+	assert_int_equal(hw_tcp_verdict(&wrap, 0xfffffff8, 0x10, 0xffffff00), HW_TCP_NEW);
+}
+
+static void test_taken(void **state)
+{
+	static const struct {
+		const char *name;
+		__u32 rcv_nxt;
+		bool fin_seen;
+		__u32 fin, want;
+	} rows[] = {
+	    {"no FIN: rcv_nxt", 1500, false, 0, 1500},
+	    /* a FIN occupies a sequence number and is no byte (RFC 9293 3.4) */
+	    {"TCP took the FIN: one less", 1501, true, 1500, 1500},
+	    {"a FIN seen, not yet taken", 1400, true, 1500, 1400},
+	    /* a FIN TCP dropped (PAWS, say) lies behind what it took since */
+	    {"bytes taken past a FIN seen: rcv_nxt", 1700, true, 1500, 1700},
+	    {"the FIN across the wrap", 0, true, 0xffffffff, 0xffffffff},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		check_eq(&rows[i], "taken",
+			 hw_tcp_taken(rows[i].rcv_nxt, rows[i].fin_seen, rows[i].fin),
+			 rows[i].want);
+}
+
+static void test_capture_range(void **state)
+{
+	/* the exchange's first byte is 1000 */
+	static const struct {
+		const char *name;
+		__u32 seq, len, taken, budget;
+		__u32 n, from;
+	} rows[] = {
+	    {"the head in one segment, cut at the budget", 1000, 1500, 1000, 1024, 1024, 0},
+	    {"a short head", 1000, 300, 1000, 1024, 300, 0},
+	    {"its second segment", 1300, 500, 1300, 1024, 500, 300},
+	    {"its second segment, past the budget", 1300, 800, 1300, 1024, 724, 300},
+	    /* issue 13: a head whose second segment arrives first */
+	    {"the second segment first: at its offset", 1700, 300, 1000, 1024, 300, 700},
+	    {"then the first: at offset 0", 1000, 700, 1000, 1024, 700, 0},
+	    {"a segment wholly past the budget", 2100, 100, 1000, 1024, 0, 1100},
+	    /* a copy of bytes TCP already took is not what TCP read */
+	    {"a retransmission of taken bytes", 1000, 300, 1300, 1024, 0, 300},
+	    {"a retransmission with new bytes: the new ones", 1000, 500, 1300, 1024, 200, 300},
+	    /* the exchange's first segment also holds the previous request's tail */
+	    {"bytes before the exchange: left out", 900, 300, 1000, 1024, 200, 0},
+	    {"no budget", 1000, 300, 1000, 0, 0, 0},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		__u32 from = 0xdead;
+
+		check_eq(&rows[i], "n",
+			 hw_tcp_capture_range(rows[i].seq, rows[i].len, 1000, rows[i].taken,
+					      rows[i].budget, &from),
+			 rows[i].n);
+		check_eq(&rows[i], "from", from, rows[i].from);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -422,6 +551,9 @@ int main(void)
 	    cmocka_unit_test(test_answer_after_request_folds),
 	    cmocka_unit_test(test_response_folds_to_64_bits),
 	    cmocka_unit_test(test_reordered_ack_after_fold),
+	    cmocka_unit_test(test_verdict),
+	    cmocka_unit_test(test_taken),
+	    cmocka_unit_test(test_capture_range),
 	};
 	return cmocka_run_group_tests_name("tcp", tests, NULL, NULL);
 }

@@ -144,6 +144,43 @@ static void test_volume_alert_names_its_farm(void **state)
 	fx_free(&f);
 }
 
+/* a reload's new thresholds take effect (the same burst no longer fires
+ * above a raised minimum); the bin width, which sizes what is counted,
+ * stays */
+static void test_volume_reconfigure(void **state)
+{
+	static struct hw_volume_cfg vc = {.interval_s = 10,
+					  .min_count = 20,
+					  .own_factor = 5,
+					  .mad_k = 6,
+					  .min_population = 5,
+					  .resolve_intervals = 2,
+					  .warmup = 3};
+	const struct fx_reg regs[] = {{&hw_volume_ops, &vc}, {0}};
+	struct fixture f;
+
+	(void)state;
+	assert_int_equal(fx_init(&f, regs, 1000), 0);
+	run_bins(&f, 100, 105, 0, 0);
+	vc.min_count = 1000;
+	vc.interval_s = 1;
+	assert_int_equal(hw_detect_reconfigure(&f.detect), 0);
+	run_bins(&f, 105, 110, 106, 108);
+	assert_int_equal(fx_count(&f, "volume", NULL), 0);
+	vc.min_count = 20;
+	assert_int_equal(hw_detect_reconfigure(&f.detect), 0);
+	run_bins(&f, 110, 116, 112, 114);
+	assert_int_equal(fx_count(&f, "volume", "firing"), 1);
+	/* still 10 s bins: the alert's window says so */
+	assert_int_equal(
+	    json_integer_value(json_object_get(
+		json_object_get(json_object_get(json_array_get(f.emitted, 0), "evidence"),
+				"window"),
+		"seconds")),
+	    10);
+	fx_free(&f);
+}
+
 static void test_volume_warmup_spares_new_accounts(void **state)
 {
 	struct fixture f;
@@ -166,6 +203,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_volume_fires_and_resolves),
 	    cmocka_unit_test(test_volume_alert_names_its_farm),
+	    cmocka_unit_test(test_volume_reconfigure),
 	    cmocka_unit_test(test_volume_warmup_spares_new_accounts),
 	};
 	return cmocka_run_group_tests_name("volume", tests, NULL, NULL);
