@@ -277,8 +277,27 @@ def test_xff_trusts_only_its_proxies(tmp):
     check(r.returncode == 2 and "want addresses or ranges" in r.stderr, "rc %d: %s", r.returncode, r.stderr)
 
 
+def test_long_keys_hashed_whole(tmp):
+    """Two 900-byte keys that differ only in their last byte, within
+    --capture-bytes: two accounts, each the HMAC of the whole value (a key
+    cut at ~510 bytes made them one account; item 6)."""
+    base = b"sk-" + b"x" * 896
+    keys = [base + b"A", base + b"B"]
+    with ExitStack() as st:
+        agent, port, _ = world(st, tmp, "hw-longkey", "--identity", "header:x-api-key",
+                               "--capture-bytes", "2048")
+        s = connect("127.0.0.1", port)
+        for k in keys:
+            exchange(s, b"GET /bytes?n=10 HTTP/1.1\r\nHost: h\r\nx-api-key: " + k + b"\r\n\r\n")
+        s.close()
+        trace = agent.stop()
+    got = [e.get("account") for e in lines_of(trace, "exchange")]
+    check(got == [account(b"h:", k) for k in keys], "accounts %s, want the HMACs of the whole keys", got)
+
+
 TESTS = [
     test_odd_heads_keep_their_account,
+    test_long_keys_hashed_whole,
     test_exchanges_without_account_say_why,
     test_continue_fold_only_for_a_declared_body,
     test_duplicate_model_takes_the_last,
