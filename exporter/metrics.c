@@ -225,6 +225,13 @@ static void table_metrics(struct buf *b, const struct hw_agg *a, const struct hw
 		    (unsigned long long)tables[i]->evictions);
 	out(b, "hydrawatch_table_evictions_total{table=\"connections\"} %llu\n",
 	    (unsigned long long)s->stats->conn_evictions);
+	family(b, "hydrawatch_table_longest_chain", "gauge",
+	       "Entries in the longest hash chain of the tables whose keys a client chooses "
+	       "(fingerprints, prefixes): what one lookup may walk. Keys hash under a random "
+	       "key, so a flood of crafted keys does not lengthen it.");
+	for (size_t i = 1; i < sizeof(tables) / sizeof(tables[0]); i++)
+		out(b, "hydrawatch_table_longest_chain{table=\"%s\"} %u\n", tables[i]->name,
+		    hw_table_longest_chain(tables[i]));
 	family(b, "hydrawatch_table_inserts_total", "counter",
 	       "Entries created in each table: a burst of new accounts (keys or addresses minted "
 	       "to flush the table) shows here first.");

@@ -17,10 +17,11 @@ import subprocess
 import sys
 import time
 from contextlib import ExitStack
+from urllib.request import urlopen
 
 sys.path.insert(0, os.path.dirname(__file__))
 from hwtest import (main, AGENT, Skip, Tcpdump, check, free_port, lines_of,  # noqa: E402
-                    make_key, run_offline)
+                    make_key, metric, parse_metrics, run_offline)
 from test_dataplane import netns_server, start_agent, world  # noqa: E402
 
 CLONE_NEWNET = 0x40000000
@@ -127,6 +128,7 @@ class RawTcp:
         self.snd_nxt = self.iss
         self.rcv_nxt = 0
         self.mss = mss
+        self.window = 65535  # the window field of every frame (the SYN's makes its JA4T)
         self.rx = b""  # server bytes received in order
         self.fin_rcvd = False
         self.sock = wire.packet_socket()
@@ -138,7 +140,7 @@ class RawTcp:
         ack = self.rcv_nxt if ack is None else ack
         opts += b"\0" * (-len(opts) % 4)
         tcp = struct.pack("!HHIIBBHHH", self.sport, self.dport, seq & 0xffffffff, ack & 0xffffffff,
-                          (5 + len(opts) // 4) << 4, flags, 65535, 0, 0) + opts + payload
+                          (5 + len(opts) // 4) << 4, flags, self.window, 0, 0) + opts + payload
         if self.v6:
             pseudo = self.src + self.dst + struct.pack("!IxxxB", len(tcp), NH_TCP)
         else:
@@ -547,12 +549,77 @@ def test_sigkill_leaves_nothing_behind(tmp):
           "JA4T live %s, offline %s", lo, oo)
 
 
+_M64 = (1 << 64) - 1
+
+
+def unkeyed_hash64(data):
+    """lib/hash.c's hw_hash64 (the deterministic hash anyone can compute),
+    here to aim keys at one bucket as an attacker reading the source would"""
+    k0, k1, k2 = 0xa0761d6478bd642f, 0xe783fdd1a0b4a8db, 0x8ebcaaf09c88c6e3
+
+    def fold(a, b):
+        r = a * b
+        return (r ^ (r >> 64)) & _M64
+    h = 0x9e3779b97f4a7c15 ^ ((len(data) * k0) & _M64)
+    b = data
+    while len(b) >= 16:
+        h = fold(int.from_bytes(b[:8], "little") ^ h ^ k0, int.from_bytes(b[8:16], "little") ^ k1)
+        b = b[16:]
+    tail = b + b"\0" * (16 - len(b))
+    h = fold(int.from_bytes(tail[:8], "little") ^ h ^ k0, int.from_bytes(tail[8:], "little") ^ k2)
+    h = ((h ^ (h >> 30)) * 0xbf58476d1ce4e5b9) & _M64
+    h = ((h ^ (h >> 27)) * 0x94d049bb133111eb) & _M64
+    return h ^ (h >> 31)
+
+
+def test_fingerprint_flood_stays_bounded(tmp):
+    """A client that reads the source chooses SYN windows whose JA4Ts the
+    unkeyed hash puts in one bucket of the fingerprint table (4096 buckets
+    at the default cap) and connects with each: the table hashes under a
+    random key, so its longest chain stays a few entries, not one per
+    connection (item 11)."""
+    flood = 100
+    syns = []  # (window, mss)
+    for mss in range(1400, 536, -1):
+        for w in range(1024, 65536):
+            key = ("%d_2_%d_00" % (w, mss)).encode()
+            if unkeyed_hash64(key + b"\0" * (64 - len(key))) & 4095 == 0:
+                syns.append((w, mss))
+        if len(syns) >= flood:
+            break
+    syns = syns[:flood]
+    check(len(syns) == flood, "only %d colliding SYNs", len(syns))
+    with ExitStack() as st:
+        mport = free_port()
+        wire, port, agent, _ = served(st, tmp, "flood", "--listen", "127.0.0.1:%d" % mport)
+        for w, mss in syns:
+            c = RawTcp(wire, False, port, mss=mss)
+            c.window = w
+            c.connect()
+            c.exchange(head("/bytes?n=10"))
+            c.close()
+
+        def scraped():
+            m = parse_metrics(urlopen("http://127.0.0.1:%d/metrics" % mport).read().decode())
+            return m if metric(m, "hydrawatch_table_entries", table="fingerprints_ja4t") >= flood else None
+        deadline, m = time.time() + 10, None
+        while not m and time.time() < deadline:
+            m = scraped()
+            time.sleep(0.2)
+        check(m, "the agent did not take %d JA4Ts", flood)
+        agent.stop()
+    chain = metric(m, "hydrawatch_table_longest_chain", table="fingerprints_ja4t")
+    print("    %d crafted JA4Ts: longest chain %d" % (flood, chain))
+    check(chain <= 8, "the crafted JA4Ts share a chain of %d", chain)
+
+
 TESTS = [
     test_dropped_segments_not_counted,
     test_head_out_of_order,
     test_ipv6_extension_header_chain,
     test_adoption_needs_a_listener_in_its_namespace,
     test_sigkill_leaves_nothing_behind,
+    test_fingerprint_flood_stays_bounded,
 ]
 
 if __name__ == "__main__":
