@@ -560,6 +560,17 @@ void hw_agent_reload(struct hw_agent *a)
 			kept);
 }
 
+/* The run ends (a stop, a capture's end): the last bins end with it (a
+ * tick past the volume detector's bin) and every detector finishes as of
+ * the last charged exchange, so live and offline end alike. */
+static void end_of_run(struct hw_agent *a)
+{
+	hw_pipeline_tick(&a->pipe, a->agg.now_ns +
+				       (uint64_t)a->cfg.volume.interval_s * 1000000000ULL +
+				       HW_TICK_NS);
+	hw_detect_flush(&a->detect);
+}
+
 int hw_agent_run_live(struct hw_agent *a)
 {
 	uint64_t interval, last;
@@ -624,6 +635,9 @@ int hw_agent_run_live(struct hw_agent *a)
 	/* detach first so no event arrives after the final drain */
 	hw_bpf_detach(&a->bpf);
 	ring_buffer__consume(a->bpf.rb);
+	/* the run's last bins end with it, and the detectors finish as of the
+	 * last exchange, as at the end of a capture */
+	end_of_run(a);
 	if (hw_bpf_read_counters(&a->bpf, a->pipe.stats.kernel))
 		pr_warn("reading kernel counters failed; the stats line shows zeros\n");
 	report(a);
@@ -709,9 +723,7 @@ int hw_agent_run_offline(struct hw_agent *a)
 	if (hw_stop_requested)
 		stop_offline(a);
 	/* the capture's last bins end with it */
-	hw_pipeline_tick(&a->pipe, a->agg.now_ns +
-				       (uint64_t)a->cfg.volume.interval_s * 1000000000ULL +
-				       HW_TICK_NS);
+	end_of_run(a);
 	take_flow_stats(a, &ft);
 	report(a);
 	a->offline_flows = NULL;

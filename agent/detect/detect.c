@@ -74,6 +74,13 @@ const char *hw_detect_account_group(const struct hw_detect *dt, const struct hw_
 	return NULL;
 }
 
+void hw_detect_flush(struct hw_detect *dt)
+{
+	for (unsigned i = 0; i < dt->n; i++)
+		if (dt->d[i].ops->flush)
+			dt->d[i].ops->flush(&dt->d[i]);
+}
+
 int hw_detect_reconfigure(struct hw_detect *dt)
 {
 	int err = 0;

@@ -58,6 +58,9 @@ struct hw_detector_ops {
 	 * sizes the detector's state stays as init set it (may be NULL: it
 	 * takes none while running). 0 or -errno */
 	int (*reconfigure)(struct hw_detector *d, const void *cfg);
+	/* the run ends (live stop, end of a capture): finish what is pending
+	 * as of what was charged, so live and offline end alike (may be NULL) */
+	void (*flush)(struct hw_detector *d);
 	/* frees what init allocated beyond state (may be NULL) */
 	void (*destroy)(struct hw_detector *d);
 	/* whether the account must stay in the table (firing, recently fired,
@@ -114,6 +117,8 @@ void hw_detect_exchange(struct hw_detect *dt, struct hw_account *acct,
 void hw_detect_tick(struct hw_detect *dt, uint64_t now_ns);
 void hw_detect_free(struct hw_detect *dt);
 const struct hw_detector *hw_detect_find(const struct hw_detect *dt, const char *name);
+/* the run ends: every detector's flush, in registration order */
+void hw_detect_flush(struct hw_detect *dt);
 /* every detector re-reads its option group (changed in place by a reload):
  * 0, or the first -errno */
 int hw_detect_reconfigure(struct hw_detect *dt);

@@ -1127,49 +1127,57 @@ static void resolve_quiet(struct hw_detector *d, uint64_t now_ns)
 	}
 }
 
-static void on_tick(struct hw_detector *d, uint64_t now_ns)
+/* one evaluation as of the last charged exchange: the state holds exactly
+ * the exchanges up to it, as the trace does; nothing new charged, nothing
+ * to do */
+static void evaluate(struct hw_detector *d)
 {
 	struct farm_state *s = d->state;
 	uint64_t eval_ns = s->last_charge_ns;
+
+	if (!eval_ns || eval_ns == s->last_eval_charge_ns)
+		return;
+	s->last_eval_charge_ns = eval_ns;
+	s->eval_ns = eval_ns;
+	memset(s->counts.candidates, 0, sizeof(s->counts.candidates));
+	hw_lockstep_evaluate((struct hw_detector *)s->lockstep, eval_ns);
+	if (!gather(d, eval_ns)) {
+		s->counts.accounts_evaluated = (unsigned)s->n_recs;
+		/* accounts already in a firing group stay with it */
+		for (size_t i = 0; i < s->n_recs; i++) {
+			struct group *g = group_of(s, hw_detector_slot(d, s->recs[i].acct));
+
+			if (g && (g->kind == KEY_TEMPLATE || g->kind == KEY_LOCKSTEP))
+				s->recs[i].taken = true;
+		}
+		by_key(d, KEY_TOOLING, eval_ns);
+		by_key(d, KEY_PREFIX, eval_ns);
+		by_behaviour(d, eval_ns);
+		s->counts.candidates[HW_FARM_CHURN] = 0;
+		for (size_t i = 0; i < s->n_recs; i++)
+			s->counts.candidates[HW_FARM_CHURN] += s->recs[i].is_new;
+	}
+	s->counts.evaluations++;
+	/* a large evaluation's scratch goes back: it is sized by the accounts
+	 * active at the time, not needed between evaluations */
+	if (s->cap_recs > FARM_SCRATCH_KEEP) {
+		free(s->recs);
+		free(s->idx);
+		s->recs = NULL;
+		s->idx = NULL;
+		s->cap_recs = s->cap_idx = 0;
+	}
+}
+
+static void on_tick(struct hw_detector *d, uint64_t now_ns)
+{
+	struct farm_state *s = d->state;
 
 	if (now_ns < s->next_eval_ns)
 		return;
 	s->next_eval_ns =
 	    now_ns - now_ns % ((uint64_t)s->cfg.interval_s * NS) + (uint64_t)s->cfg.interval_s * NS;
-	if (eval_ns && eval_ns != s->last_eval_charge_ns) {
-		/* evaluated as of the last charged exchange: the state holds
-		 * exactly the exchanges up to it, as the trace does */
-		s->last_eval_charge_ns = eval_ns;
-		s->eval_ns = eval_ns;
-		memset(s->counts.candidates, 0, sizeof(s->counts.candidates));
-		hw_lockstep_evaluate((struct hw_detector *)s->lockstep, eval_ns);
-		if (!gather(d, eval_ns)) {
-			s->counts.accounts_evaluated = (unsigned)s->n_recs;
-			/* accounts already in a firing group stay with it */
-			for (size_t i = 0; i < s->n_recs; i++) {
-				struct group *g = group_of(s, hw_detector_slot(d, s->recs[i].acct));
-
-				if (g && (g->kind == KEY_TEMPLATE || g->kind == KEY_LOCKSTEP))
-					s->recs[i].taken = true;
-			}
-			by_key(d, KEY_TOOLING, eval_ns);
-			by_key(d, KEY_PREFIX, eval_ns);
-			by_behaviour(d, eval_ns);
-			s->counts.candidates[HW_FARM_CHURN] = 0;
-			for (size_t i = 0; i < s->n_recs; i++)
-				s->counts.candidates[HW_FARM_CHURN] += s->recs[i].is_new;
-		}
-		s->counts.evaluations++;
-		/* a large evaluation's scratch goes back: it is sized by the
-		 * accounts active at the time, not needed between evaluations */
-		if (s->cap_recs > FARM_SCRATCH_KEEP) {
-			free(s->recs);
-			free(s->idx);
-			s->recs = NULL;
-			s->idx = NULL;
-			s->cap_recs = s->cap_idx = 0;
-		}
-	}
+	evaluate(d);
 	resolve_quiet(d, now_ns);
 }
 
@@ -1231,5 +1239,6 @@ const struct hw_detector_ops hw_farm_ops = {
     .destroy = destroy,
     .account_group = account_group,
     .keep = keep,
+    .flush = evaluate,
     .severities = severities,
 };

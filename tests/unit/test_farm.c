@@ -421,6 +421,33 @@ static void test_office_rollout_is_not_a_farm(void **state)
 	free(s.ev);
 }
 
+/* The end of a run (a live stop, a capture's end) evaluates as of the last
+ * charged exchange whatever the schedule, once: so live and offline, whose
+ * clocks put their scheduled evaluations at different moments, end alike */
+static void test_flush_evaluates_what_was_charged(void **state)
+{
+	struct fixture f;
+	const struct hw_detector *farm;
+	uint64_t n;
+	struct hw_exchange_view x = {.req_bytes = 100, .resp_bytes = 100, .model = "m1"};
+
+	(void)state;
+	setup(&f);
+	farm = hw_detect_find(&f.detect, "farm");
+	x.start_ns = (uint64_t)(T0 * 1e9);
+	fx_exchange(&f, "000000000000000000000001", x.start_ns + FX_SEC, &x);
+	fx_tick(&f, x.start_ns + 2 * FX_SEC);
+	n = hw_farm_counts(farm)->evaluations;
+	x.start_ns += 3 * FX_SEC; /* between two scheduled evaluations */
+	fx_exchange(&f, "000000000000000000000002", x.start_ns + FX_SEC, &x);
+	hw_detect_flush(&f.detect);
+	assert_int_equal(hw_farm_counts(farm)->evaluations, n + 1);
+	assert_int_equal(hw_farm_counts(farm)->accounts_evaluated, 2);
+	hw_detect_flush(&f.detect); /* nothing charged since: nothing to do */
+	assert_int_equal(hw_farm_counts(farm)->evaluations, n + 1);
+	fx_free(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -429,6 +456,7 @@ int main(void)
 	    cmocka_unit_test(test_pivot_farm_and_launch_day),
 	    cmocka_unit_test(test_retired_heads_named),
 	    cmocka_unit_test(test_office_rollout_is_not_a_farm),
+	    cmocka_unit_test(test_flush_evaluates_what_was_charged),
 	};
 	return cmocka_run_group_tests_name("farm", tests, NULL, NULL);
 }
