@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import traceback
 
 BUILD = os.environ.get("HW_BUILD", "build")
@@ -283,29 +284,50 @@ def metric(samples, name, **labels):
     return samples[key]
 
 
-def run(tests):
-    """Runs the given test functions; returns (passed, failed, skipped)."""
+def wait_for(pred, timeout, what, every=0.25):
+    """pred()'s first true value within timeout seconds; errors a scrape or
+    a parse may raise meanwhile count as not yet"""
+    deadline = time.time() + timeout
+    last = None
+    while time.time() < deadline:
+        try:
+            last = pred()
+            if last:
+                return last
+        except (OSError, urllib.error.URLError, ValueError, KeyError) as e:
+            last = e
+        time.sleep(every)
+    raise AssertionError("timed out after %.0f s waiting for %s (last: %r)" % (timeout, what, last))
+
+
+def run(tests, prefix="hwtest-"):
+    """Runs the given test functions, each in a temporary directory of its
+    own (removed when it passes or skips, kept with its logs when it
+    fails); returns (passed, failed, skipped)."""
+    import shutil
     import tempfile
     passed = failed = skipped = 0
     only = os.environ.get("HW_TEST")
     for t in tests:
         if only and only not in t.__name__:
             continue
-        tmp = tempfile.mkdtemp(prefix="hwtest-")
+        tmp = tempfile.mkdtemp(prefix=prefix)
         t0 = time.time()
         try:
             t(tmp)
         except Skip as e:
             skipped += 1
             print("SKIP %s: %s" % (t.__name__, e), flush=True)
+            shutil.rmtree(tmp, ignore_errors=True)
             continue
         except Exception:
             failed += 1
-            print("FAIL %s (%.1fs)" % (t.__name__, time.time() - t0), flush=True)
+            print("FAIL %s (%.1fs): logs in %s" % (t.__name__, time.time() - t0, tmp), flush=True)
             traceback.print_exc(file=sys.stdout)
             continue
         passed += 1
         print("PASS %s (%.1fs)" % (t.__name__, time.time() - t0), flush=True)
+        shutil.rmtree(tmp, ignore_errors=True)
     return passed, failed, skipped
 
 

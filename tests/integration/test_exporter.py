@@ -17,7 +17,7 @@ from contextlib import ExitStack
 
 sys.path.insert(0, os.path.dirname(__file__))
 from hwtest import (main, BUILD, HWLOAD, Skip, check, connect, free_port, http_request,  # noqa: E402
-                    lines_of, make_key, metric, parse_metrics, run)
+                    lines_of, make_key, metric, parse_metrics, run, wait_for)
 from test_dataplane import start_agent, start_server, world  # noqa: E402
 from test_fingerprints import need  # noqa: E402
 
@@ -25,20 +25,6 @@ from test_fingerprints import need  # noqa: E402
 def get(url, timeout=5):
     with urllib.request.urlopen(url, timeout=timeout) as r:
         return r.status, r.read().decode()
-
-
-def wait_for(pred, timeout, what):
-    deadline = time.time() + timeout
-    last = None
-    while time.time() < deadline:
-        try:
-            last = pred()
-            if last:
-                return last
-        except (OSError, urllib.error.URLError, ValueError, KeyError) as e:
-            last = e
-        time.sleep(0.25)
-    raise AssertionError("timed out waiting for %s (last: %r)" % (what, last))
 
 
 def daemon(st, cmd, tmp, name):

@@ -24,15 +24,12 @@ Prints PASS/FAIL/SKIP per test and `ops: N passed, N failed, N skipped`.
 import json
 import os
 import re
-import shutil
 import signal
 import socket
 import ssl
 import subprocess
 import sys
-import tempfile
 import time
-import traceback
 from contextlib import ExitStack
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -474,28 +471,7 @@ TESTS = [
 
 
 def main():
-    passed = failed = skipped = 0
-    only = os.environ.get("HW_TEST")
-    for t in TESTS:
-        if only and only not in t.__name__:
-            continue
-        tmp = tempfile.mkdtemp(prefix="hw-ops-")
-        t0 = time.time()
-        try:
-            t(tmp)
-        except Skip as e:
-            skipped += 1
-            print("SKIP %s: %s" % (t.__name__, e), flush=True)
-            shutil.rmtree(tmp, ignore_errors=True)
-            continue
-        except Exception:
-            failed += 1
-            print("FAIL %s (%.1fs): logs in %s" % (t.__name__, time.time() - t0, tmp), flush=True)
-            traceback.print_exc(file=sys.stdout)
-            continue
-        passed += 1
-        print("PASS %s (%.1fs)" % (t.__name__, time.time() - t0), flush=True)
-        shutil.rmtree(tmp, ignore_errors=True)
+    passed, failed, skipped = hwtest.run(TESTS, prefix="hw-ops-")
     print("ops: %d passed, %d failed, %d skipped" % (passed, failed, skipped))
     sys.exit(1 if failed else 0)
 

@@ -29,6 +29,7 @@ import hwtest  # noqa: E402
 
 Skip = hwtest.Skip
 check = hwtest.check
+wait_for = hwtest.wait_for
 
 RULES = os.path.join(REPO, "deploy", "prometheus", "hydrawatch-rules.yml")
 ALERTMANAGER_YML = os.path.join(REPO, "deploy", "alertmanager", "alertmanager.yml")
@@ -198,20 +199,6 @@ def http(url, data=None, timeout=5):
             return r.status, r.read().decode()
     except urllib.error.HTTPError as e:
         return e.code, e.read().decode()
-
-
-def wait_for(pred, timeout, what, every=0.25):
-    deadline = time.time() + timeout
-    last = None
-    while time.time() < deadline:
-        try:
-            last = pred()
-            if last:
-                return last
-        except (OSError, urllib.error.URLError, ValueError, KeyError) as e:
-            last = e
-        time.sleep(every)
-    raise AssertionError("timed out after %.0f s waiting for %s (last: %r)" % (timeout, what, last))
 
 
 def daemon(stack, cmd, log_path, **kw):
